@@ -1,0 +1,194 @@
+// Flags use vLLM's names where vLLM has one. Numbers are read as text and validated here, so every
+// rejection is one line naming the flag.
+#include "cli/options.hpp"
+
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "vramcalc/error.hpp"
+#include "vramcalc/quant.hpp"
+#include "vramcalc/units.hpp"
+
+#ifndef VRAMCALC_VERSION
+#define VRAMCALC_VERSION "0.0.0"
+#endif
+
+namespace vramcalc::cli {
+
+namespace {
+
+constexpr const char* kFooter = R"(
+The KAITO plan (seed 000: KAITO's sizing guide, measured on vLLM v0.10.1), in GiB = 2^30 bytes:
+  bytes_per_token = 2 x attention_layers x kv_heads x head_dim x kv_dtype_bytes
+                    (the config's own head_dim; only layers that hold KV per token;
+                     MLA models: layers x (kv_lora_rank + qk_rope_head_dim) x kv_dtype_bytes)
+  n   = max(1, ceil((1.02 W + bytes_per_token L) / (V u - 2.3)))     2.3 = 0.6 non-PyTorch + 1.7 activations
+  N   = ceil(n / gpus_per_node) x gpus_per_node
+  max_model_len = min(floor((N V u - 1.02 W - 2.3 N) / bytes_per_token), max_position_embeddings)
+  W = weight GiB, V = GPU memory GiB (nvidia-smi total), u = --gpu-memory-utilization, L = --max-model-len.
+
+Commands:
+  vram-calc --model ID|PATH --sku NAME[,NAME...|all]   plan (default command)
+  vram-calc skus                                       list GPU and instance SKUs
+  vram-calc models                                     list the bundled model catalog
+
+Exit codes:
+  0  the plan fits (with several SKUs: at least one fits); listings succeeded
+  1  the plan was computed and does not fit
+  2  bad usage or bad local input (flags, files, configs)
+  3  a remote source failed (network, authentication, not found, malformed remote data)
+)";
+
+std::uint64_t parse_count(const std::string& flag, const std::string& text, std::uint64_t max) {
+  const bool digits = !text.empty() && text.find_first_not_of("0123456789") == std::string::npos;
+  if (!digits) fail_input(fmt::format("{}: expected a positive whole number, got \"{}\"", flag, text));
+  errno = 0;
+  const unsigned long long v = std::strtoull(text.c_str(), nullptr, 10);
+  if (errno == ERANGE || v == 0 || v > max)
+    fail_input(fmt::format("{}: {} is out of range (1 to {})", flag, text, max));
+  return v;
+}
+
+double parse_number(const std::string& flag, const std::string& text) {
+  char* end = nullptr;
+  errno = 0;
+  const double v = std::strtod(text.c_str(), &end);
+  if (text.empty() || end == nullptr || *end != '\0' || errno == ERANGE || !std::isfinite(v))
+    fail_input(fmt::format("{}: expected a number, got \"{}\"", flag, text));
+  return v;
+}
+
+std::uint64_t parse_size_flag(const std::string& flag, const std::string& text) {
+  auto v = parse_size(text);
+  if (!v) fail_input(fmt::format("{}: expected a size such as 48GiB, 80GB, 15.99GiB or 24000MiB, got \"{}\"", flag, text));
+  return *v;
+}
+
+}  // namespace
+
+std::string version_string() { return fmt::format("vram-calc {}", VRAMCALC_VERSION); }
+
+Options parse_options(int argc, char** argv) {
+  Options o;
+  CLI::App app{"vram-calc: how much GPU memory an LLM needs to be served with vLLM, how many GPUs and nodes of a SKU "
+               "that takes, and the longest max_model_len they hold.",
+               "vram-calc"};
+  app.footer(kFooter);
+  app.set_version_flag("--version", version_string());
+  app.get_formatter()->column_width(36);
+
+  std::string format = "table";
+  std::string max_model_len, utilization, gpus, tp, pp, gpn, non_torch, activation, params_b, weight_bytes, gpu_memory;
+  std::string quantization;
+  app.add_option("-m,--model", o.model,
+                 "Model: a config.json path, a model directory (config.json + safetensors headers), or a Hugging Face "
+                 "id in the bundled catalog");
+  app.add_option("-s,--sku", o.sku, "GPU or instance SKU (A100-80G, Standard_NC24ads_A100_v4, ...), a comma list, or all");
+  app.add_option("--format", format, "Output: table or json")->default_str("table");
+  app.add_option("--dtype", o.weights.dtype, "Weight dtype: auto|float16|bfloat16|float32 (auto: the config's; float32 served as bfloat16)")
+      ->default_str("auto");
+  app.add_option("--quantization,-q", quantization,
+                 "Quantize an unquantized checkpoint at load time: fp8|awq|gptq|int8|bitsandbytes (Q8, Q4 accepted)");
+  app.add_option("--kv-cache-dtype", o.report.kv_cache_dtype_flag,
+                 "KV cache dtype: auto|fp8|fp8_e4m3|fp8_e5m2 (what-if: float16|bfloat16|float32)")
+      ->default_str("auto");
+  app.add_option("--max-model-len,--context", max_model_len, "Context length L to size for (default 2048, as KAITO)");
+  app.add_option("--gpu-memory-utilization", utilization, "Fraction u of GPU memory vLLM may use, in (0, 1]")
+      ->default_str("0.90");
+  app.add_option("--gpu-memory", gpu_memory, "Per-GPU memory V replacing the SKU's figure: 48GiB, 80GB, 24000MiB, ...");
+  app.add_option("--gpus", gpus, "Pin the GPU count instead of searching it");
+  app.add_option("--tensor-parallel-size,-tp", tp, "Pin tensor parallelism");
+  app.add_option("--pipeline-parallel-size,-pp", pp, "Pin pipeline parallelism");
+  app.add_option("--gpus-per-node", gpn, "GPUs per node (bare GPU SKUs default to 1)");
+  app.add_option("--non-torch-gib", non_torch, "Non-PyTorch memory per GPU in GiB")->default_str("0.6");
+  app.add_option("--activation-gib", activation, "Activation peak per GPU in GiB")->default_str("1.7");
+  app.add_option("--params-b", params_b, "Override the parameter count, in billions");
+  app.add_option("--weight-bytes", weight_bytes, "Override the weight size: bytes or a size with a unit (15GiB)");
+
+  auto* skus_cmd = app.add_subcommand("skus", "List GPU and instance SKUs");
+  auto* models_cmd = app.add_subcommand("models", "List the bundled model catalog");
+  skus_cmd->add_option("--format", format, "Output: table or json");
+  models_cmd->add_option("--format", format, "Output: table or json");
+  app.require_subcommand(0, 1);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp&) {
+    o.command = Command::Help;
+    o.help_text = app.help();
+    return o;
+  } catch (const CLI::CallForAllHelp&) {
+    o.command = Command::Help;
+    o.help_text = app.help("", CLI::AppFormatMode::All);
+    return o;
+  } catch (const CLI::CallForVersion&) {
+    o.command = Command::Version;
+    return o;
+  } catch (const CLI::ParseError& e) {
+    // CLI11's own exit codes are folded into ours: every usage error is exit 2.
+    std::string what = e.what();
+    for (auto& c : what)
+      if (c == '\n') c = ' ';
+    fail_input(fmt::format("{} (see vram-calc --help)", what));
+  }
+
+  if (format == "table") o.format = Format::Table;
+  else if (format == "json") o.format = Format::Json;
+  else fail_input(fmt::format("--format: \"{}\" is not one of table, json", format));
+
+  if (skus_cmd->parsed()) {
+    o.command = Command::ListSkus;
+    return o;
+  }
+  if (models_cmd->parsed()) {
+    o.command = Command::ListModels;
+    return o;
+  }
+  if (o.model.empty()) fail_input("--model is required (a config.json, a model directory or a catalog id; see vram-calc models)");
+  if (o.sku.empty()) fail_input("--sku is required (a GPU or instance name, a comma list, or all; see vram-calc skus)");
+
+  KaitoSettings& k = o.report.kaito;
+  if (!max_model_len.empty()) {
+    k.max_model_len = parse_count("--max-model-len", max_model_len, 1ULL << 40);
+    k.max_model_len_given = true;
+  }
+  if (!utilization.empty()) {
+    k.gpu_memory_utilization = parse_number("--gpu-memory-utilization", utilization);
+    if (!(k.gpu_memory_utilization > 0 && k.gpu_memory_utilization <= 1))
+      fail_input(fmt::format("--gpu-memory-utilization: {} is outside (0, 1]", utilization));
+  }
+  if (!gpus.empty()) k.gpus = parse_count("--gpus", gpus, 100'000);
+  if (!tp.empty()) k.tensor_parallel_size = parse_count("--tensor-parallel-size", tp, 100'000);
+  if (!pp.empty()) k.pipeline_parallel_size = parse_count("--pipeline-parallel-size", pp, 100'000);
+  if (!gpn.empty()) o.report.gpus_per_node_override = static_cast<int>(parse_count("--gpus-per-node", gpn, 1024));
+  if (!non_torch.empty()) {
+    k.non_torch_gib = parse_number("--non-torch-gib", non_torch);
+    if (k.non_torch_gib < 0 || k.non_torch_gib > 1024) fail_input("--non-torch-gib: must be from 0 to 1024");
+  }
+  if (!activation.empty()) {
+    k.activation_gib = parse_number("--activation-gib", activation);
+    if (k.activation_gib < 0 || k.activation_gib > 1024) fail_input("--activation-gib: must be from 0 to 1024");
+  }
+  if (!params_b.empty()) {
+    o.weights.params_b = parse_number("--params-b", params_b);
+    if (*o.weights.params_b <= 0 || *o.weights.params_b > 1e6)
+      fail_input(fmt::format("--params-b: {} is out of range (0 < N <= 1000000 billion)", params_b));
+  }
+  if (!weight_bytes.empty()) o.weights.weight_bytes = parse_size_flag("--weight-bytes", weight_bytes);
+  if (!gpu_memory.empty()) o.report.gpu_memory_override = parse_size_flag("--gpu-memory", gpu_memory);
+  if (!quantization.empty()) {
+    o.weights.load_quantization = quantization_flag_scheme(quantization);
+    if (!o.weights.load_quantization)
+      fail_input(fmt::format("--quantization: \"{}\" is not one of fp8, awq, gptq, int8, bitsandbytes (or Q8, Q4)",
+                             quantization));
+    o.report.quantization_flag = quantization;
+  }
+  o.report.dtype_flag = o.weights.dtype;
+  return o;
+}
+
+}  // namespace vramcalc::cli

@@ -1,0 +1,156 @@
+// The thin edge: parse flags, resolve the model and SKUs, run the pure calculation, print, exit.
+#include <algorithm>
+#include <cstdio>
+#include <iostream>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "cli/options.hpp"
+#include "vramcalc/catalog.hpp"
+#include "vramcalc/cli.hpp"
+#include "vramcalc/error.hpp"
+#include "vramcalc/memory.hpp"
+#include "vramcalc/render.hpp"
+#include "vramcalc/resolve.hpp"
+#include "vramcalc/units.hpp"
+#include "vramcalc/weights.hpp"
+
+namespace vramcalc::cli {
+
+namespace {
+
+std::vector<std::string> split_commas(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream ss(s);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    item.erase(0, item.find_first_not_of(' '));
+    item.erase(item.find_last_not_of(' ') + 1);
+    if (!item.empty()) out.push_back(item);
+  }
+  return out;
+}
+
+std::vector<Sku> select_skus(const SkuCatalog& catalog, const std::string& spec) {
+  std::vector<Sku> out;
+  if (spec == "all" || spec == "ALL") return catalog.all();
+  const auto names = split_commas(spec);
+  if (names.empty()) fail_input("--sku: no SKU named");
+  for (const auto& name : names) {
+    const Sku* s = catalog.find(name);
+    if (s == nullptr) {
+      std::string hint;
+      const auto close = catalog.suggest(name, 3);
+      for (std::size_t i = 0; i < close.size(); ++i) hint += (i == 0 ? " Did you mean " : ", ") + close[i];
+      if (!hint.empty()) hint += "?";
+      fail_input(fmt::format("--sku {}: unknown SKU.{} (vram-calc skus lists them all)", name, hint));
+    }
+    out.push_back(*s);
+  }
+  return out;
+}
+
+// Model-level facts worth a warning once the report is assembled.
+void add_report_warnings(Report& r) {
+  const std::string& kv = r.settings.kv_cache_dtype_flag;
+  if ((kv == "float16" || kv == "bfloat16" || kv == "float32") && r.kv.dtype != r.weights.serving_dtype)
+    r.weights.warnings.push_back(fmt::format("--kv-cache-dtype {} is a what-if: vLLM's KV cache follows --dtype "
+                                             "({}) unless it is fp8, so the vllm serve line omits it",
+                                             kv, dtype_name(r.weights.serving_dtype)));
+  if (r.input.catalog_num_params && r.weights.num_params_source == "architecture") {
+    const double known = static_cast<double>(*r.input.catalog_num_params);
+    const double diff = std::abs(static_cast<double>(r.weights.num_params) - known) / known;
+    if (diff > 0.01)
+      r.weights.warnings.push_back(fmt::format("the computed parameter count {} differs from the known {} by {:.1f}%",
+                                               format_count(r.weights.num_params),
+                                               format_count(*r.input.catalog_num_params), diff * 100));
+  }
+}
+
+int plan(const Options& o) {
+  const ModelCatalog catalog = looks_like_local_path(o.model) ? ModelCatalog{}
+                                                               : ModelCatalog::load(find_data_file("models.json"));
+  Report r;
+  r.settings = o.report;
+  r.input = resolve_model(o.model, catalog);
+  r.arch = normalize_config(r.input.config, r.input.id);
+  r.weights = estimate_weights(r.arch, r.input, o.weights);
+  r.kv = kv_cache_spec(r.arch, o.report.kv_cache_dtype_flag, r.weights.serving_dtype);
+  add_report_warnings(r);
+
+  const SkuCatalog skus = SkuCatalog::load(find_data_file("skus.json"));
+  const auto selected = select_skus(skus, o.sku);
+  for (const auto& sku : selected) r.plans.push_back(plan_for_sku(r, sku));
+  const bool several = selected.size() > 1 || o.sku == "all" || o.sku == "ALL";
+  if (several)
+    std::stable_sort(r.plans.begin(), r.plans.end(), [](const SkuPlan& a, const SkuPlan& b) {
+      if (a.plan.fits != b.plan.fits) return a.plan.fits;
+      return a.plan.gpus < b.plan.gpus;
+    });
+
+  const std::string out = o.format == Format::Json ? render_json(r, several) : render_table(r, several);
+  std::fwrite(out.data(), 1, out.size(), stdout);
+  const bool any_fits = std::any_of(r.plans.begin(), r.plans.end(), [](const SkuPlan& p) { return p.plan.fits; });
+  return static_cast<int>(any_fits ? ExitCode::Fits : ExitCode::DoesNotFit);
+}
+
+int list_models(const Options& o) {
+  const ModelCatalog catalog = ModelCatalog::load(find_data_file("models.json"));
+  nlohmann::json rows = nlohmann::json::array();
+  std::string table = fmt::format("{:<50} {:<34} {:>16} {:>12}  {}\n", "id", "architecture", "parameters",
+                                  "max context", "aliases");
+  for (const auto& m : catalog.models()) {
+    const ModelArch a = normalize_config(m.config, m.id);
+    std::string aliases;
+    for (const auto& al : m.aliases) aliases += (aliases.empty() ? "" : ", ") + al;
+    rows.push_back({{"id", m.id},
+                    {"aliases", m.aliases},
+                    {"architecture", a.architecture},
+                    {"num_params", a.num_params()},
+                    {"max_position_embeddings",
+                     a.max_position_embeddings ? nlohmann::json(*a.max_position_embeddings) : nlohmann::json(nullptr)},
+                    {"safetensors_total_bytes",
+                     m.safetensors_total_bytes ? nlohmann::json(*m.safetensors_total_bytes) : nlohmann::json(nullptr)}});
+    table += fmt::format("{:<50} {:<34} {:>16} {:>12}  {}\n", m.id, a.architecture, format_count(a.num_params()),
+                         a.max_position_embeddings ? format_count(*a.max_position_embeddings) : std::string("-"), aliases);
+  }
+  const std::string out = o.format == Format::Json ? rows.dump(2) + "\n" : table;
+  std::fwrite(out.data(), 1, out.size(), stdout);
+  return 0;
+}
+
+int list_skus(const Options& o) {
+  const SkuCatalog skus = SkuCatalog::load(find_data_file("skus.json"));
+  const std::string out = o.format == Format::Json ? sku_list_json(skus).dump(2) + "\n" : render_sku_list_table(skus);
+  std::fwrite(out.data(), 1, out.size(), stdout);
+  return 0;
+}
+
+}  // namespace
+
+int run(int argc, char** argv) {
+  try {
+    const Options o = parse_options(argc, argv);
+    switch (o.command) {
+      case Command::Help: std::fputs(o.help_text.c_str(), stdout); return 0;
+      case Command::Version: std::puts(version_string().c_str()); return 0;
+      case Command::ListSkus: return list_skus(o);
+      case Command::ListModels: return list_models(o);
+      case Command::Plan: return plan(o);
+    }
+  } catch (const Error& e) {
+    std::fprintf(stderr, "vram-calc: %s\n", e.what());
+    return static_cast<int>(e.code());
+  } catch (const std::bad_alloc&) {
+    std::fputs("vram-calc: out of memory\n", stderr);
+    return static_cast<int>(ExitCode::BadInput);
+  } catch (const std::exception& e) {
+    // Anything unexpected is still one line and a documented code, never a crash.
+    std::fprintf(stderr, "vram-calc: internal error: %s\n", e.what());
+    return static_cast<int>(ExitCode::BadInput);
+  }
+  return static_cast<int>(ExitCode::BadInput);
+}
+
+}  // namespace vramcalc::cli

@@ -1,0 +1,175 @@
+#include <algorithm>
+#include <map>
+
+#include "vramcalc/quant.hpp"
+#include "vramcalc/render.hpp"
+#include "vramcalc/units.hpp"
+
+#ifndef VRAMCALC_VERSION
+#define VRAMCALC_VERSION "0.0.0"
+#endif
+
+namespace vramcalc {
+
+namespace {
+
+nlohmann::json optional_json(const std::optional<std::uint64_t>& v) {
+  return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
+}
+
+// The CUDA-reported total: the median of the observed readings (driver dependent), or null.
+std::optional<std::uint64_t> cuda_total_bytes(const Gpu& gpu) {
+  if (gpu.cuda_total_mib_observed.empty()) return std::nullopt;
+  auto v = gpu.cuda_total_mib_observed;
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2] * kMiB;
+}
+
+nlohmann::json model_json(const Report& r) {
+  const ModelArch& a = r.arch;
+  std::map<std::string, std::uint64_t> kinds;
+  for (auto k : a.layer_kinds) ++kinds[std::string(layer_kind_name(k))];
+  nlohmann::json m = {
+      {"id", r.input.id},
+      {"source", r.input.origin},
+      {"architecture", a.architecture},
+      {"model_type", a.text_model_type.empty() ? a.model_type : a.text_model_type},
+      {"known_family", a.known_family},
+      {"num_params", r.weights.num_params},
+      {"num_params_source", r.weights.num_params_source},
+      {"weight_bytes", r.weights.bytes},
+      {"weight_source", weight_source_name(r.weights.source)},
+      {"weight_source_detail", r.weights.source_detail},
+      {"weight_bytes_computed", r.weights.computed_bytes},
+      {"dtype", dtype_name(r.weights.serving_dtype)},
+      {"dtype_reason", r.weights.serving_dtype_reason},
+      {"num_hidden_layers", a.num_hidden_layers},
+      {"hidden_size", a.hidden_size},
+      {"intermediate_size", a.intermediate_size},
+      {"vocab_size", a.vocab_size},
+      {"num_attention_heads", a.num_attention_heads},
+      {"num_key_value_heads", a.num_key_value_heads},
+      {"head_dim", a.head_dim},
+      {"head_dim_source", a.head_dim_source},
+      {"max_position_embeddings", optional_json(a.max_position_embeddings)},
+      {"tie_word_embeddings", a.tie_word_embeddings},
+      {"layer_kinds", kinds},
+      {"sliding_window", optional_json(a.sliding_window)},
+      {"multimodal", a.multimodal},
+      {"vision_params", a.vision_params},
+  };
+  m["quantization"] = r.weights.quantization
+                          ? nlohmann::json{{"method", r.weights.quantization->method_name},
+                                           {"description", describe_scheme(*r.weights.quantization)},
+                                           {"quantized_params", r.weights.quantized_params}}
+                          : nlohmann::json(nullptr);
+  m["moe"] = a.num_experts > 0 ? nlohmann::json{{"num_experts", a.num_experts},
+                                                {"experts_per_token", a.experts_per_token},
+                                                {"shared_experts", a.shared_experts},
+                                                {"moe_intermediate_size", a.moe_intermediate_size},
+                                                {"moe_layers", a.moe_layers}}
+                               : nlohmann::json(nullptr);
+  m["mla"] = a.mla ? nlohmann::json{{"kv_lora_rank", a.kv_lora_rank}, {"qk_rope_head_dim", a.qk_rope_head_dim}}
+                   : nlohmann::json(nullptr);
+  return m;
+}
+
+}  // namespace
+
+nlohmann::json plan_json(const Report& r, const SkuPlan& sp) {
+  const KaitoPlan& p = sp.plan;
+  const Gpu& gpu = sp.sku.gpu;
+  nlohmann::json j;
+  j["schema_version"] = kJsonSchemaVersion;
+  j["tool"] = {{"name", "vram-calc"}, {"version", VRAMCALC_VERSION}};
+  j["estimator"] = "kaito";
+  j["model"] = model_json(r);
+  j["kv_cache"] = {{"dtype", dtype_name(r.kv.dtype)},     {"bytes_per_token", r.kv.bytes_per_token},
+                   {"layers", r.kv.layers},               {"kv_heads", r.kv.kv_heads},
+                   {"head_dim", r.kv.head_dim},           {"mla", r.kv.mla},
+                   {"mla_latent", r.kv.mla_latent},       {"formula", r.kv.formula}};
+  j["sku"] = {
+      {"name", sp.sku.name},
+      {"cloud", sp.sku.cloud.empty() ? nlohmann::json(nullptr) : nlohmann::json(sp.sku.cloud)},
+      {"gpu", gpu.name},
+      {"gpus_per_node", sp.sku.gpus_per_node},
+      {"gpu_memory_bytes", sp.gpu_memory.bytes},
+      {"gpu_memory_source", sp.gpu_memory.source},
+      {"memory_marketed_bytes", round_bytes(gpu.memory_gib_marketed * 1e9, "marketed memory")},
+      {"memory_reported_bytes",
+       gpu.memory_mib_reported ? nlohmann::json(*gpu.memory_mib_reported * kMiB) : nlohmann::json(nullptr)},
+      {"memory_cuda_total_bytes", optional_json(cuda_total_bytes(gpu))},
+      {"bf16", gpu.bf16},
+      {"fp8", gpu.fp8},
+      {"vllm_cuda", gpu.vllm_cuda},
+      {"kaito_supported", sp.sku.kaito_supported},
+  };
+  const KaitoSettings& k = r.settings.kaito;
+  j["settings"] = {
+      {"gpu_memory_utilization", k.gpu_memory_utilization},
+      {"max_model_len_requested", k.max_model_len},
+      {"max_model_len_given", k.max_model_len_given},
+      {"dtype", r.settings.dtype_flag},
+      {"kv_cache_dtype", r.settings.kv_cache_dtype_flag},
+      {"quantization", r.settings.quantization_flag ? nlohmann::json(*r.settings.quantization_flag) : nlohmann::json(nullptr)},
+      {"non_torch_gib", k.non_torch_gib},
+      {"activation_gib", k.activation_gib},
+      {"weight_overhead", k.weight_overhead},
+      {"gpus", optional_json(k.gpus)},
+      {"tensor_parallel_size", optional_json(k.tensor_parallel_size)},
+      {"pipeline_parallel_size", optional_json(k.pipeline_parallel_size)},
+  };
+  const PerGpuBreakdown& g = p.per_gpu;
+  j["per_gpu"] = {{"weights_bytes", g.weights_bytes},       {"weight_overhead_bytes", g.weight_overhead_bytes},
+                  {"kv_cache_bytes", g.kv_cache_bytes},     {"activation_bytes", g.activation_bytes},
+                  {"non_torch_bytes", g.non_torch_bytes},   {"total_bytes", g.total_bytes},
+                  {"capacity_bytes", g.capacity_bytes},     {"budget_bytes", g.budget_bytes}};
+  j["plan"] = {{"gpus", p.gpus},
+               {"gpus_needed", p.gpus_needed},
+               {"pinned", p.pinned},
+               {"nodes", p.nodes},
+               {"tensor_parallel_size", p.tensor_parallel_size},
+               {"pipeline_parallel_size", p.pipeline_parallel_size},
+               {"max_model_len_requested", p.max_model_len_requested},
+               {"max_model_len", p.max_model_len},
+               {"max_model_len_by_memory", p.max_model_len_by_memory},
+               {"max_model_len_limited_by", p.max_model_len_limited_by},
+               {"fits", p.fits},
+               {"not_fit_reasons", p.not_fit_reasons}};
+  j["vllm_command"] = vllm_serve_command(r, sp);
+  j["warnings"] = r.all_warnings(sp);
+  return j;
+}
+
+std::string render_json(const Report& r, bool as_array) {
+  nlohmann::json out;
+  if (as_array) {
+    out = nlohmann::json::array();
+    for (const auto& p : r.plans) out.push_back(plan_json(r, p));
+  } else {
+    out = plan_json(r, r.plans.front());
+  }
+  return out.dump(2) + "\n";
+}
+
+nlohmann::json sku_list_json(const SkuCatalog& skus) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& s : skus.all()) {
+    out.push_back({{"name", s.name},
+                   {"aliases", s.aliases},
+                   {"cloud", s.cloud.empty() ? nlohmann::json(nullptr) : nlohmann::json(s.cloud)},
+                   {"gpu", s.gpu.name},
+                   {"gpus_per_node", s.gpus_per_node},
+                   {"memory_marketed_gb", s.gpu.memory_gib_marketed},
+                   {"memory_reported_bytes", s.gpu.memory_mib_reported ? nlohmann::json(*s.gpu.memory_mib_reported * kMiB)
+                                                                       : nlohmann::json(nullptr)},
+                   {"bf16", s.gpu.bf16},
+                   {"fp8", s.gpu.fp8},
+                   {"vllm_cuda", s.gpu.vllm_cuda},
+                   {"kaito_supported", s.kaito_supported},
+                   {"verified", s.verified}});
+  }
+  return out;
+}
+
+}  // namespace vramcalc

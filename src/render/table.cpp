@@ -1,0 +1,148 @@
+// The human-readable output: every figure with the formula and inputs it came from.
+#include <fmt/format.h>
+
+#include "vramcalc/quant.hpp"
+#include "vramcalc/render.hpp"
+#include "vramcalc/units.hpp"
+
+namespace vramcalc {
+
+namespace {
+
+std::string gib(std::uint64_t bytes) { return fmt::format("{:.2f}", to_gib(bytes)); }
+
+std::string architecture_line(const ModelArch& a) {
+  std::string s = fmt::format("{} ({}), {} layers, hidden {}, {} heads, {} KV heads, head_dim {}",
+                              a.architecture.empty() ? "?" : a.architecture,
+                              a.text_model_type.empty() ? a.model_type : a.text_model_type, a.num_hidden_layers,
+                              a.hidden_size, a.num_attention_heads, a.num_key_value_heads, a.head_dim);
+  if (a.num_experts > 0)
+    s += fmt::format(", MoE {} experts (top-{}) in {} layers", a.num_experts, a.experts_per_token, a.moe_layers);
+  if (a.mla) s += fmt::format(", MLA (kv_lora_rank {})", a.kv_lora_rank);
+  if (a.multimodal) s += fmt::format(", vision {} params", format_count(a.vision_params));
+  return s;
+}
+
+std::string layers_line(const ModelArch& a) {
+  std::string s;
+  for (auto k : {LayerKind::FullAttention, LayerKind::SlidingAttention, LayerKind::ChunkedAttention,
+                 LayerKind::CrossAttention, LayerKind::Mamba, LayerKind::MlpOnly}) {
+    if (auto n = a.count_layers(k); n > 0) s += fmt::format("{}{} {}", s.empty() ? "" : ", ", n, layer_kind_name(k));
+  }
+  if (a.sliding_window) s += fmt::format(" (window {})", *a.sliding_window);
+  return s;
+}
+
+void model_section(std::string& out, const Report& r) {
+  const ModelArch& a = r.arch;
+  const WeightEstimate& w = r.weights;
+  out += fmt::format("Model         {}  ({})\n", r.input.id, r.input.origin);
+  out += fmt::format("Architecture  {}\n", architecture_line(a));
+  out += fmt::format("Layers        {}\n", layers_line(a));
+  out += fmt::format("Parameters    {} ({})\n", format_count(w.num_params), w.num_params_source);
+  out += fmt::format("Dtype         {} ({})\n", dtype_name(w.serving_dtype), w.serving_dtype_reason);
+  if (w.quantization)
+    out += fmt::format("Quantization  {} ({} parameters converted)\n", describe_scheme(*w.quantization),
+                       format_count(w.quantized_params));
+  out += fmt::format("Weights       {} bytes = {} GiB, from {}: {}\n", format_count(w.bytes), gib(w.bytes),
+                     weight_source_name(w.source), w.source_detail);
+  out += fmt::format("Max context   {}\n", a.max_position_embeddings
+                                               ? fmt::format("{} tokens ({})", format_count(*a.max_position_embeddings),
+                                                             a.max_position_source)
+                                               : std::string("none in config (not capped)"));
+  out += fmt::format("KV cache      {} bytes/token = {}\n", format_count(r.kv.bytes_per_token), r.kv.formula);
+}
+
+void warnings_section(std::string& out, const std::vector<std::string>& warnings) {
+  if (warnings.empty()) return;
+  out += "\nWarnings\n";
+  for (const auto& w : warnings) out += fmt::format("  - {}\n", w);
+}
+
+void single_plan(std::string& out, const Report& r, const SkuPlan& sp) {
+  const KaitoPlan& p = sp.plan;
+  const KaitoSettings& k = r.settings.kaito;
+  const PerGpuBreakdown& g = p.per_gpu;
+  out += fmt::format("\nSKU           {}: {} x {}, {} GiB per GPU ({})\n", sp.sku.name, sp.sku.gpus_per_node,
+                     sp.sku.gpu.name, gib(sp.gpu_memory.bytes),
+                     sp.gpu_memory.source == "reported"
+                         ? fmt::format("nvidia-smi {} MiB", sp.gpu_memory.bytes / kMiB)
+                         : sp.gpu_memory.source);
+  out += fmt::format("Settings      gpu_memory_utilization {}, max_model_len {}{}, kv_cache_dtype {}\n",
+                     k.gpu_memory_utilization, k.max_model_len, k.max_model_len_given ? "" : " (KAITO default)",
+                     r.settings.kv_cache_dtype_flag);
+
+  const double V = to_gib(sp.gpu_memory.bytes);
+  const double overhead = k.non_torch_gib + k.activation_gib;
+  out += fmt::format("\nPer GPU, at max_model_len {} (GiB = 2^30 bytes)\n", p.max_model_len);
+  out += fmt::format("  weights                  {:>9}   {} GiB / {} GPU(s)\n", gib(g.weights_bytes), gib(r.weights.bytes), p.gpus);
+  out += fmt::format("  weight overhead          {:>9}   ({} - 1) x weights\n", gib(g.weight_overhead_bytes), k.weight_overhead);
+  out += fmt::format("  KV cache                 {:>9}   {} B/token x {} tokens / {} GPU(s)\n", gib(g.kv_cache_bytes),
+                     format_count(r.kv.bytes_per_token), p.max_model_len, p.gpus);
+  out += fmt::format("  activations              {:>9}   --activation-gib\n", gib(g.activation_bytes));
+  out += fmt::format("  non-PyTorch              {:>9}   --non-torch-gib\n", gib(g.non_torch_bytes));
+  out += fmt::format("  total                    {:>9}   of budget {} = {} GiB x {}\n", gib(g.total_bytes),
+                     gib(g.budget_bytes), gib(g.capacity_bytes), k.gpu_memory_utilization);
+
+  out += "\nPlan (KAITO, seed 000)\n";
+  if (p.pinned) {
+    out += fmt::format("  GPUs                     {} (pinned; the formula needs {})\n", p.gpus, p.gpus_needed);
+  } else {
+    out += fmt::format("  GPUs needed (n)          {} = max(1, ceil(({} x {:.2f} + {:.6f} x {}) / ({:.2f} x {} - {})))\n",
+                       p.gpus_needed, k.weight_overhead, to_gib(r.weights.bytes), to_gib(r.kv.bytes_per_token),
+                       p.max_model_len_requested, V, k.gpu_memory_utilization, overhead);
+    out += fmt::format("  GPUs (N)                 {} = {} node(s) x {} GPU(s)\n", p.gpus, p.nodes, sp.sku.gpus_per_node);
+  }
+  out += fmt::format("  layout                   TP {} x PP {} on {} node(s)\n", p.tensor_parallel_size,
+                     p.pipeline_parallel_size, p.nodes);
+  out += fmt::format("  max_model_len            {} (limited by {}; memory allows {})\n", p.max_model_len,
+                     p.max_model_len_limited_by, p.max_model_len_by_memory);
+  out += fmt::format("  verdict                  {}\n", p.fits ? std::string("FITS") : std::string("DOES NOT FIT"));
+  for (const auto& reason : p.not_fit_reasons) out += fmt::format("    - {}\n", reason);
+  warnings_section(out, r.all_warnings(sp));
+  out += fmt::format("\n{}\n", vllm_serve_command(r, sp));
+}
+
+void comparison(std::string& out, const Report& r) {
+  out += fmt::format("\n{:<30} {:<14} {:>8} {:>5} {:>6} {:>9} {:>14}  {}\n", "SKU", "GPU", "GiB/GPU", "GPUs", "nodes",
+                     "TP x PP", "max_model_len", "fits");
+  for (const auto& sp : r.plans) {
+    const KaitoPlan& p = sp.plan;
+    out += fmt::format("{:<30} {:<14} {:>8} {:>5} {:>6} {:>9} {:>14}  {}\n", sp.sku.name, sp.sku.gpu.name,
+                       gib(sp.gpu_memory.bytes), p.gpus, p.nodes,
+                       fmt::format("{} x {}", p.tensor_parallel_size, p.pipeline_parallel_size), p.max_model_len,
+                       p.fits ? "yes" : (sp.sku.gpu.vllm_cuda ? "no" : "no (not vLLM/CUDA)"));
+  }
+  warnings_section(out, r.model_warnings());
+}
+
+}  // namespace
+
+std::string render_table(const Report& r, bool as_comparison) {
+  std::string out;
+  model_section(out, r);
+  if (as_comparison) {
+    comparison(out, r);
+  } else {
+    single_plan(out, r, r.plans.front());
+  }
+  return out;
+}
+
+std::string render_sku_list_table(const SkuCatalog& skus) {
+  std::string out = fmt::format("{:<30} {:<10} {:<14} {:>5} {:>10} {:>14}  {}\n", "SKU", "cloud", "GPU", "GPUs",
+                                "GB label", "nvidia-smi MiB", "notes");
+  for (const auto& s : skus.all()) {
+    std::string notes;
+    if (!s.gpu.vllm_cuda) notes += "not served by vLLM/CUDA; ";
+    if (s.kaito_supported) notes += "KAITO; ";
+    if (!s.verified) notes += "unverified; ";
+    if (!notes.empty()) notes.resize(notes.size() - 2);
+    out += fmt::format("{:<30} {:<10} {:<14} {:>5} {:>10} {:>14}  {}\n", s.name, s.cloud.empty() ? "-" : s.cloud,
+                       s.gpu.name, s.gpus_per_node, s.gpu.memory_gib_marketed,
+                       s.gpu.memory_mib_reported ? std::to_string(*s.gpu.memory_mib_reported) : std::string("-"), notes);
+  }
+  return out;
+}
+
+}  // namespace vramcalc

@@ -1,0 +1,43 @@
+// Helpers shared by the tests: paths to test data, temporary directories, running the binary.
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace testsupport {
+
+// tests/data/<relative>
+std::filesystem::path test_data(const std::string& relative);
+// The repository's data/ directory (bundled catalog and SKUs).
+std::filesystem::path repo_data(const std::string& relative);
+// tests/data/configs/<dir>/config.json parsed (relaxed JSON).
+nlohmann::json load_test_config(const std::string& dir);
+
+// A fresh empty directory under the system temp dir, removed when the object is destroyed.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  [[nodiscard]] const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+void write_file(const std::filesystem::path& file, const std::string& contents);
+
+struct RunResult {
+  int exit_code = -1;
+  std::string out;  // stdout
+  std::string err;  // stderr
+};
+
+// Runs the built vram-calc binary with `args` (a shell-quoted argument string appended to the binary path),
+// with extra environment assignments prefixed (e.g. "HOME=/tmp/x"). Captures stdout and stderr separately.
+RunResult run_cli(const std::string& args, const std::string& env = "");
+
+}  // namespace testsupport
