@@ -1,0 +1,221 @@
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <optional>
+#include <set>
+#include <string>
+#include <system_error>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "vramcalc/json_relaxed.hpp"
+#include "vramcalc/sources.hpp"
+
+namespace vramcalc {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+constexpr std::uintmax_t kMaxJsonFileBytes = 64ull * 1024 * 1024;
+constexpr const char* kIndexName = "model.safetensors.index.json";
+
+[[noreturn]] void bad_input(const std::string& message) { throw Error(ExitCode::BadInput, message); }
+
+// "~" and "~/..." refer to $HOME, for paths that reached us without shell expansion (e.g. quoted).
+fs::path expand_home(const fs::path& path) {
+  const std::string s = path.string();
+  if (s != "~" && s.rfind("~/", 0) != 0) return path;
+  const char* home = std::getenv("HOME");
+  if (home == nullptr || *home == '\0') return path;
+  return fs::path(home) / s.substr(s.size() > 1 ? 2 : 1);
+}
+
+// Reads a whole (JSON) file in binary mode, refusing anything over kMaxJsonFileBytes. Works for pipes too.
+std::string read_json_file(const fs::path& file, const std::string& shown) {
+  std::error_code ec;
+  if (fs::is_regular_file(file, ec)) {
+    const std::uintmax_t size = fs::file_size(file, ec);
+    if (!ec && size > kMaxJsonFileBytes)
+      bad_input(fmt::format("{}: file is {} bytes, over the 64 MiB limit for JSON files", shown, size));
+  } else if (fs::is_directory(file, ec)) {
+    bad_input(fmt::format("{}: cannot read: is a directory", shown));
+  }
+  std::ifstream in(file, std::ios::binary);
+  if (!in) bad_input(fmt::format("{}: cannot read: {}", shown, std::strerror(errno)));
+  std::string text;
+  char buffer[65536];
+  while (in) {
+    in.read(buffer, sizeof buffer);
+    text.append(buffer, static_cast<std::size_t>(in.gcount()));
+    if (text.size() > kMaxJsonFileBytes)
+      bad_input(fmt::format("{}: file is over the 64 MiB limit for JSON files", shown));
+  }
+  if (in.bad()) bad_input(fmt::format("{}: cannot read: I/O error", shown));
+  return text;
+}
+
+json read_config(const fs::path& file, const std::string& shown) {
+  json config = parse_json_relaxed(read_json_file(file, shown), shown, ExitCode::BadInput);
+  if (!config.is_object()) bad_input(fmt::format("{}: config is not a JSON object", shown));
+  return config;
+}
+
+// A non-negative integer, also when written as an integral float (e.g. 1.5e10).
+std::optional<std::uint64_t> as_size(const json& v) {
+  if (v.is_number_unsigned()) return v.get<std::uint64_t>();
+  if (v.is_number_integer()) {
+    const auto i = v.get<std::int64_t>();
+    if (i >= 0) return static_cast<std::uint64_t>(i);
+    return std::nullopt;
+  }
+  if (v.is_number_float()) {
+    const double d = v.get<double>();
+    if (std::isfinite(d) && d >= 0 && d < 18446744073709551616.0 && std::floor(d) == d)
+      return static_cast<std::uint64_t>(d);
+  }
+  return std::nullopt;
+}
+
+struct SafetensorsIndex {
+  std::optional<std::uint64_t> total_size;
+  std::set<std::string> shards;  // distinct file names in weight_map
+  bool has_weight_map = false;
+};
+
+SafetensorsIndex read_index(const fs::path& file, const std::string& shown) {
+  const json index = parse_json_relaxed(read_json_file(file, shown), shown, ExitCode::BadInput);
+  if (!index.is_object()) bad_input(fmt::format("{}: safetensors index is not a JSON object", shown));
+  SafetensorsIndex out;
+  if (const auto metadata = index.find("metadata"); metadata != index.end() && !metadata->is_null()) {
+    if (!metadata->is_object()) bad_input(fmt::format("{}: \"metadata\" is not a JSON object", shown));
+    if (const auto total = metadata->find("total_size"); total != metadata->end()) {
+      out.total_size = as_size(*total);
+      if (!out.total_size)
+        bad_input(fmt::format("{}: metadata.total_size must be a non-negative integer, not {}", shown,
+                              total->dump().substr(0, 80)));
+    }
+  }
+  if (const auto map = index.find("weight_map"); map != index.end()) {
+    if (!map->is_object()) bad_input(fmt::format("{}: \"weight_map\" is not a JSON object", shown));
+    out.has_weight_map = !map->empty();
+    for (const auto& [tensor, shard] : map->items()) {
+      if (!shard.is_string() || shard.get<std::string>().empty())
+        bad_input(fmt::format("{}: weight_map entry for {} is not a file name", shown, tensor.substr(0, 120)));
+      out.shards.insert(shard.get<std::string>());
+    }
+  }
+  return out;
+}
+
+// Regular files (or links to them) named *.safetensors directly in `dir`, sorted by file name.
+std::vector<std::string> safetensors_files(const fs::path& dir, const std::string& shown) {
+  std::vector<std::string> names;
+  std::error_code ec;
+  fs::directory_iterator it(dir, ec);
+  if (ec) bad_input(fmt::format("{}: cannot list directory: {}", shown, ec.message()));
+  for (; it != fs::directory_iterator(); it.increment(ec)) {
+    std::error_code entry_ec;
+    if (it->path().extension() == ".safetensors" && it->is_regular_file(entry_ec))
+      names.push_back(it->path().filename().string());
+  }
+  if (ec) bad_input(fmt::format("{}: cannot list directory: {}", shown, ec.message()));
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+std::string join_limited(const std::vector<std::string>& names, std::size_t limit) {
+  std::string out;
+  for (std::size_t i = 0; i < names.size() && i < limit; ++i) out += (i ? ", " : "") + names[i];
+  if (names.size() > limit) out += fmt::format(", ... ({} more)", names.size() - limit);
+  return out;
+}
+
+void load_directory(const fs::path& dir, const std::string& shown, ModelInput& input) {
+  const fs::path config_file = dir / "config.json";
+  const std::string config_shown = (fs::path(shown) / "config.json").string();
+  std::error_code ec;
+  if (!fs::exists(config_file, ec)) bad_input(fmt::format("{}: no config.json in this directory", shown));
+  input.config = read_config(config_file, config_shown);
+
+  std::optional<SafetensorsIndex> index;
+  const fs::path index_file = dir / kIndexName;
+  if (fs::exists(index_file, ec)) {
+    index = read_index(index_file, (fs::path(shown) / kIndexName).string());
+    input.index_total_size = index->total_size;
+  }
+
+  const std::vector<std::string> present = safetensors_files(dir, shown);
+  if (present.empty()) return;
+
+  std::vector<std::string> to_read = present;
+  if (index && index->has_weight_map) {
+    std::vector<std::string> missing;
+    for (const auto& shard : index->shards) {
+      if (!std::binary_search(present.begin(), present.end(), shard)) missing.push_back(shard);
+    }
+    if (!missing.empty()) {
+      input.warnings.push_back(fmt::format(
+          "{}: {} of {} shards listed in {} are missing ({}); not reading the shards that are present, using {}", shown,
+          missing.size(), index->shards.size(), kIndexName, join_limited(missing, 5),
+          index->total_size ? fmt::format("the index total_size ({} bytes) instead", *index->total_size)
+                            : std::string("the config instead (the index has no total_size)")));
+      return;
+    }
+    // Only the shards the index names: a directory may also hold e.g. consolidated.safetensors with the same weights.
+    to_read.assign(index->shards.begin(), index->shards.end());
+    std::vector<std::string> ignored;
+    std::set_difference(present.begin(), present.end(), to_read.begin(), to_read.end(), std::back_inserter(ignored));
+    if (!ignored.empty()) {
+      input.warnings.push_back(
+          fmt::format("{}: ignoring {} (not listed in {})", shown, join_limited(ignored, 5), kIndexName));
+    }
+  }
+
+  SafetensorsSummary summary;
+  for (const auto& name : to_read) merge_summary(summary, read_safetensors_file(dir / name));
+  input.safetensors = std::move(summary);
+}
+
+}  // namespace
+
+bool looks_like_local_path(const std::string& spec) {
+  if (spec.empty()) return false;
+  if (spec.front() == '/' || spec.front() == '.' || spec.front() == '~') return true;
+  std::error_code ec;
+  return fs::exists(fs::path(spec), ec);
+}
+
+ModelInput load_local_model(const fs::path& path) {
+  const std::string shown = path.string();
+  const fs::path actual = expand_home(path);
+
+  std::error_code ec;
+  const fs::file_status status = fs::status(actual, ec);
+  if (!fs::exists(status)) {
+    if (ec && ec != std::errc::no_such_file_or_directory && ec != std::errc::not_a_directory)
+      bad_input(fmt::format("{}: cannot access: {}", shown, ec.message()));
+    bad_input(fmt::format("{}: no such file or directory", shown));
+  }
+
+  ModelInput input;
+  input.id = shown;
+  if (fs::is_directory(status)) {
+    input.origin = "local directory " + shown;
+    load_directory(actual, shown, input);
+    return input;
+  }
+  if (actual.extension() == ".safetensors")
+    bad_input(
+        fmt::format("{}: a .safetensors file is not a config; give the model directory or its config.json", shown));
+  input.origin = "local file " + shown;
+  input.config = read_config(actual, shown);
+  return input;
+}
+
+}  // namespace vramcalc
