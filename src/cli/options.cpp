@@ -101,8 +101,8 @@ Options parse_options(int argc, char** argv) {
       ->default_str("0.90");
   app.add_option("--gpu-memory", gpu_memory, "Per-GPU memory V replacing the SKU's figure: 48GiB, 80GB, 24000MiB, ...");
   app.add_option("--gpus", gpus, "Pin the GPU count instead of searching it");
-  app.add_option("--tensor-parallel-size,-tp", tp, "Pin tensor parallelism");
-  app.add_option("--pipeline-parallel-size,-pp", pp, "Pin pipeline parallelism");
+  app.add_option("--tensor-parallel-size", tp, "Pin tensor parallelism");
+  app.add_option("--pipeline-parallel-size", pp, "Pin pipeline parallelism");
   app.add_option("--gpus-per-node", gpn, "GPUs per node (bare GPU SKUs default to 1)");
   app.add_option("--non-torch-gib", non_torch, "Non-PyTorch memory per GPU in GiB")->default_str("0.6");
   app.add_option("--activation-gib", activation, "Activation peak per GPU in GiB")->default_str("1.7");

@@ -50,7 +50,7 @@ void model_section(std::string& out, const Report& r) {
                                                ? fmt::format("{} tokens ({})", format_count(*a.max_position_embeddings),
                                                              a.max_position_source)
                                                : std::string("none in config (not capped)"));
-  out += fmt::format("KV cache      {} bytes/token = {}\n", format_count(r.kv.bytes_per_token), r.kv.formula);
+  out += fmt::format("KV cache      {} per token\n", r.kv.formula);
 }
 
 void warnings_section(std::string& out, const std::vector<std::string>& warnings) {

@@ -1,0 +1,211 @@
+// End to end: run the vram-calc binary, read its exit code, parse its JSON, read its one-line errors.
+#include <catch2/catch.hpp>
+
+#include "support.hpp"
+
+using testsupport::run_cli;
+using nlohmann::json;
+
+namespace {
+
+json run_json(const std::string& args, int expected_exit = 0) {
+  const auto r = run_cli(args + " --format json");
+  INFO("stderr: " << r.err);
+  REQUIRE(r.exit_code == expected_exit);
+  return json::parse(r.out);  // stdout holds the JSON and nothing else
+}
+
+// A usage or input error: exit 2, one line on stderr, nothing on stdout.
+std::string usage_error(const std::string& args) {
+  const auto r = run_cli(args);
+  INFO(args << "\nstdout: " << r.out << "\nstderr: " << r.err);
+  CHECK(r.exit_code == 2);
+  CHECK(r.out.empty());
+  REQUIRE_FALSE(r.err.empty());
+  CHECK(r.err.find('\n') == r.err.size() - 1);
+  return r.err;
+}
+
+}  // namespace
+
+TEST_CASE("the README's command: Llama-3.1-8B on one A100-80G from the bundled catalog", "[cli]") {
+  const auto j = run_json("--model meta-llama/Llama-3.1-8B --sku A100-80G");
+  CHECK(j["schema_version"] == 1);
+  CHECK(j["model"]["id"] == "meta-llama/Llama-3.1-8B");
+  CHECK(j["model"]["architecture"] == "LlamaForCausalLM");
+  CHECK(j["model"]["num_params"] == 8030261248ULL);
+  CHECK(j["model"]["weight_bytes"] == 16060522496ULL);
+  CHECK(j["model"]["weight_source"] == "catalog");
+  CHECK(j["model"]["dtype"] == "bfloat16");
+  CHECK(j["model"]["num_hidden_layers"] == 32);
+  CHECK(j["model"]["num_attention_heads"] == 32);
+  CHECK(j["model"]["num_key_value_heads"] == 8);
+  CHECK(j["model"]["head_dim"] == 128);
+  CHECK(j["model"]["max_position_embeddings"] == 131072);
+  CHECK(j["kv_cache"]["bytes_per_token"] == 131072);
+  CHECK(j["kv_cache"]["dtype"] == "bfloat16");
+  CHECK(j["sku"]["name"] == "A100-80G");
+  CHECK(j["sku"]["gpus_per_node"] == 1);
+  CHECK(j["sku"]["gpu_memory_bytes"] == 81920ULL * 1048576ULL);
+  CHECK(j["sku"]["gpu_memory_source"] == "reported");
+  CHECK(j["sku"]["memory_marketed_bytes"] == 80000000000ULL);
+  CHECK(j["settings"]["gpu_memory_utilization"] == 0.9);
+  CHECK(j["settings"]["max_model_len_requested"] == 2048);
+  CHECK(j["per_gpu"]["capacity_bytes"] == 85899345920ULL);
+  CHECK(j["per_gpu"]["budget_bytes"] == 77309411328ULL);
+  CHECK(j["per_gpu"]["kv_cache_bytes"] == 131072ULL * 131072ULL);
+  CHECK(j["plan"]["gpus"] == 1);
+  CHECK(j["plan"]["nodes"] == 1);
+  CHECK(j["plan"]["tensor_parallel_size"] == 1);
+  CHECK(j["plan"]["pipeline_parallel_size"] == 1);
+  CHECK(j["plan"]["max_model_len"] == 131072);
+  CHECK(j["plan"]["max_model_len_by_memory"] == 445999);
+  CHECK(j["plan"]["fits"] == true);
+  CHECK(j["vllm_command"] ==
+        "vllm serve meta-llama/Llama-3.1-8B --max-model-len 131072 --gpu-memory-utilization 0.9");
+  CHECK(j["warnings"].is_array());
+}
+
+TEST_CASE("the table shows the breakdown, the verdict and the vllm serve line", "[cli]") {
+  const auto r = run_cli("--model meta-llama/Llama-3.1-8B --sku A100-80G");
+  CHECK(r.exit_code == 0);
+  CHECK_THAT(r.out, Catch::Contains("14.96"));  // weight GiB
+  CHECK_THAT(r.out, Catch::Contains("2 x 32 layers x 8 kv_heads x 128 head_dim x 2 B (bfloat16) = 131,072 B"));
+  CHECK_THAT(r.out, Catch::Contains("GiB = 2^30 bytes"));
+  CHECK_THAT(r.out, Catch::Contains("FITS"));
+  CHECK_THAT(r.out, Catch::Contains("vllm serve meta-llama/Llama-3.1-8B"));
+}
+
+TEST_CASE("catalog ids are case-insensitive and renamed repositories resolve", "[cli][catalog]") {
+  auto j = run_json("--model META-LLAMA/llama-3.1-8b --sku a100-80g");
+  CHECK(j["model"]["id"] == "meta-llama/Llama-3.1-8B");
+  j = run_json("--model meta-llama/Meta-Llama-3.1-8B --sku A100-80G");
+  CHECK(j["model"]["id"] == "meta-llama/Llama-3.1-8B");
+  CHECK(j["warnings"].dump().find("is now meta-llama/Llama-3.1-8B") != std::string::npos);
+}
+
+TEST_CASE("a local config.json and a local model directory", "[cli][local]") {
+  const auto file = testsupport::test_data("configs/Qwen--Qwen3-8B/config.json");
+  auto j = run_json("--model '" + file.string() + "' --sku H100-80G");
+  CHECK(j["model"]["num_params"] == 8190735360ULL);
+  CHECK(j["model"]["weight_source"] == "parameter_count");
+  CHECK(j["model"]["weight_bytes"] == 8190735360ULL * 2);
+  j = run_json("--model '" + file.parent_path().string() + "' --sku H100-80G");
+  CHECK(j["model"]["num_params"] == 8190735360ULL);
+}
+
+TEST_CASE("several SKUs: one row each, fitting ones first, fewest GPUs first", "[cli][skus]") {
+  const auto j = run_json("--model meta-llama/Llama-3.1-70B --sku L4,H100-80G,p4d.24xlarge --max-model-len 8192");
+  REQUIRE(j.is_array());
+  REQUIRE(j.size() == 3);
+  for (std::size_t i = 1; i < j.size(); ++i) {
+    const bool prev_fits = j[i - 1]["plan"]["fits"];
+    const bool fits = j[i]["plan"]["fits"];
+    CHECK((prev_fits || !fits));
+    if (prev_fits == fits) CHECK(j[i - 1]["plan"]["gpus"] <= j[i]["plan"]["gpus"]);
+  }
+  const auto all = run_json("--model meta-llama/Llama-3.1-8B --sku all");
+  CHECK(all.size() > 100);
+  const auto r = run_cli("--model meta-llama/Llama-3.1-8B --sku all");
+  CHECK(r.exit_code == 0);
+  CHECK_THAT(r.out, Catch::Contains("not vLLM/CUDA"));
+}
+
+TEST_CASE("pinned hardware: does it fit on exactly these GPUs? The exit code says", "[cli][pinned]") {
+  auto j = run_json("--model meta-llama/Llama-3.1-70B --sku A100-80G --gpus 1", 1);
+  CHECK(j["plan"]["fits"] == false);
+  CHECK(j["plan"]["gpus"] == 1);
+  j = run_json("--model meta-llama/Llama-3.1-70B --sku Standard_ND96amsr_A100_v4 --tensor-parallel-size 4 "
+               "--max-model-len 32768");
+  CHECK(j["plan"]["gpus"] == 4);
+  CHECK(j["plan"]["tensor_parallel_size"] == 4);
+  CHECK(j["plan"]["fits"] == true);
+  CHECK(j["vllm_command"].get<std::string>().find("--tensor-parallel-size 4 --max-model-len 32768") != std::string::npos);
+}
+
+TEST_CASE("Falcon does not fit where it needs several GPUs", "[cli]") {
+  auto j = run_json("--model tiiuae/falcon-40b --sku A100-80G", 1);
+  CHECK(j["plan"]["fits"] == false);
+  j = run_json("--model tiiuae/falcon-40b --sku H200", 0);
+  CHECK(j["plan"]["gpus"] == 1);
+}
+
+TEST_CASE("overrides: GPU memory, dtype, quantization, parameter count, weight bytes", "[cli][overrides]") {
+  auto j = run_json("--model meta-llama/Llama-3.1-8B --sku A100-80G --gpu-memory 48GiB");
+  CHECK(j["sku"]["gpu_memory_bytes"] == 48ULL << 30);
+  CHECK(j["sku"]["gpu_memory_source"] == "--gpu-memory");
+  j = run_json("--model meta-llama/Llama-3.1-8B --sku A100-80G --quantization fp8");
+  // Linear layers at 1 byte + a scale each; embeddings, LM head and norms stay bfloat16 (see test_quantization).
+  CHECK(j["model"]["weight_bytes"] == 9'081'201'536ULL);
+  CHECK(j["vllm_command"].get<std::string>().find("--quantization fp8") != std::string::npos);
+  j = run_json("--model meta-llama/Llama-3.1-8B --sku A100-80G --params-b 70");
+  CHECK(j["model"]["num_params"] == 70'000'000'000ULL);
+  CHECK(j["model"]["num_params_source"] == "--params-b");
+  j = run_json("--model meta-llama/Llama-3.1-8B --sku A100-80G --weight-bytes 10GiB");
+  CHECK(j["model"]["weight_bytes"] == 10ULL << 30);
+  CHECK(j["model"]["weight_source"] == "override");
+  j = run_json("--model meta-llama/Llama-3.1-8B --sku A100-80G --kv-cache-dtype fp8 --dtype float16");
+  CHECK(j["kv_cache"]["bytes_per_token"] == 65536);
+  CHECK(j["model"]["dtype"] == "float16");
+  CHECK(j["vllm_command"].get<std::string>().find("--dtype float16 --kv-cache-dtype fp8") != std::string::npos);
+}
+
+TEST_CASE("listings: skus and models", "[cli][list]") {
+  auto r = run_cli("skus --format json");
+  REQUIRE(r.exit_code == 0);
+  auto skus = json::parse(r.out);
+  CHECK(skus.size() > 100);
+  r = run_cli("models --format json");
+  REQUIRE(r.exit_code == 0);
+  auto models = json::parse(r.out);
+  CHECK(models.size() == 50);
+  r = run_cli("models");
+  CHECK_THAT(r.out, Catch::Contains("meta-llama/Llama-3.1-8B"));
+}
+
+TEST_CASE("help and version exit 0 and document the exit codes", "[cli]") {
+  auto r = run_cli("--help");
+  CHECK(r.exit_code == 0);
+  CHECK_THAT(r.out, Catch::Contains("Exit codes"));
+  CHECK_THAT(r.out, Catch::Contains("--gpu-memory-utilization"));
+  r = run_cli("--version");
+  CHECK(r.exit_code == 0);
+  CHECK_THAT(r.out, Catch::StartsWith("vram-calc "));
+}
+
+TEST_CASE("every usage and input error is one line on stderr, exit 2, nothing on stdout", "[cli][errors]") {
+  const std::string base = "--model meta-llama/Llama-3.1-8B --sku A100-80G ";
+  CHECK_THAT(usage_error(base + "--gpu-memory-utilization 1.5"), Catch::Contains("--gpu-memory-utilization"));
+  CHECK_THAT(usage_error(base + "--gpu-memory-utilization 0"), Catch::Contains("--gpu-memory-utilization"));
+  CHECK_THAT(usage_error(base + "--gpu-memory-utilization abc"), Catch::Contains("--gpu-memory-utilization"));
+  CHECK_THAT(usage_error(base + "--max-model-len 0"), Catch::Contains("--max-model-len"));
+  CHECK_THAT(usage_error(base + "--max-model-len -5"), Catch::Contains("--max-model-len"));
+  CHECK_THAT(usage_error(base + "--max-model-len 1.5"), Catch::Contains("--max-model-len"));
+  CHECK_THAT(usage_error(base + "--dtype int4"), Catch::Contains("--dtype"));
+  CHECK_THAT(usage_error(base + "--kv-cache-dtype foo"), Catch::Contains("--kv-cache-dtype"));
+  CHECK_THAT(usage_error(base + "--format xml"), Catch::Contains("--format"));
+  CHECK_THAT(usage_error(base + "--gpu-memory '80 parsecs'"), Catch::Contains("--gpu-memory"));
+  CHECK_THAT(usage_error(base + "--gpus 0"), Catch::Contains("--gpus"));
+  CHECK_THAT(usage_error(base + "--quantization int3"), Catch::Contains("--quantization"));
+  CHECK_THAT(usage_error(base + "--frobnicate"), Catch::Contains("frobnicate"));
+  CHECK_THAT(usage_error("--model meta-llama/Llama-3.1-8B --sku A100-80"), Catch::Contains("A100-80G"));
+  CHECK_THAT(usage_error("--model some-org/brand-new-model --sku A100-80G"), Catch::Contains("Hugging Face Hub"));
+  CHECK_THAT(usage_error("--sku A100-80G"), Catch::Contains("--model"));
+  CHECK_THAT(usage_error("--model meta-llama/Llama-3.1-8B"), Catch::Contains("--sku"));
+}
+
+TEST_CASE("bad local files are exit 2 naming the file", "[cli][errors]") {
+  testsupport::TempDir dir;
+  testsupport::write_file(dir.path() / "broken.json", "{\"model_type\": \"llama\", ");
+  CHECK_THAT(usage_error("--model '" + (dir.path() / "broken.json").string() + "' --sku A100-80G"),
+             Catch::Contains("broken.json"));
+  testsupport::write_file(dir.path() / "empty" / "README", "no config here");
+  CHECK_THAT(usage_error("--model '" + (dir.path() / "empty").string() + "' --sku A100-80G"),
+             Catch::Contains("config.json"));
+  testsupport::write_file(dir.path() / "layers.json",
+                          R"({"model_type": "llama", "hidden_size": 4096, "num_attention_heads": 32,
+                              "num_hidden_layers": "many", "vocab_size": 32000, "intermediate_size": 11008})");
+  CHECK_THAT(usage_error("--model '" + (dir.path() / "layers.json").string() + "' --sku A100-80G"),
+             Catch::Contains("num_hidden_layers"));
+  CHECK_THAT(usage_error("--model ./does/not/exist --sku A100-80G"), Catch::Contains("does/not/exist"));
+}
