@@ -209,3 +209,26 @@ TEST_CASE("bad local files are exit 2 naming the file", "[cli][errors]") {
              Catch::Contains("num_hidden_layers"));
   CHECK_THAT(usage_error("--model ./does/not/exist --sku A100-80G"), Catch::Contains("does/not/exist"));
 }
+
+TEST_CASE("a model directory with safetensors shards: exact sizes from the headers", "[cli][local][safetensors]") {
+  testsupport::TempDir dir;
+  testsupport::write_file(dir.path() / "config.json",
+                          R"({"model_type": "llama", "architectures": ["LlamaForCausalLM"], "hidden_size": 64,
+                              "num_attention_heads": 4, "num_hidden_layers": 2, "intermediate_size": 128,
+                              "vocab_size": 1000, "max_position_embeddings": 512, "torch_dtype": "bfloat16"})");
+  // Two shards: 64000 BF16 elements, then 10 F32 elements (cast to bfloat16 for serving) and 96 packed U8 bytes.
+  auto shard = [&](const std::string& name, const std::string& header) {
+    std::string prefix(8, '\0');
+    for (int i = 0; i < 8; ++i) prefix[static_cast<std::size_t>(i)] = static_cast<char>((header.size() >> (8 * i)) & 0xff);
+    testsupport::write_file(dir.path() / name, prefix + header);
+  };
+  shard("model-00001-of-00002.safetensors",
+        R"({"model.embed_tokens.weight": {"dtype": "BF16", "shape": [1000, 64], "data_offsets": [0, 128000]}})");
+  shard("model-00002-of-00002.safetensors",
+        R"({"model.norm.weight": {"dtype": "F32", "shape": [10], "data_offsets": [0, 40]},
+            "model.packed": {"dtype": "U8", "shape": [96], "data_offsets": [40, 136]}})");
+  const auto j = run_json("--model '" + dir.path().string() + "' --sku L4");
+  CHECK(j["model"]["weight_source"] == "safetensors_headers");
+  CHECK(j["model"]["weight_bytes"] == (64000 + 10) * 2 + 96);
+  CHECK(j["model"]["source"].get<std::string>().find("local directory") != std::string::npos);
+}
