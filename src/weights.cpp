@@ -15,6 +15,7 @@ std::string_view weight_source_name(WeightSource s) {
     case WeightSource::Override: return "override";
     case WeightSource::SafetensorsHeaders: return "safetensors_headers";
     case WeightSource::SafetensorsIndex: return "safetensors_index";
+    case WeightSource::CheckpointSize: return "checkpoint_size";
     case WeightSource::CatalogSize: return "catalog";
     case WeightSource::ParameterCount: return "parameter_count";
   }
@@ -146,7 +147,7 @@ WeightEstimate estimate_weights(const ModelArch& arch, const ModelInput& input, 
     w.bytes = round_bytes(bytes, "weight bytes");
     w.source = WeightSource::SafetensorsHeaders;
     w.source_detail = fmt::format("{} tensors in {} safetensors file(s), floating-point tensors as {}",
-                                  format_count(input.safetensors->tensors.size()), input.safetensors->files,
+                                  format_count(input.safetensors->tensor_count), input.safetensors->files,
                                   dtype_name(w.serving_dtype));
     return w;
   }
@@ -162,6 +163,9 @@ WeightEstimate estimate_weights(const ModelArch& arch, const ModelInput& input, 
   };
   if (input.index_total_size && from_total(*input.index_total_size, WeightSource::SafetensorsIndex,
                                            "metadata.total_size of model.safetensors.index.json"))
+    return w;
+  if (input.checkpoint_total_size &&
+      from_total(*input.checkpoint_total_size, WeightSource::CheckpointSize, input.checkpoint_total_source))
     return w;
   if (input.catalog_weight_bytes &&
       from_total(*input.catalog_weight_bytes, WeightSource::CatalogSize, "checkpoint size recorded in the catalog"))

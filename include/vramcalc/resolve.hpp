@@ -1,17 +1,24 @@
-// Turning --model into a ModelInput: a local path first, then the bundled catalog.
+// Turning --model into a ModelInput. Order: a local path; the Hugging Face cache; vram-calc's own cache; the
+// bundled catalog; the network. --refresh skips both caches and the catalog; --revision skips the catalog.
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include "vramcalc/catalog.hpp"
+#include "vramcalc/hub.hpp"
 #include "vramcalc/sources.hpp"
 
 namespace vramcalc {
 
-// Resolution order: an existing local path (config.json file or model directory), then a catalog id or alias
-// (case-insensitive). Anything else is Error(BadInput) with close catalog ids suggested and a note that
-// fetching from the Hugging Face Hub needs network support, which this build does not have yet.
-ModelInput resolve_model(const std::string& spec, const ModelCatalog& catalog);
+struct ResolveOptions {
+  HubOptions hub;
+  std::function<const ModelCatalog&()> catalog;  // loaded only when the catalog is consulted
+};
+
+// Errors: a spec that is neither a path nor an org/name id is Error(BadInput); anything the hub refuses, or a
+// model missing in offline mode, is Error(RemoteFailed) with one line saying what and why.
+ModelInput resolve_model(const std::string& spec, const ResolveOptions& options);
 
 // A catalog entry as a ModelInput (its config, known checkpoint size and parameter count).
 ModelInput catalog_input(const CatalogModel& entry);

@@ -32,6 +32,7 @@ struct SafetensorsSummary {
   std::map<std::string, std::uint64_t> elements_by_dtype;  // "BF16" -> elements
   std::uint64_t total_bytes = 0;
   std::uint64_t total_elements = 0;
+  std::uint64_t tensor_count = 0;    // kept when `tensors` is dropped (cached summaries)
   std::uint64_t files = 0;           // number of headers merged into this summary
   std::map<std::string, std::string> metadata;  // "__metadata__" of the first file (string values)
 };

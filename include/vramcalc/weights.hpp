@@ -18,6 +18,7 @@ enum class WeightSource {
   Override,            // --weight-bytes
   SafetensorsHeaders,  // exact: every tensor's dtype and shape, from the shard headers
   SafetensorsIndex,    // metadata.total_size of model.safetensors.index.json
+  CheckpointSize,      // pytorch_model.bin.index.json total, or a single checkpoint file's size
   CatalogSize,         // checkpoint size recorded in the bundled catalog
   ParameterCount,      // computed: parameter groups x bytes of the serving dtype (and quantization)
 };

@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "vramcalc/error.hpp"
+#include "vramcalc/hf_cache.hpp"
 #include "vramcalc/quant.hpp"
 #include "vramcalc/units.hpp"
 
@@ -84,6 +85,8 @@ Options parse_options(int argc, char** argv) {
   std::string format = "table";
   std::string max_model_len, utilization, gpus, tp, pp, gpn, non_torch, activation, params_b, weight_bytes, gpu_memory;
   std::string quantization;
+  std::string revision, token, ca_bundle, connect_timeout, timeout;
+  bool offline = false, refresh = false;
   app.add_option("-m,--model", o.model,
                  "Model: a config.json path, a model directory (config.json + safetensors headers), or a Hugging Face "
                  "id in the bundled catalog");
@@ -108,6 +111,14 @@ Options parse_options(int argc, char** argv) {
   app.add_option("--activation-gib", activation, "Activation peak per GPU in GiB")->default_str("1.7");
   app.add_option("--params-b", params_b, "Override the parameter count, in billions");
   app.add_option("--weight-bytes", weight_bytes, "Override the weight size: bytes or a size with a unit (15GiB)");
+
+  app.add_option("--revision", revision, "Hub revision: branch, tag or commit (bypasses the catalog)");
+  app.add_option("--token", token, "Hugging Face token (else HF_TOKEN, else the huggingface_hub token file)");
+  app.add_flag("--offline", offline, "Use only local sources: files, caches, the catalog (also HF_HUB_OFFLINE=1)");
+  app.add_flag("--refresh", refresh, "Fetch from the hub again, skipping the caches and the catalog");
+  app.add_option("--ca-bundle", ca_bundle, "CA certificates for TLS (else CURL_CA_BUNDLE, REQUESTS_CA_BUNDLE, SSL_CERT_FILE)");
+  app.add_option("--connect-timeout", connect_timeout, "Seconds to connect to the hub")->default_str("10");
+  app.add_option("--timeout", timeout, "Seconds for one whole transfer")->default_str("60");
 
   auto* skus_cmd = app.add_subcommand("skus", "List GPU and instance SKUs");
   auto* models_cmd = app.add_subcommand("models", "List the bundled model catalog");
@@ -188,6 +199,20 @@ Options parse_options(int argc, char** argv) {
     o.report.quantization_flag = quantization;
   }
   o.report.dtype_flag = o.weights.dtype;
+
+  o.hub = hub_options_from_environment();
+  if (!revision.empty()) {
+    o.hub.revision = revision;
+    o.hub.revision_given = true;
+  }
+  o.hub.token = resolve_token(token.empty() ? std::nullopt : std::optional<std::string>(token));
+  o.hub.offline = o.hub.offline || offline;
+  o.hub.refresh = refresh;
+  if (o.hub.offline && o.hub.refresh) fail_input("--refresh needs the network, but --offline / HF_HUB_OFFLINE is set");
+  if (!ca_bundle.empty()) o.hub.http.ca_bundle = ca_bundle;
+  if (!connect_timeout.empty())
+    o.hub.http.connect_timeout_s = static_cast<long>(parse_count("--connect-timeout", connect_timeout, 3600));
+  if (!timeout.empty()) o.hub.http.timeout_s = static_cast<long>(parse_count("--timeout", timeout, 86400));
   return o;
 }
 

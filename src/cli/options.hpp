@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "vramcalc/hub.hpp"
 #include "vramcalc/report.hpp"
 
 namespace vramcalc::cli {
@@ -20,6 +21,7 @@ struct Options {
   std::string sku;
   WeightSettings weights;
   ReportSettings report;
+  HubOptions hub;
   std::string help_text;
 };
 

@@ -69,11 +69,16 @@ void add_report_warnings(Report& r) {
 }
 
 int plan(const Options& o) {
-  const ModelCatalog catalog = looks_like_local_path(o.model) ? ModelCatalog{}
-                                                               : ModelCatalog::load(find_data_file("models.json"));
+  std::optional<ModelCatalog> catalog;
+  ResolveOptions resolve;
+  resolve.hub = o.hub;
+  resolve.catalog = [&]() -> const ModelCatalog& {
+    if (!catalog) catalog = ModelCatalog::load(find_data_file("models.json"));
+    return *catalog;
+  };
   Report r;
   r.settings = o.report;
-  r.input = resolve_model(o.model, catalog);
+  r.input = resolve_model(o.model, resolve);
   r.arch = normalize_config(r.input.config, r.input.id);
   r.weights = estimate_weights(r.arch, r.input, o.weights);
   r.kv = kv_cache_spec(r.arch, o.report.kv_cache_dtype_flag, r.weights.serving_dtype);

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include "vramcalc/error.hpp"
+#include "vramcalc/hf_cache.hpp"
+#include "vramcalc/result_cache.hpp"
 
 namespace vramcalc {
 
@@ -18,27 +20,73 @@ ModelInput catalog_input(const CatalogModel& entry) {
   return in;
 }
 
-ModelInput resolve_model(const std::string& spec, const ModelCatalog& catalog) {
+namespace {
+
+std::string cached_origin(const CachedModel& m) {
+  return fmt::format("vram-calc cache ({} at {}, fetched from {})", m.revision, m.commit.substr(0, 12), m.endpoint);
+}
+
+std::string suggestions(const ModelCatalog& catalog, const std::string& spec) {
+  const auto close = catalog.suggest(spec, 3);
+  if (close.empty()) return "";
+  std::string hint = " Did you mean ";
+  for (std::size_t i = 0; i < close.size(); ++i) hint += (i == 0 ? "" : i + 1 == close.size() ? " or " : ", ") + close[i];
+  return hint + "?";
+}
+
+}  // namespace
+
+ModelInput resolve_model(const std::string& spec, const ResolveOptions& options) {
   if (spec.empty()) fail_input("--model: empty model name");
   if (looks_like_local_path(spec)) return load_local_model(spec);
-  if (const CatalogModel* entry = catalog.find(spec)) {
-    ModelInput in = catalog_input(*entry);
-    // Found under an alias (a renamed repository): say what it is called now.
-    if (edit_distance(entry->id, spec) != 0)
-      in.warnings.push_back(fmt::format("{} is now {} on the Hugging Face Hub", spec, entry->id));
+  const HubOptions& hub = options.hub;
+  if (!is_hub_id(spec))
+    fail_input(fmt::format("--model {}: not an existing path, and not a Hugging Face id of the form org/name", spec));
+
+  // 1. huggingface_hub's own cache.
+  if (!hub.refresh) {
+    if (auto in = load_from_hf_cache(hub.hf_hub_dir, spec, hub.revision)) return *in;
+  }
+
+  // 2. vram-calc's cache: a commit never changes; a branch is revalidated with one conditional request.
+  const ResultCache cache(hub.cache_dir);
+  std::optional<CachedModel> cached;
+  if (!hub.refresh) cached = cache.find(hub.endpoint, spec, hub.revision);
+  if (cached && (is_commit_hash(hub.revision) || hub.offline)) return hub_model_input(*cached, cached_origin(*cached));
+
+  // 3. The bundled catalog, for the default revision.
+  if (!cached && !hub.refresh && !hub.revision_given && options.catalog) {
+    const ModelCatalog& catalog = options.catalog();
+    if (const CatalogModel* entry = catalog.find(spec)) {
+      ModelInput in = catalog_input(*entry);
+      if (edit_distance(entry->id, spec) != 0)  // found under an alias: a renamed repository
+        in.warnings.push_back(fmt::format("{} is now {} on the Hugging Face Hub", spec, entry->id));
+      return in;
+    }
+  }
+
+  // 4. The network.
+  if (hub.offline) {
+    std::string hint = options.catalog && !hub.revision_given ? suggestions(options.catalog(), spec) : "";
+    throw Error(ExitCode::RemoteFailed,
+                fmt::format("{} (revision {}) is not in the Hugging Face cache ({}), vram-calc's cache or the bundled "
+                            "catalog, and HF_HUB_OFFLINE / --offline forbids fetching it.{}",
+                            spec, hub.revision, hub.hf_hub_dir.string(), hint));
+  }
+  HttpClient http(hub.http);
+  try {
+    CachedModel fetched = fetch_from_hub(spec, hub, http, cached);
+    cache.store(fetched);
+    const bool revalidated = cached && fetched.commit == cached->commit && fetched.config_etag == cached->config_etag;
+    return hub_model_input(fetched, fmt::format("{} at {}{}", hub.endpoint, fetched.commit.substr(0, 12),
+                                                revalidated ? ", cached copy still current" : ""));
+  } catch (const RemoteError& e) {
+    if (!cached || !e.transient()) throw;
+    ModelInput in = hub_model_input(*cached, cached_origin(*cached));
+    in.warnings.push_back(fmt::format("the hub could not be reached ({}); using the cached copy, which may be stale",
+                                      e.what()));
     return in;
   }
-  std::string hint;
-  const auto close = catalog.suggest(spec, 3);
-  if (!close.empty()) {
-    hint = " Did you mean ";
-    for (std::size_t i = 0; i < close.size(); ++i) hint += (i == 0 ? "" : i + 1 == close.size() ? " or " : ", ") + close[i];
-    hint += "?";
-  }
-  fail_input(fmt::format("--model {}: not a local path and not in the bundled catalog ({} models; `vram-calc models` "
-                         "lists them).{} Fetching from the Hugging Face Hub comes with network support, not in this "
-                         "build yet: pass a local config.json or model directory instead.",
-                         spec, catalog.models().size(), hint));
 }
 
 }  // namespace vramcalc

@@ -156,6 +156,7 @@ SafetensorsSummary parse_safetensors_header(std::string_view header_json, std::s
     summary.total_bytes = *bytes;
     summary.total_elements = *elements;
     summary.tensors.push_back(std::move(t));
+    ++summary.tensor_count;
   }
   return summary;
 }
@@ -225,6 +226,7 @@ void merge_summary(SafetensorsSummary& into, const SafetensorsSummary& from) {
 
   if (into.files == 0 && into.metadata.empty()) into.metadata = from.metadata;
   into.tensors.insert(into.tensors.end(), from.tensors.begin(), from.tensors.end());
+  into.tensor_count += from.tensor_count;
   into.bytes_by_dtype = std::move(bytes_by_dtype);
   into.elements_by_dtype = std::move(elements_by_dtype);
   into.total_bytes = *total_bytes;

@@ -1,0 +1,313 @@
+// libcurl multi-interface client. One multi handle lives as long as the client, so connections (and HTTP/2
+// streams) are reused across rounds of requests. Redirects are followed here, not by curl, so the bearer
+// token is attached per hop only when the hop's origin is the endpoint's.
+#include "vramcalc/http.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <cmath>
+#include <mutex>
+#include <thread>
+
+#include <curl/curl.h>
+#include <fmt/format.h>
+
+#include "vramcalc/error.hpp"
+
+namespace vramcalc {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+
+std::string trim(const std::string& s) {
+  const auto b = s.find_first_not_of(" \t\r\n");
+  if (b == std::string::npos) return "";
+  const auto e = s.find_last_not_of(" \t\r\n");
+  return s.substr(b, e - b + 1);
+}
+
+struct Transfer {
+  const HttpRequest* request = nullptr;
+  HttpResponse response;
+  std::string url;
+  int hops = 0;
+  int failures = 0;
+  bool done = false;
+  bool in_flight = false;
+  Clock::time_point ready_at = Clock::now();
+  CURL* easy = nullptr;
+  curl_slist* header_list = nullptr;
+  std::map<std::string, std::string> headers;  // of the response being received
+  std::string body;
+  bool capped = false;
+  std::uint64_t delivered = 0;
+  char error_buffer[CURL_ERROR_SIZE] = {};
+};
+
+std::size_t on_body(char* data, std::size_t size, std::size_t count, void* user) {
+  auto* t = static_cast<Transfer*>(user);
+  const std::size_t n = size * count;
+  t->delivered += n;
+  const std::size_t room = t->request->max_body > t->body.size() ? t->request->max_body - t->body.size() : 0;
+  if (n > room) {
+    t->body.append(data, room);
+    t->capped = true;
+    return 0;  // stop the transfer: the rest is never downloaded
+  }
+  t->body.append(data, n);
+  return n;
+}
+
+std::size_t on_header(char* data, std::size_t size, std::size_t count, void* user) {
+  auto* t = static_cast<Transfer*>(user);
+  const std::size_t n = size * count;
+  const std::string line(data, n);
+  if (line.rfind("HTTP/", 0) == 0) {
+    t->headers.clear();  // a new response (after an interim 1xx)
+  } else if (auto colon = line.find(':'); colon != std::string::npos) {
+    t->headers[lower(trim(line.substr(0, colon)))] = trim(line.substr(colon + 1));
+  }
+  return n;
+}
+
+HttpResponse::Failure classify(CURLcode code) {
+  switch (code) {
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_RESOLVE_PROXY:
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_HTTP2:
+    case CURLE_HTTP2_STREAM: return HttpResponse::Failure::Connect;
+    case CURLE_PARTIAL_FILE: return HttpResponse::Failure::Truncated;
+    case CURLE_OPERATION_TIMEDOUT: return HttpResponse::Failure::Timeout;
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CIPHER:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_CRL_BADFILE: return HttpResponse::Failure::Tls;
+    default: return HttpResponse::Failure::Other;
+  }
+}
+
+bool retryable(HttpResponse::Failure f) {
+  return f == HttpResponse::Failure::Connect || f == HttpResponse::Failure::Truncated;
+}
+
+void global_init() {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+}  // namespace
+
+std::string HttpResponse::header(const std::string& name) const {
+  auto it = headers.find(name);
+  return it == headers.end() ? std::string() : it->second;
+}
+
+std::string url_origin(const std::string& url) {
+  const auto scheme_end = url.find("://");
+  if (scheme_end == std::string::npos) return "";
+  const std::string scheme = lower(url.substr(0, scheme_end));
+  const auto host_start = scheme_end + 3;
+  auto host_end = url.find_first_of("/?#", host_start);
+  std::string authority = lower(url.substr(host_start, host_end == std::string::npos ? std::string::npos : host_end - host_start));
+  if (const auto at = authority.rfind('@'); at != std::string::npos) authority = authority.substr(at + 1);
+  if (authority.empty()) return "";
+  const std::string default_port = scheme == "https" ? ":443" : scheme == "http" ? ":80" : "";
+  if (!default_port.empty() && authority.size() > default_port.size() &&
+      authority.compare(authority.size() - default_port.size(), default_port.size(), default_port) == 0)
+    authority.resize(authority.size() - default_port.size());
+  return scheme + "://" + authority;
+}
+
+std::string resolve_location(const std::string& base, const std::string& location) {
+  if (location.find("://") != std::string::npos) return location;
+  const std::string origin = url_origin(base);
+  if (location.rfind("//", 0) == 0) return base.substr(0, base.find("://") + 1) + location;
+  if (!location.empty() && location[0] == '/') return origin + location;
+  // Relative to the base's directory.
+  const auto query = base.find('?');
+  const std::string path = base.substr(0, query);
+  return path.substr(0, path.rfind('/') + 1) + location;
+}
+
+struct HttpClient::Impl {
+  CURLM* multi = nullptr;
+};
+
+HttpClient::HttpClient(HttpOptions options) : impl_(std::make_unique<Impl>()), options_(std::move(options)) {
+  global_init();
+  impl_->multi = curl_multi_init();
+  if (impl_->multi == nullptr) throw Error(ExitCode::RemoteFailed, "cannot initialise libcurl");
+  curl_multi_setopt(impl_->multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
+}
+
+HttpClient::~HttpClient() {
+  if (impl_ && impl_->multi != nullptr) curl_multi_cleanup(impl_->multi);
+}
+
+std::vector<HttpResponse> HttpClient::fetch(const std::vector<HttpRequest>& requests, const ProgressFn& progress) {
+  std::vector<Transfer> transfers(requests.size());
+  for (std::size_t i = 0; i < requests.size(); ++i) {
+    transfers[i].request = &requests[i];
+    transfers[i].url = requests[i].url;
+  }
+  std::size_t finished = 0;
+
+  auto start = [&](Transfer& t) {
+    t.easy = curl_easy_init();
+    if (t.easy == nullptr) throw Error(ExitCode::RemoteFailed, "cannot create a libcurl transfer");
+    t.headers.clear();
+    t.body.clear();
+    t.capped = false;
+    t.error_buffer[0] = '\0';
+    t.header_list = nullptr;
+    for (const auto& h : t.request->headers) t.header_list = curl_slist_append(t.header_list, h.c_str());
+    // The token goes to the endpoint's origin only, hop by hop: never to a CDN a redirect points at.
+    if (t.request->bearer_token && !t.request->auth_origin.empty() && url_origin(t.url) == t.request->auth_origin) {
+      const std::string auth = "Authorization: Bearer " + *t.request->bearer_token;
+      t.header_list = curl_slist_append(t.header_list, auth.c_str());
+    }
+    curl_easy_setopt(t.easy, CURLOPT_URL, t.url.c_str());
+    curl_easy_setopt(t.easy, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(t.easy, CURLOPT_HTTPHEADER, t.header_list);
+    curl_easy_setopt(t.easy, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(t.easy, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(t.easy, CURLOPT_CONNECTTIMEOUT, options_.connect_timeout_s);
+    curl_easy_setopt(t.easy, CURLOPT_TIMEOUT, options_.timeout_s);
+    curl_easy_setopt(t.easy, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS));
+    curl_easy_setopt(t.easy, CURLOPT_USERAGENT, options_.user_agent.c_str());
+    curl_easy_setopt(t.easy, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(t.easy, CURLOPT_SSL_VERIFYHOST, 2L);
+    if (!options_.ca_bundle.empty()) curl_easy_setopt(t.easy, CURLOPT_CAINFO, options_.ca_bundle.c_str());
+    if (t.request->head) curl_easy_setopt(t.easy, CURLOPT_NOBODY, 1L);
+    curl_easy_setopt(t.easy, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(t.easy, CURLOPT_WRITEDATA, &t);
+    curl_easy_setopt(t.easy, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(t.easy, CURLOPT_HEADERDATA, &t);
+    curl_easy_setopt(t.easy, CURLOPT_ERRORBUFFER, t.error_buffer);
+    curl_easy_setopt(t.easy, CURLOPT_PRIVATE, &t);
+    curl_multi_add_handle(impl_->multi, t.easy);
+    t.in_flight = true;
+    ++t.response.attempts;
+    ++requests_sent_;
+  };
+
+  auto finish = [&](Transfer& t) {
+    t.done = true;
+    t.response.final_url = t.url;
+    ++finished;
+    if (progress) progress(finished, transfers.size());
+  };
+
+  auto schedule_retry = [&](Transfer& t, double delay_s) {
+    ++t.failures;
+    t.ready_at = Clock::now() + std::chrono::milliseconds(static_cast<long>(delay_s * 1000));
+  };
+
+  auto complete = [&](Transfer& t, CURLcode code) {
+    long status = 0;
+    curl_easy_getinfo(t.easy, CURLINFO_RESPONSE_CODE, &status);
+    curl_multi_remove_handle(impl_->multi, t.easy);
+    curl_easy_cleanup(t.easy);
+    curl_slist_free_all(t.header_list);
+    t.easy = nullptr;
+    t.header_list = nullptr;
+    t.in_flight = false;
+    bytes_received_ += t.delivered;
+    t.delivered = 0;
+
+    const bool capped_ok = code == CURLE_WRITE_ERROR && t.capped;
+    if (code != CURLE_OK && !capped_ok) {
+      const auto failure = classify(code);
+      if (retryable(failure) && t.failures + 1 < options_.max_tries) {
+        schedule_retry(t, options_.backoff_s * std::pow(2.0, t.failures));
+        return;
+      }
+      t.response.status = 0;
+      t.response.failure = failure;
+      t.response.error = t.error_buffer[0] != '\0' ? std::string(t.error_buffer) : std::string(curl_easy_strerror(code));
+      finish(t);
+      return;
+    }
+    if (status >= 300 && status < 400 && status != 304) {
+      const auto location = t.headers.find("location");
+      if (location != t.headers.end() && t.hops < options_.max_redirects) {
+        if (t.hops == 0) t.response.first_hop_headers = t.headers;
+        ++t.hops;
+        t.url = resolve_location(t.url, location->second);
+        t.ready_at = Clock::now();
+        return;
+      }
+    }
+    if ((status == 429 || status >= 500) && t.failures + 1 < options_.max_tries) {
+      double delay = options_.backoff_s * std::pow(2.0, t.failures);
+      if (auto ra = t.headers.find("retry-after"); ra != t.headers.end()) {
+        char* end = nullptr;
+        const double seconds = std::strtod(ra->second.c_str(), &end);
+        if (end != ra->second.c_str() && std::isfinite(seconds) && seconds >= 0)
+          delay = std::min(seconds, options_.max_retry_after_s);
+      }
+      schedule_retry(t, delay);
+      return;
+    }
+    t.response.status = status;
+    t.response.headers = std::move(t.headers);
+    if (t.hops == 0) t.response.first_hop_headers = t.response.headers;
+    t.response.body = std::move(t.body);
+    t.response.body_capped = t.capped;
+    finish(t);
+  };
+
+  while (finished < transfers.size()) {
+    auto now = Clock::now();
+    auto next_ready = Clock::time_point::max();
+    for (auto& t : transfers) {
+      if (t.done || t.in_flight) continue;
+      if (t.ready_at <= now) {
+        start(t);
+      } else {
+        next_ready = std::min(next_ready, t.ready_at);
+      }
+    }
+    int running = 0;
+    curl_multi_perform(impl_->multi, &running);
+    int queued = 0;
+    while (CURLMsg* msg = curl_multi_info_read(impl_->multi, &queued)) {
+      if (msg->msg != CURLMSG_DONE) continue;
+      Transfer* t = nullptr;
+      curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &t);
+      complete(*t, msg->data.result);
+    }
+    if (finished == transfers.size()) break;
+    int wait_ms = 100;
+    if (next_ready != Clock::time_point::max()) {
+      const auto until = std::chrono::duration_cast<std::chrono::milliseconds>(next_ready - Clock::now()).count();
+      wait_ms = static_cast<int>(std::clamp<long long>(until, 0, 100));
+    }
+    if (running > 0) {
+      curl_multi_poll(impl_->multi, nullptr, 0, wait_ms, nullptr);
+    } else if (wait_ms > 0) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(wait_ms));
+    }
+  }
+
+  std::vector<HttpResponse> out;
+  out.reserve(transfers.size());
+  for (auto& t : transfers) out.push_back(std::move(t.response));
+  return out;
+}
+
+}  // namespace vramcalc

@@ -1,0 +1,473 @@
+// The Hugging Face Hub, read with the fewest round trips: see hub.hpp for the plan of requests.
+#include "vramcalc/hub.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <set>
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include "vramcalc/hf_cache.hpp"
+#include "vramcalc/json_relaxed.hpp"
+#include "vramcalc/safetensors.hpp"
+
+namespace vramcalc {
+
+namespace {
+
+constexpr std::size_t kMaxJsonBytes = 64u << 20;  // config / index bodies
+constexpr std::size_t kMaxShards = 100'000;
+
+std::string env(const char* name) {
+  const char* v = std::getenv(name);
+  return v == nullptr ? std::string() : std::string(v);
+}
+
+bool truthy(std::string v) {
+  std::transform(v.begin(), v.end(), v.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return v == "1" || v == "on" || v == "yes" || v == "true";
+}
+
+// Percent-encodes a revision for the URL path ("refs/pr/1" keeps its slashes encoded as the Hub expects).
+std::string encode_revision(const std::string& rev) {
+  std::string out;
+  for (unsigned char c : rev) {
+    if (std::isalnum(c) != 0 || c == '-' || c == '_' || c == '.') out += static_cast<char>(c);
+    else out += fmt::format("%{:02X}", c);
+  }
+  return out;
+}
+
+std::string host_of(const std::string& endpoint) {
+  auto origin = url_origin(endpoint);
+  auto pos = origin.find("://");
+  return pos == std::string::npos ? origin : origin.substr(pos + 3);
+}
+
+class Fetcher {
+ public:
+  Fetcher(const std::string& id, const HubOptions& o, HttpClient& http) : id_(id), o_(o), http_(http) {
+    base_ = fmt::format("{}/{}/resolve/{}/", o.endpoint, id, encode_revision(o.revision));
+    origin_ = url_origin(o.endpoint);
+  }
+
+  HttpRequest request(const std::string& file, std::vector<std::string> headers = {},
+                      std::size_t max_body = kMaxJsonBytes, bool head = false) const {
+    HttpRequest r;
+    r.url = base_ + file;
+    r.headers = std::move(headers);
+    r.bearer_token = o_.token;
+    r.auth_origin = origin_;
+    r.max_body = max_body;
+    r.head = head;
+    return r;
+  }
+
+  HttpRequest range(const std::string& file, std::uint64_t first, std::uint64_t last) const {
+    return request(file, {fmt::format("Range: bytes={}-{}", first, last)}, static_cast<std::size_t>(last - first + 1));
+  }
+
+  std::vector<HttpResponse> round(const std::vector<HttpRequest>& requests) {
+    if (requests.empty()) return {};
+    const std::size_t before = done_;
+    total_ += requests.size();
+    auto out = http_.fetch(requests, [&](std::size_t d, std::size_t) {
+      done_ = before + d;
+      show_progress();
+    });
+    return out;
+  }
+
+  void show_progress() const {
+    if (!o_.progress) return;
+    std::fprintf(stderr, "\r\033[Kvram-calc: fetching %s from %s: %zu/%zu", id_.c_str(), host_of(o_.endpoint).c_str(),
+                 done_, total_);
+    std::fflush(stderr);
+  }
+  void end_progress() const {
+    if (o_.progress && total_ > 0) {
+      std::fputs("\r\033[K", stderr);
+      std::fflush(stderr);
+    }
+  }
+
+  // Throws the error a user must understand for a failed response to `file`; returns when it is usable.
+  // `optional_file`: a 404 for a missing file is not an error (returns false).
+  bool check(const HttpResponse& r, const std::string& file, bool optional_file) const {
+    const std::string host = host_of(r.final_url.empty() ? o_.endpoint : r.final_url);
+    switch (r.failure) {
+      case HttpResponse::Failure::None: break;
+      case HttpResponse::Failure::Timeout:
+        throw RemoteError(fmt::format("timed out fetching {} of {} from {} (limits: connect {} s, transfer {} s; "
+                                      "see --timeout)",
+                                      file, id_, host, o_.http.connect_timeout_s, o_.http.timeout_s),
+                          true);
+      case HttpResponse::Failure::Tls:
+        throw RemoteError(fmt::format("TLS failure talking to {}: {} (a private CA goes in --ca-bundle or "
+                                      "CURL_CA_BUNDLE; verification is never turned off)",
+                                      host, r.error),
+                          false);
+      case HttpResponse::Failure::Truncated:
+        throw RemoteError(fmt::format("{} of {} from {}: the response was cut short after {} tries ({})", file, id_,
+                                      host, r.attempts, r.error),
+                          true);
+      case HttpResponse::Failure::Connect:
+        throw RemoteError(fmt::format("cannot reach {} after {} tries: {}", host, r.attempts, r.error), true);
+      case HttpResponse::Failure::Other:
+        throw RemoteError(fmt::format("fetching {} of {} from {} failed: {}", file, id_, host, r.error), true);
+    }
+    const long s = r.status;
+    if (s == 200 || s == 206 || s == 304) return true;
+    const std::string code = r.header("x-error-code");
+    if (s == 401 || s == 403) {
+      if (code == "RepoNotFound")
+        throw RemoteError(fmt::format("{}: repository not found on {} (check the id; a private repository needs "
+                                      "HF_TOKEN or --token)",
+                                      id_, host),
+                          false);
+      const std::string page = fmt::format("{}/{}", o_.endpoint, id_);
+      if (o_.token)
+        throw RemoteError(fmt::format("{}: access denied with the token given (HTTP {}); accept the licence on {} "
+                                      "with the account that owns the token",
+                                      id_, s, page),
+                          false);
+      throw RemoteError(fmt::format("{} is gated or private (HTTP {}): accept the licence on {} and set HF_TOKEN "
+                                    "(or --token)",
+                                    id_, s, page),
+                        false);
+    }
+    if (s == 404) {
+      if (code == "RepoNotFound")
+        throw RemoteError(fmt::format("{}: repository not found on {} (check the id)", id_, host), false);
+      if (code == "RevisionNotFound")
+        throw RemoteError(fmt::format("{}: revision '{}' not found (check --revision)", id_, o_.revision), false);
+      if (optional_file) return false;
+      throw RemoteError(fmt::format("{}: no {} at revision '{}' (check the id or --revision)", id_, file, o_.revision),
+                        false);
+    }
+    if (s == 416 && optional_file) return false;
+    if (s == 429)
+      throw RemoteError(fmt::format("{} is rate-limiting requests (HTTP 429) after {} tries: wait and retry, or set "
+                                    "HF_TOKEN for higher limits",
+                                    host, r.attempts),
+                        true);
+    if (s >= 500)
+      throw RemoteError(fmt::format("{} answered HTTP {} for {} of {} after {} tries", host, s, file, id_, r.attempts),
+                        true);
+    throw RemoteError(fmt::format("{} answered HTTP {} for {} of {}", host, s, file, id_), false);
+  }
+
+  std::string commit_of(const HttpResponse& r) const {
+    std::string c = r.first_hop_headers.count("x-repo-commit") ? r.first_hop_headers.at("x-repo-commit")
+                                                                : r.header("x-repo-commit");
+    return c;
+  }
+
+  std::string origin_of(const std::string& file) const { return fmt::format("{} of {} ({})", file, id_, host_of(o_.endpoint)); }
+
+  nlohmann::json parse_json(const HttpResponse& r, const std::string& file) const {
+    if (r.body_capped)
+      throw RemoteError(fmt::format("{}: larger than {} MiB, refused", origin_of(file), kMaxJsonBytes >> 20), false);
+    auto j = parse_json_relaxed(r.body, origin_of(file), ExitCode::RemoteFailed);
+    if (!j.is_object()) throw RemoteError(fmt::format("{}: expected a JSON object", origin_of(file)), false);
+    return j;
+  }
+
+  // Safetensors headers from first ranges, with one more round for the ones longer than the first range.
+  struct HeaderJob {
+    std::string file;
+    std::string bytes;  // bytes 0.. of the file received so far
+    std::uint64_t header_length = 0;
+  };
+
+  // Takes a first-range response for a job; returns true when the header is complete.
+  bool absorb_first(HeaderJob& job, const HttpResponse& r) const {
+    job.bytes = r.body;
+    if (job.bytes.size() < 8)
+      throw RemoteError(fmt::format("{}: {} bytes is too short for a safetensors header", origin_of(job.file),
+                                    job.bytes.size()),
+                        false);
+    job.header_length = safetensors_header_length(reinterpret_cast<const unsigned char*>(job.bytes.data()),
+                                                  origin_of(job.file), ExitCode::RemoteFailed);
+    return job.bytes.size() >= 8 + job.header_length;
+  }
+
+  SafetensorsSummary complete_headers(std::vector<HeaderJob>& jobs) {
+    std::vector<HttpRequest> more;
+    std::vector<std::size_t> which;
+    for (std::size_t i = 0; i < jobs.size(); ++i) {
+      auto& j = jobs[i];
+      const std::uint64_t need = 8 + j.header_length;
+      if (j.bytes.size() >= need) continue;
+      more.push_back(range(j.file, j.bytes.size(), need - 1));
+      which.push_back(i);
+    }
+    auto responses = round(more);
+    for (std::size_t k = 0; k < responses.size(); ++k) {
+      auto& j = jobs[which[k]];
+      check(responses[k], j.file, false);
+      if (responses[k].status == 200) {
+        // The server ignored the range and sent the file from the start (capped at what we asked for).
+        j.bytes = responses[k].body;
+      } else {
+        j.bytes += responses[k].body;
+      }
+      if (j.bytes.size() < 8 + j.header_length)
+        throw RemoteError(fmt::format("{}: the safetensors header is truncated ({} of {} bytes)", origin_of(j.file),
+                                      j.bytes.size(), 8 + j.header_length),
+                          true);
+    }
+    SafetensorsSummary total;
+    for (auto& j : jobs) {
+      auto s = parse_safetensors_header(std::string_view(j.bytes).substr(8, j.header_length), origin_of(j.file),
+                                        ExitCode::RemoteFailed);
+      s.files = 1;
+      s.tensors.clear();  // only totals are kept (and cached)
+      merge_summary(total, s);
+    }
+    return total;
+  }
+
+  CachedModel run(const std::optional<CachedModel>& previous) {
+    CachedModel m;
+    m.endpoint = o_.endpoint;
+    m.id = id_;
+    m.revision = o_.revision;
+    m.fetched_at = static_cast<std::int64_t>(std::time(nullptr));
+
+    const std::string first_range = fmt::format("Range: bytes=0-{}", kSpeculativeRangeBytes - 1);
+    std::optional<HttpResponse> config_response;
+
+    // Round 0: an unchanged branch costs one conditional request.
+    const bool revalidate = previous && previous->revision == o_.revision && !previous->config_etag.empty() &&
+                            previous->config_file == "config.json";
+    if (revalidate) {
+      auto r = round({request("config.json", {"If-None-Match: " + previous->config_etag})});
+      check(r[0], "config.json", false);
+      const std::string commit = commit_of(r[0]);
+      if (r[0].status == 304 && (commit.empty() || commit == previous->commit)) {
+        CachedModel same = *previous;
+        same.fetched_at = m.fetched_at;
+        end_progress();
+        return same;
+      }
+      if (r[0].status == 200) config_response = std::move(r[0]);
+    }
+
+    // Round 1: config, index and a speculative first range of a single-file checkpoint, in parallel.
+    std::vector<HttpRequest> r1;
+    if (!config_response) r1.push_back(request("config.json"));
+    r1.push_back(request("model.safetensors.index.json"));
+    r1.push_back(request("model.safetensors", {first_range}, kSpeculativeRangeBytes));
+    auto responses = round(r1);
+    std::size_t k = 0;
+    if (!config_response) config_response = std::move(responses[k++]);
+    HttpResponse index_response = std::move(responses[k++]);
+    HttpResponse single_response = std::move(responses[k++]);
+
+    const bool have_config = check(*config_response, "config.json", true);
+    const bool mistral = !have_config;
+    if (have_config) {
+      m.config = parse_json(*config_response, "config.json");
+      m.config_file = "config.json";
+      m.config_etag = config_response->header("etag");
+      m.commit = commit_of(*config_response);
+    }
+
+    std::vector<HeaderJob> jobs;
+    std::vector<HttpRequest> r2;
+    std::vector<std::string> r2_files;
+    if (check(index_response, "model.safetensors.index.json", true)) {
+      const auto index = parse_json(index_response, "model.safetensors.index.json");
+      if (auto meta = index.find("metadata"); meta != index.end() && meta->is_object()) {
+        if (auto ts = meta->find("total_size"); ts != meta->end()) {
+          if (!ts->is_number_integer() || ts->get<std::int64_t>() < 0)
+            throw RemoteError(fmt::format("{}: metadata.total_size is not a byte count",
+                                          origin_of("model.safetensors.index.json")),
+                              false);
+          m.index_total_size = ts->get<std::uint64_t>();
+        }
+      }
+      std::set<std::string> shards;
+      if (auto wm = index.find("weight_map"); wm != index.end() && wm->is_object()) {
+        for (const auto& [tensor, file] : wm->items()) {
+          if (!file.is_string()) continue;
+          const auto name = file.get<std::string>();
+          if (name.empty() || name.find("..") != std::string::npos || name[0] == '/' || name.find('?') != std::string::npos)
+            throw RemoteError(fmt::format("{}: suspicious shard name '{}'", origin_of("model.safetensors.index.json"), name),
+                              false);
+          shards.insert(name);
+        }
+      }
+      if (shards.size() > kMaxShards)
+        throw RemoteError(fmt::format("{}: {} shards is absurd", origin_of("model.safetensors.index.json"), shards.size()),
+                          false);
+      // Round 2: the first range of every shard, all at once.
+      for (const auto& shard : shards) {
+        r2.push_back(request(shard, {first_range}, kSpeculativeRangeBytes));
+        r2_files.push_back(shard);
+      }
+    } else if (check(single_response, "model.safetensors", true)) {
+      jobs.push_back(HeaderJob{"model.safetensors", {}, 0});
+      absorb_first(jobs.back(), single_response);
+    } else if (!mistral) {
+      // No safetensors: the PyTorch index total, or the size of a single pytorch_model.bin (HEAD).
+      r2.push_back(request("pytorch_model.bin.index.json"));
+      r2_files.push_back("pytorch_model.bin.index.json");
+      r2.push_back(request("pytorch_model.bin", {}, kMaxJsonBytes, true));
+      r2_files.push_back("pytorch_model.bin");
+    }
+    if (mistral) {
+      r2.push_back(request("params.json"));
+      r2_files.push_back("params.json");
+      r2.push_back(request("consolidated.safetensors", {first_range}, kSpeculativeRangeBytes));
+      r2_files.push_back("consolidated.safetensors");
+    }
+
+    auto second = round(r2);
+    for (std::size_t i = 0; i < second.size(); ++i) {
+      const std::string& file = r2_files[i];
+      const HttpResponse& r = second[i];
+      if (file == "params.json") {
+        if (!check(r, file, true))
+          throw RemoteError(fmt::format("{}: no config.json (nor Mistral's params.json) at revision '{}' (check the id "
+                                        "or --revision)",
+                                        id_, o_.revision),
+                            false);
+        m.config = config_from_mistral_params(parse_json(r, file), origin_of(file));
+        m.config_file = "params.json";
+        m.config_etag = r.header("etag");
+        m.commit = commit_of(r);
+      } else if (file == "pytorch_model.bin.index.json") {
+        if (check(r, file, true)) {
+          const auto index = parse_json(r, file);
+          const auto& ts = index.value("metadata", nlohmann::json::object()).value("total_size", nlohmann::json());
+          if (ts.is_number_integer() && ts.get<std::int64_t>() >= 0 && !m.other_total_size) {
+            m.other_total_size = ts.get<std::uint64_t>();
+            m.other_total_source = "metadata.total_size of pytorch_model.bin.index.json";
+          }
+        }
+      } else if (file == "pytorch_model.bin") {
+        if (check(r, file, true) && !m.other_total_size) {
+          std::string size = r.first_hop_headers.count("x-linked-size") ? r.first_hop_headers.at("x-linked-size")
+                                                                        : r.header("content-length");
+          char* end = nullptr;
+          const auto v = std::strtoull(size.c_str(), &end, 10);
+          if (!size.empty() && end != nullptr && *end == '\0' && v > 0) {
+            m.other_total_size = v;
+            m.other_total_source = "size of pytorch_model.bin";
+          }
+        }
+      } else {
+        // A safetensors first range (a shard, or Mistral's consolidated file).
+        if (!check(r, file, file == "consolidated.safetensors")) continue;
+        jobs.push_back(HeaderJob{file, {}, 0});
+        absorb_first(jobs.back(), r);
+      }
+    }
+    if (!jobs.empty()) m.safetensors = complete_headers(jobs);
+    end_progress();
+    if (m.config.is_null() || !m.config.is_object())
+      throw RemoteError(fmt::format("{}: no usable config at revision '{}'", id_, o_.revision), false);
+    return m;
+  }
+
+ private:
+  std::string id_;
+  const HubOptions& o_;
+  HttpClient& http_;
+  std::string base_;
+  std::string origin_;
+  std::size_t done_ = 0;
+  std::size_t total_ = 0;
+};
+
+}  // namespace
+
+bool is_hub_id(const std::string& id) {
+  const auto slash = id.find('/');
+  if (slash == std::string::npos || slash == 0 || slash + 1 == id.size() || id.find('/', slash + 1) != std::string::npos)
+    return false;
+  if (id.size() > 200 || id.find("..") != std::string::npos) return false;
+  return std::all_of(id.begin(), id.end(), [](unsigned char c) {
+    return std::isalnum(c) != 0 || c == '-' || c == '_' || c == '.' || c == '/';
+  });
+}
+
+HubOptions hub_options_from_environment() {
+  HubOptions o;
+  if (auto e = env("HF_ENDPOINT"); !e.empty()) {
+    while (!e.empty() && e.back() == '/') e.pop_back();
+    if (e.rfind("https://", 0) != 0 && e.rfind("http://", 0) != 0)
+      throw Error(ExitCode::BadInput, fmt::format("HF_ENDPOINT must start with https:// or http://, got \"{}\"", e));
+    o.endpoint = e;
+  }
+  o.offline = truthy(env("HF_HUB_OFFLINE"));
+  for (const char* var : {"CURL_CA_BUNDLE", "REQUESTS_CA_BUNDLE", "SSL_CERT_FILE"}) {
+    if (auto v = env(var); !v.empty()) {
+      o.http.ca_bundle = v;
+      break;
+    }
+  }
+  o.hf_hub_dir = hf_hub_cache_dir();
+  o.cache_dir = ResultCache::default_dir();
+  o.progress = isatty(STDERR_FILENO) != 0;
+  return o;
+}
+
+CachedModel fetch_from_hub(const std::string& id, const HubOptions& options, HttpClient& http,
+                           const std::optional<CachedModel>& previous) {
+  Fetcher f(id, options, http);
+  return f.run(previous);
+}
+
+ModelInput hub_model_input(const CachedModel& entry, const std::string& origin) {
+  ModelInput in;
+  in.id = entry.id;
+  in.origin = origin;
+  in.config = entry.config;
+  in.safetensors = entry.safetensors;
+  in.index_total_size = entry.index_total_size;
+  in.checkpoint_total_size = entry.other_total_size;
+  in.checkpoint_total_source = entry.other_total_source;
+  if (entry.config_file == "params.json")
+    in.warnings.push_back(fmt::format("{} has no config.json: its Mistral params.json was converted", entry.id));
+  return in;
+}
+
+nlohmann::json config_from_mistral_params(const nlohmann::json& p, const std::string& origin) {
+  auto need = [&](const char* key) -> const nlohmann::json& {
+    auto it = p.find(key);
+    if (it == p.end() || !it->is_number_integer())
+      throw RemoteError(fmt::format("{}: missing or non-integer {}", origin, key), false);
+    return *it;
+  };
+  nlohmann::json c;
+  const bool moe = p.contains("moe") && p["moe"].is_object();
+  c["model_type"] = moe ? "mixtral" : "mistral";
+  c["architectures"] = {moe ? "MixtralForCausalLM" : "MistralForCausalLM"};
+  c["hidden_size"] = need("dim");
+  c["num_hidden_layers"] = need("n_layers");
+  c["num_attention_heads"] = need("n_heads");
+  c["num_key_value_heads"] = p.contains("n_kv_heads") ? need("n_kv_heads") : need("n_heads");
+  c["intermediate_size"] = need("hidden_dim");
+  c["vocab_size"] = need("vocab_size");
+  if (p.contains("head_dim")) c["head_dim"] = need("head_dim");
+  for (const char* key : {"max_position_embeddings", "max_seq_len"})
+    if (p.contains(key) && p[key].is_number_integer()) c["max_position_embeddings"] = p[key];
+  if (p.contains("sliding_window") && p["sliding_window"].is_number_integer()) c["sliding_window"] = p["sliding_window"];
+  else c["sliding_window"] = nullptr;
+  c["tie_word_embeddings"] = p.value("tied_embeddings", false);
+  c["torch_dtype"] = "bfloat16";
+  if (moe) {
+    c["num_local_experts"] = p["moe"].value("num_experts", 8);
+    c["num_experts_per_tok"] = p["moe"].value("num_experts_per_tok", 2);
+  }
+  return c;
+}
+
+}  // namespace vramcalc
