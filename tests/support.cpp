@@ -62,8 +62,11 @@ RunResult run_cli(const std::string& args, const std::string& env) {
   TempDir dir;
   auto out_file = dir.path() / "stdout";
   auto err_file = dir.path() / "stderr";
-  std::string cmd = env + (env.empty() ? "" : " ") + "'" + std::string(VRAMCALC_BINARY) + "' " + args + " </dev/null >'" +
-                    out_file.string() + "' 2>'" + err_file.string() + "'";
+  // Isolated from the developer's caches and token, and offline, unless `env` (applied last) says otherwise.
+  const std::string isolation = "HF_HOME='" + (dir.path() / "hf").string() + "' XDG_CACHE_HOME='" +
+                                (dir.path() / "xdg").string() + "' HF_HUB_OFFLINE=1 HF_TOKEN= HF_ENDPOINT= ";
+  std::string cmd = isolation + env + (env.empty() ? "" : " ") + "'" + std::string(VRAMCALC_BINARY) + "' " + args +
+                    " </dev/null >'" + out_file.string() + "' 2>'" + err_file.string() + "'";
   int status = std::system(cmd.c_str());
   RunResult r;
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;

@@ -38,6 +38,8 @@ struct RunResult {
 
 // Runs the built vram-calc binary with `args` (a shell-quoted argument string appended to the binary path),
 // with extra environment assignments prefixed (e.g. "HOME=/tmp/x"). Captures stdout and stderr separately.
+// Every run starts isolated: HF_HOME and XDG_CACHE_HOME in a fresh temporary directory, HF_HUB_OFFLINE=1,
+// HF_TOKEN and HF_ENDPOINT empty; assignments in `env` come after and override these.
 RunResult run_cli(const std::string& args, const std::string& env = "");
 
 }  // namespace testsupport
