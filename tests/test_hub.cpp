@@ -84,12 +84,13 @@ TEST_CASE("a sharded model: exact bytes from headers in two rounds, no tensor da
   for (const auto& r : stats["requests"]) {
     const std::string path = r["path"];
     if (path.find("-of-") != std::string::npos) {
-      CHECK(r["range"] == "bytes=0-262143");
+      // Sized from the tensor names the index lists for the shard: 16 KiB here, never past 256 KiB.
+      CHECK(r["range"] == "bytes=0-16383");
       shard_bytes += r["body_bytes"].get<std::uint64_t>();
     }
   }
-  CHECK(shard_bytes <= 4 * vramcalc::kSpeculativeRangeBytes);
-  CHECK(stats["bytes_sent"].get<std::uint64_t>() < 4 * vramcalc::kSpeculativeRangeBytes + 100'000);
+  CHECK(shard_bytes == 4 * 16384);
+  CHECK(stats["bytes_sent"].get<std::uint64_t>() < 4 * 16384 + 20'000);  // of ~2.3 GB of shards
 
   SECTION("a second run revalidates the branch with one conditional request") {
     const auto again = ok_json(run("--model acme/sharded"));
@@ -126,6 +127,19 @@ TEST_CASE("a pinned commit is cached for good: zero requests the second time", "
     const auto t = ok_json(run("--model acme/sharded --revision v1.0"));
     CHECK(t["model"]["source"].get<std::string>().find(commit.substr(0, 12)) != std::string::npos);
   }
+}
+
+TEST_CASE("a header longer than its first range costs one more round, for that shard only", "[hub]") {
+  FakeHub hub;
+  testsupport::TempDir cache;
+  const auto j = ok_json(HubRun{hub, cache, ""}("--model acme/bigheader"));
+  CHECK(j["model"]["weight_bytes"] == expected_bytes("acme--bigheader"));
+  const auto stats = hub.stats();
+  CHECK(stats["requests"].size() == 3 + 2 + 1);
+  const auto& last = stats["requests"].back();
+  CHECK(last["path"].get<std::string>().find("model-00002-of-00002.safetensors") != std::string::npos);
+  CHECK(last["range"].get<std::string>().rfind("bytes=16384-", 0) == 0);
+  CHECK(last["status"] == 206);
 }
 
 TEST_CASE("a single-file model: one speculative range covers the header", "[hub]") {

@@ -1,6 +1,7 @@
 // Fetching a model's metadata from a Hugging Face hub in as few round trips as possible:
 // round 1: config.json, model.safetensors.index.json and a speculative first range of model.safetensors;
-// round 2: the first 256 KiB of every shard the index names (all in parallel);
+// round 2: a first range of every shard the index names, all in parallel, sized from the tensor names the index
+//          lists for that shard (at most 256 KiB);
 // round 3: the rest of any header longer than that. Tensor data is never downloaded.
 #pragma once
 

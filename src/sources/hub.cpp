@@ -6,7 +6,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <set>
+#include <map>
 
 #include <fmt/format.h>
 #include <unistd.h>
@@ -292,7 +292,10 @@ class Fetcher {
           m.index_total_size = ts->get<std::uint64_t>();
         }
       }
-      std::set<std::string> shards;
+      // Shard -> estimated header size: each entry is its name plus about 100 bytes of dtype, shape and
+      // offsets. A first range of that size (with margin) usually holds the whole header, so the shards'
+      // first round reads kilobytes, not 256 KiB each.
+      std::map<std::string, std::size_t> shards;
       if (auto wm = index.find("weight_map"); wm != index.end() && wm->is_object()) {
         for (const auto& [tensor, file] : wm->items()) {
           if (!file.is_string()) continue;
@@ -300,15 +303,16 @@ class Fetcher {
           if (name.empty() || name.find("..") != std::string::npos || name[0] == '/' || name.find('?') != std::string::npos)
             throw RemoteError(fmt::format("{}: suspicious shard name '{}'", origin_of("model.safetensors.index.json"), name),
                               false);
-          shards.insert(name);
+          shards[name] += tensor.size() + 100;
         }
       }
       if (shards.size() > kMaxShards)
         throw RemoteError(fmt::format("{}: {} shards is absurd", origin_of("model.safetensors.index.json"), shards.size()),
                           false);
       // Round 2: the first range of every shard, all at once.
-      for (const auto& shard : shards) {
-        r2.push_back(request(shard, {first_range}, kSpeculativeRangeBytes));
+      for (const auto& [shard, estimate] : shards) {
+        const std::size_t bytes = std::clamp<std::size_t>(estimate + estimate / 4 + 4096, 16 * 1024, kSpeculativeRangeBytes);
+        r2.push_back(range(shard, 0, bytes - 1));
         r2_files.push_back(shard);
       }
     } else if (check(single_response, "model.safetensors", true)) {

@@ -95,7 +95,7 @@ def dump(obj):
     return json.dumps(obj, indent=2) + "\n"
 
 
-def repo_json(name, refs=("main",), virtual=None, extra=None):
+def repo_json(name, refs=("main",), virtual=None, extra=None, pads=None):
     """_repo.json text; each virtual tensor on one line to keep the file short and readable."""
     lines = ["{"]
     lines.append('  "refs": %s,' % json.dumps({r: commit("acme/" + name, r) for r in refs}))
@@ -104,7 +104,8 @@ def repo_json(name, refs=("main",), virtual=None, extra=None):
     lines.append('  "virtual_files": {')
     files = list((virtual or {}).items())
     for fi, (fname, tensors) in enumerate(files):
-        lines.append('    %s: {"tensors": {' % json.dumps(fname))
+        pad = (pads or {}).get(fname)
+        lines.append('    %s: {%s"tensors": {' % (json.dumps(fname), '"header_pad": %d, ' % pad if pad else ""))
         for ti, (tname, dtype, shape) in enumerate(tensors):
             sep = "," if ti + 1 < len(tensors) else ""
             lines.append('      %s: {"dtype": "%s", "shape": %s}%s' % (json.dumps(tname), dtype, json.dumps(shape), sep))
@@ -124,7 +125,7 @@ def write_repo(name, files, repo_desc):
         f.write(repo_desc)
 
 
-def sharded_repo(name, cfg, n_shards, refs=("main",), extra=None):
+def sharded_repo(name, cfg, n_shards, refs=("main",), extra=None, pads=None):
     shards = llama_shards(cfg, n_shards)
     virtual = {shard_name(i, n_shards): s for i, s in enumerate(shards)}
     index = {
@@ -133,7 +134,7 @@ def sharded_repo(name, cfg, n_shards, refs=("main",), extra=None):
     }
     index["weight_map"] = dict(sorted(index["weight_map"].items()))
     write_repo(name, {"config.json": dump(cfg), "model.safetensors.index.json": dump(index)},
-               repo_json(name, refs, virtual, extra))
+               repo_json(name, refs, virtual, extra, pads))
 
 
 def single_repo(name, extra=None):
@@ -156,6 +157,8 @@ def main():
     sharded_repo("sharded", SHARDED, 4, refs=("main", "v1.0"))
     sharded_repo("redirect", SHARDED, 2, extra={"gated_token": "hf_test_token_123", "redirect_lfs": True})
     sharded_repo("manyshards", SHARDED, 16)
+    # A shard whose header is padded past 256 KiB: it needs a third round for the rest of its header.
+    sharded_repo("bigheader", SMALL, 2, pads={shard_name(1, 2): 300000})
     single_repo("single")
     single_repo("gated", {"gated_token": "hf_test_token_123"})
     single_repo("flaky", {"faults": {"config.json": {"statuses": [500, 500]},
