@@ -214,6 +214,10 @@ TEST_CASE("remote errors: one line, exit 3", "[hub][errors]") {
   CHECK_THAT(remote_error(run("--model acme/sharded --revision nope")), Catch::Contains("revision 'nope' not found"));
   CHECK_THAT(remote_error(run("--model acme/slow --timeout 1")), Catch::Contains("timed out"));
   CHECK_THAT(remote_error(run("--model acme/truncated")), Catch::Contains("cut short"));
+  CHECK_THAT(remote_error(run("--model acme/ratelimited")), Catch::Contains("HTTP 429"));
+  const auto malformed = remote_error(run("--model acme/malformed"));
+  CHECK_THAT(malformed, Catch::Contains("config.json of acme/malformed"));
+  CHECK_THAT(malformed, Catch::Contains("line 2"));
 }
 
 TEST_CASE("an oversized safetensors header length is refused from the first range, never downloaded", "[hub][errors]") {

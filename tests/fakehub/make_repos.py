@@ -166,6 +166,9 @@ def main():
     single_repo("slow", {"faults": {"config.json": {"slow_ms": 5000}}})
     single_repo("truncated", {"faults": {"config.json": {"truncate": True}}})
     single_repo("hugeheader", {"faults": {"model.safetensors": {"header_length": 1099511627776}}})
+    single_repo("ratelimited", {"faults": {"config.json": {"statuses": [429, 429, 429], "retry_after": "0"}}})
+    write_repo("malformed", {"config.json": '{"model_type": "llama", "hidden_size": 4096,\n  "num_layers": }\n'},
+               repo_json("malformed"))
 
     # Mistral's own format: params.json and consolidated.safetensors with Mistral tensor names, no config.json.
     params = {"dim": 4096, "n_layers": 32, "head_dim": 128, "hidden_dim": 14336, "n_heads": 32, "n_kv_heads": 8,
