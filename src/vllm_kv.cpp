@@ -1,0 +1,150 @@
+// vLLM's KV cache arithmetic (v0.10.x V1: vllm/v1/kv_cache_interface.py and vllm/v1/core/kv_cache_utils.py),
+// reimplemented from its documented behaviour. All sizes are per GPU, in bytes.
+#include "vramcalc/vllm_kv.hpp"
+
+#include <algorithm>
+#include <map>
+
+#include <fmt/format.h>
+
+#include "vramcalc/error.hpp"
+#include "vramcalc/units.hpp"
+
+namespace vramcalc {
+
+namespace {
+
+std::uint64_t ceil_div(std::uint64_t a, std::uint64_t b) { return (a + b - 1) / b; }
+
+// Blocks one layer of `group` holds for a request of `len` tokens (vLLM's max_memory_usage_bytes / page).
+std::uint64_t blocks_per_layer(const VllmKvGroup& g, std::uint64_t block, std::uint64_t len, std::uint64_t mnbt) {
+  switch (g.kind) {
+    case LayerKind::SlidingAttention:
+      // The window need not start on a block boundary: one block more.
+      return ceil_div(std::min(g.window - 1 + mnbt, len), block) + 1;
+    case LayerKind::ChunkedAttention:
+      return ceil_div(std::min(g.window + mnbt, len), block);
+    default:
+      return ceil_div(len, block);
+  }
+}
+
+}  // namespace
+
+std::vector<std::uint64_t> vllm_pp_partition(std::uint64_t layers, std::uint64_t pp) {
+  if (pp == 0) fail_input("--pipeline-parallel-size must be positive");
+  std::vector<std::uint64_t> parts(pp, layers / pp);
+  // The remainder goes to the stages before the last one, from the second-to-last backwards.
+  const std::uint64_t rest = layers % pp;
+  for (std::uint64_t i = 2; i < rest + 2; ++i) ++parts[pp - i];
+  return parts;
+}
+
+VllmKvLayout vllm_kv_layout(const ModelArch& arch, const KvCacheSpec& kv, const VllmKvSettings& s) {
+  if (s.tensor_parallel_size == 0 || s.pipeline_parallel_size == 0) fail_input("parallel sizes must be positive");
+  VllmKvLayout l;
+  l.block_size = s.block_size != 0 ? s.block_size : (arch.mla ? 64 : 16);
+  if (s.block_size == 0 && arch.mla) l.notes.push_back("MLA: vLLM forces a KV block size of 64 (FlashMLA)");
+  l.kv_bytes = static_cast<std::uint64_t>(dtype_bytes(kv.dtype));
+  std::uint64_t coef = 2;
+  if (arch.mla) {
+    coef = 1;
+    l.kv_heads_per_gpu = 1;
+    l.head_size = arch.kv_lora_rank + arch.qk_rope_head_dim;
+    if (s.tensor_parallel_size > 1) l.notes.push_back("MLA: every tensor-parallel rank holds the whole latent cache");
+  } else {
+    l.kv_heads_per_gpu = std::max<std::uint64_t>(1, arch.num_key_value_heads / s.tensor_parallel_size);
+    l.head_size = arch.head_dim;
+    if (s.tensor_parallel_size > arch.num_key_value_heads)
+      l.notes.push_back(fmt::format("tensor parallel size {} exceeds the {} KV heads: each GPU keeps one (replicated)",
+                                    s.tensor_parallel_size, arch.num_key_value_heads));
+  }
+  l.page_bytes = checked_mul(checked_mul(checked_mul(coef, l.block_size, "KV page"), l.kv_heads_per_gpu, "KV page"),
+                             checked_mul(l.head_size, l.kv_bytes, "KV page"), "KV page");
+
+  // The pipeline stage with the most KV layers decides (vLLM keeps the minimum block count over ranks).
+  const auto parts = vllm_pp_partition(arch.layer_kinds.size(), s.pipeline_parallel_size);
+  std::uint64_t start = 0;
+  std::map<std::pair<int, std::uint64_t>, std::uint64_t> best;
+  std::uint64_t best_layers = 0;
+  for (auto n : parts) {
+    std::map<std::pair<int, std::uint64_t>, std::uint64_t> kinds;
+    std::uint64_t kv_layers = 0;
+    for (std::uint64_t i = start; i < start + n; ++i) {
+      const LayerKind k = arch.layer_kinds[i];
+      if (!holds_kv_per_token(k)) continue;
+      const std::uint64_t window = k == LayerKind::SlidingAttention   ? arch.sliding_window.value_or(0)
+                                   : k == LayerKind::ChunkedAttention ? arch.attention_chunk_size.value_or(0)
+                                                                      : 0;
+      ++kinds[{static_cast<int>(k), window}];
+      ++kv_layers;
+    }
+    if (kv_layers > best_layers) {
+      best_layers = kv_layers;
+      best = kinds;
+    }
+    start += n;
+  }
+  l.layers_per_gpu = best_layers;
+  for (const auto& [key, count] : best)
+    l.kinds.push_back(VllmKvGroup{static_cast<LayerKind>(key.first), count, key.second});
+  l.uniform = l.kinds.size() <= 1;
+  if (l.uniform) {
+    l.group_size = l.layers_per_gpu;
+    l.num_groups = 1;
+  } else {
+    l.group_size = l.kinds.front().layers;
+    for (const auto& g : l.kinds) l.group_size = std::min(l.group_size, g.layers);
+    l.num_groups = 0;
+    for (const auto& g : l.kinds) l.num_groups += ceil_div(g.layers, l.group_size);
+  }
+  if (arch.count_layers(LayerKind::Mamba) > 0)
+    l.notes.push_back("Mamba state pages (and the larger attention blocks vLLM picks for hybrid models) are not "
+                      "modelled yet: only the attention layers' KV cache is sized");
+  return l;
+}
+
+std::uint64_t vllm_request_bytes(const VllmKvLayout& l, std::uint64_t len, std::uint64_t mnbt) {
+  std::uint64_t blocks = 0;
+  for (const auto& g : l.kinds) blocks += g.layers * blocks_per_layer(g, l.block_size, len, mnbt);
+  return checked_mul(blocks, l.page_bytes, "KV bytes per request");
+}
+
+VllmKvCapacity vllm_kv_capacity(const VllmKvLayout& l, std::int64_t available, std::uint64_t len,
+                                std::uint64_t mnbt) {
+  VllmKvCapacity c;
+  c.available_bytes = available;
+  c.needed_bytes = vllm_request_bytes(l, len, mnbt);
+  if (available <= 0 || l.page_bytes == 0 || l.group_size == 0) {
+    c.fits = l.layers_per_gpu == 0 && available > 0;  // an attention-free model needs no KV cache
+    return c;
+  }
+  const auto avail = static_cast<std::uint64_t>(available);
+  c.num_gpu_blocks = static_cast<std::int64_t>(avail / l.page_bytes / l.group_size);
+  const auto blocks = static_cast<std::uint64_t>(c.num_gpu_blocks);
+  c.kv_cache_tokens = (l.uniform ? blocks : blocks / l.num_groups) * l.block_size;
+
+  // Blocks a request takes from the shared pool: per group, the blocks one of its layers holds.
+  std::uint64_t per_request = 0;
+  for (const auto& g : l.kinds) per_request += ceil_div(g.layers, l.group_size) * blocks_per_layer(g, l.block_size, len, mnbt);
+  c.max_concurrency = per_request > 0 ? static_cast<double>(blocks) / static_cast<double>(per_request) : 0.0;
+
+  c.fits = c.needed_bytes <= avail;
+  if (!c.fits) {
+    // vLLM's estimate_max_model_len: the largest length in [1, len] whose need fits.
+    std::uint64_t lo = 1, hi = len, best = 0;
+    while (lo <= hi) {
+      const std::uint64_t mid = lo + (hi - lo) / 2;
+      if (vllm_request_bytes(l, mid, mnbt) <= avail) {
+        best = mid;
+        lo = mid + 1;
+      } else {
+        hi = mid - 1;
+      }
+    }
+    c.estimated_max_model_len = best;
+  }
+  return c;
+}
+
+}  // namespace vramcalc
