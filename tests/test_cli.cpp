@@ -1,6 +1,8 @@
 // End to end: run the vram-calc binary, read its exit code, parse its JSON, read its one-line errors.
 #include <catch2/catch.hpp>
 
+#include <cmath>
+
 #include "support.hpp"
 
 using testsupport::run_cli;
@@ -231,4 +233,57 @@ TEST_CASE("a model directory with safetensors shards: exact sizes from the heade
   CHECK(j["model"]["weight_source"] == "safetensors_headers");
   CHECK(j["model"]["weight_bytes"] == (64000 + 10) * 2 + 96);
   CHECK(j["model"]["source"].get<std::string>().find("local directory") != std::string::npos);
+}
+
+TEST_CASE("the vLLM estimator: what vLLM will log, with the layout it needs", "[cli][vllm]") {
+  auto j = run_json("--model meta-llama/Llama-3.1-8B --sku H100-80G --estimator vllm --max-model-len 16000");
+  CHECK(j["estimator"] == "vllm");
+  const auto& v = j["vllm"];
+  CHECK(v["total_bytes"] == 81085ULL * 1048576ULL);  // median of the CUDA totals observed on H100s (MiB)
+  CHECK(v["requested_bytes"] == static_cast<std::uint64_t>(std::llround(81085.0 * 1048576.0 * 0.9)));
+  CHECK(v["max_num_batched_tokens"] == 8192);  // H100-class API-server defaults
+  CHECK(v["max_num_seqs"] == 1024);
+  CHECK(v["block_size"] == 16);
+  CHECK(v["kv_cache_tokens"].get<std::uint64_t>() % 16 == 0);
+  CHECK(v["max_model_len_fits"] == true);
+  CHECK(j["plan"]["tensor_parallel_size"] == 1);
+  CHECK(j["vllm_command"].get<std::string>().find("--max-model-len 16000") != std::string::npos);
+
+  SECTION("--kv-cache-memory sizes blocks from the budget exactly as vLLM does") {
+    // 1000 blocks of 32 layers x 64 KiB pages.
+    j = run_json("--model meta-llama/Llama-3.1-8B --sku H100-80G --estimator vllm --max-model-len 16000 "
+                 "--kv-cache-memory " + std::to_string(1000ULL * 32 * 65536));
+    CHECK(j["vllm"]["num_gpu_blocks"] == 1000);
+    CHECK(j["vllm"]["kv_cache_tokens"] == 16000);
+    CHECK(j["vllm"]["max_concurrency"] == 1.0);
+    CHECK(j["vllm_command"].get<std::string>().find("--kv-cache-memory 2097152000") != std::string::npos);
+    // Pinned to one GPU: unpinned, the search would move to TP 2, where half the KV heads per GPU fit 32000.
+    j = run_json("--model meta-llama/Llama-3.1-8B --sku H100-80G --estimator vllm --max-model-len 32000 "
+                 "--tensor-parallel-size 1 --kv-cache-memory " + std::to_string(1000ULL * 32 * 65536), 1);
+    CHECK(j["vllm"]["max_model_len_fits"] == false);
+    CHECK(j["vllm"]["estimated_max_model_len"] == 16000);
+  }
+  SECTION("--max-model-len auto gives the largest length that fits") {
+    j = run_json("--model meta-llama/Llama-3.1-70B --sku H100-80G --estimator vllm --tensor-parallel-size 2 "
+                 "--max-model-len auto");
+    CHECK(j["vllm"]["max_model_len_fits"] == true);
+    CHECK(j["vllm"]["max_model_len"].get<std::uint64_t>() <= 131072u);
+  }
+  SECTION("the smallest valid layout is searched: 70B takes several H100s of one p5 node, by tensor parallelism") {
+    j = run_json("--model meta-llama/Llama-3.1-70B --sku p5.48xlarge --estimator vllm --max-model-len 8192");
+    CHECK(j["plan"]["tensor_parallel_size"] >= 2);
+    CHECK(j["plan"]["gpus"] == j["plan"]["tensor_parallel_size"]);
+    CHECK(j["plan"]["pipeline_parallel_size"] == 1);
+    CHECK(j["plan"]["fits"] == true);
+    // One GPU fewer (a valid TP that divides 64 heads and 8 KV heads) would not fit.
+    const auto tp = j["plan"]["tensor_parallel_size"].get<int>();
+    const auto smaller = run_cli("--model meta-llama/Llama-3.1-70B --sku p5.48xlarge --estimator vllm "
+                                 "--max-model-len 8192 --tensor-parallel-size " + std::to_string(tp / 2));
+    CHECK(smaller.exit_code == 1);
+  }
+  SECTION("flags of the vLLM estimator need it") {
+    const auto r = run_cli("--model meta-llama/Llama-3.1-8B --sku H100-80G --kv-cache-memory 10GiB");
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Catch::Contains("--estimator vllm"));
+  }
 }

@@ -10,6 +10,7 @@
 #include "vramcalc/planner.hpp"
 #include "vramcalc/sku.hpp"
 #include "vramcalc/sources.hpp"
+#include "vramcalc/vllm_planner.hpp"
 #include "vramcalc/weights.hpp"
 
 namespace vramcalc {
@@ -24,13 +25,21 @@ struct ReportSettings {
   std::optional<std::string> quantization_flag;
   std::optional<std::uint64_t> gpu_memory_override;
   std::optional<int> gpus_per_node_override;
+  std::string estimator = "kaito";      // --estimator: kaito | vllm
+  VllmSettings vllm;                    // settings of the vLLM-faithful estimator
 };
 
 struct SkuPlan {
   Sku sku;
   GpuMemory gpu_memory;
   KaitoPlan plan;
+  std::optional<VllmPlan> vllm;       // with --estimator vllm
+  GpuMemory vllm_total;               // the CUDA-reported total the vLLM estimator used
   std::vector<std::string> warnings;  // SKU-specific (memory figure guessed, unsupported accelerator, ...)
+
+  // The verdict and layout of the chosen estimator.
+  [[nodiscard]] bool fits() const { return vllm ? vllm->fits : plan.fits; }
+  [[nodiscard]] std::uint64_t gpus() const { return vllm ? vllm->gpus : plan.gpus; }
 };
 
 struct Report {

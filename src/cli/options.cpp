@@ -11,6 +11,7 @@
 
 #include "vramcalc/error.hpp"
 #include "vramcalc/hf_cache.hpp"
+#include "vramcalc/vllm_profile.hpp"
 #include "vramcalc/quant.hpp"
 #include "vramcalc/units.hpp"
 
@@ -31,6 +32,15 @@ The KAITO plan (seed 000: KAITO's sizing guide, measured on vLLM v0.10.1), in Gi
   N   = ceil(n / gpus_per_node) x gpus_per_node
   max_model_len = min(floor((N V u - 1.02 W - 2.3 N) / bytes_per_token), max_position_embeddings)
   W = weight GiB, V = GPU memory GiB (nvidia-smi total), u = --gpu-memory-utilization, L = --max-model-len.
+
+Estimators (--estimator):
+  kaito  (default) KAITO's rule of thumb above: conservative fixed overheads, KV divided over all GPUs.
+         Use it to size a KAITO workspace, or when you want margin.
+  vllm   What vLLM v0.10.x itself will compute at startup, per GPU: total as CUDA reports it x utilization,
+         minus weights on that GPU, the profiled activation peak and non-PyTorch memory, gives "Available KV
+         cache memory"; then blocks, "GPU KV cache size", "Maximum concurrency" and the max_model_len check.
+         Use it to choose --gpu-memory-utilization, --max-model-len and --max-num-seqs for a real deployment;
+         --kv-cache-memory SIZE reproduces vLLM's numbers from a budget you already know.
 
 Commands:
   vram-calc --model ID|PATH --sku NAME[,NAME...|all]   plan (default command)
@@ -86,6 +96,8 @@ Options parse_options(int argc, char** argv) {
   std::string max_model_len, utilization, gpus, tp, pp, gpn, non_torch, activation, params_b, weight_bytes, gpu_memory;
   std::string quantization;
   std::string revision, token, ca_bundle, connect_timeout, timeout;
+  std::string estimator = "kaito", vllm_version, kv_cache_memory, concurrency, mnbt, mns, block_size, dp;
+  bool expert_parallel = false, flashinfer_sampler = false;
   bool offline = false, refresh = false;
   app.add_option("-m,--model", o.model,
                  "Model: a config.json path, a model directory (config.json + safetensors headers), or a Hugging Face "
@@ -112,6 +124,22 @@ Options parse_options(int argc, char** argv) {
   app.add_option("--params-b", params_b, "Override the parameter count, in billions");
   app.add_option("--weight-bytes", weight_bytes, "Override the weight size: bytes or a size with a unit (15GiB)");
 
+  app.add_option("--estimator", estimator,
+                 "Memory model: kaito (KAITO's rule of thumb, seed 000) or vllm (what vLLM v0.10.x will log)")
+      ->default_str("kaito");
+  app.add_option("--vllm-version", vllm_version, "vLLM release whose accounting to follow (0.10, 0.11, v0.10.1.1, ...)")
+      ->default_str("0.10");
+  app.add_option("--kv-cache-memory", kv_cache_memory,
+                 "vLLM: per-GPU KV cache budget (bytes or 11.03GiB); skips the profile model as vLLM does");
+  app.add_option("--concurrency", concurrency, "vLLM: sequences of max_model_len that must fit at once")->default_str("1");
+  app.add_option("--max-num-batched-tokens", mnbt, "vLLM: tokens per profiled batch (default by GPU class)");
+  app.add_option("--max-num-seqs", mns, "vLLM: sequences per batch (default by GPU class)");
+  app.add_option("--block-size", block_size, "vLLM: KV cache block size in tokens (default 16; 64 for MLA)");
+  app.add_option("--data-parallel-size", dp, "vLLM: data-parallel replicas")->default_str("1");
+  app.add_flag("--enable-expert-parallel", expert_parallel, "vLLM: spread MoE experts over DP x TP ranks");
+  app.add_flag("--flashinfer-sampler", flashinfer_sampler,
+               "vLLM: the server samples with FlashInfer (VLLM_USE_FLASHINFER_SAMPLER=1; images before v0.11.1), "
+               "which profiles fewer vocab-sized copies");
   app.add_option("--revision", revision, "Hub revision: branch, tag or commit (bypasses the catalog)");
   app.add_option("--token", token, "Hugging Face token (else HF_TOKEN, else the huggingface_hub token file)");
   app.add_flag("--offline", offline, "Use only local sources: files, caches, the catalog (also HF_HUB_OFFLINE=1)");
@@ -163,18 +191,46 @@ Options parse_options(int argc, char** argv) {
   if (o.sku.empty()) fail_input("--sku is required (a GPU or instance name, a comma list, or all; see vram-calc skus)");
 
   KaitoSettings& k = o.report.kaito;
-  if (!max_model_len.empty()) {
+  VllmSettings& v = o.report.vllm;
+  if (estimator != "kaito" && estimator != "vllm")
+    fail_input(fmt::format("--estimator: \"{}\" is not one of kaito, vllm", estimator));
+  o.report.estimator = estimator;
+  if (!vllm_version.empty()) v.version = parse_vllm_version(vllm_version);
+  if (max_model_len == "auto") {
+    if (estimator != "vllm") fail_input("--max-model-len auto needs --estimator vllm");
+    v.max_model_len_auto = true;
+  } else if (!max_model_len.empty()) {
     k.max_model_len = parse_count("--max-model-len", max_model_len, 1ULL << 40);
     k.max_model_len_given = true;
+    v.max_model_len = k.max_model_len;
   }
+  if (!kv_cache_memory.empty()) v.kv_cache_memory = parse_size_flag("--kv-cache-memory", kv_cache_memory);
+  if (!concurrency.empty()) v.concurrency = parse_count("--concurrency", concurrency, 1'000'000);
+  if (!mnbt.empty()) v.max_num_batched_tokens = parse_count("--max-num-batched-tokens", mnbt, 1ULL << 32);
+  if (!mns.empty()) v.max_num_seqs = parse_count("--max-num-seqs", mns, 1ULL << 24);
+  if (!block_size.empty()) v.block_size = parse_count("--block-size", block_size, 1ULL << 20);
+  if (!dp.empty()) v.data_parallel_size = parse_count("--data-parallel-size", dp, 100'000);
+  v.expert_parallel = expert_parallel;
+  const char* fi = std::getenv("VLLM_USE_FLASHINFER_SAMPLER");
+  v.flashinfer_sampler = flashinfer_sampler || (fi != nullptr && std::string(fi) == "1");
+  if (estimator != "vllm" && (!kv_cache_memory.empty() || !concurrency.empty() || !mnbt.empty() || !mns.empty() ||
+                              !block_size.empty() || !dp.empty() || expert_parallel || flashinfer_sampler ||
+                              !vllm_version.empty()))
+    fail_input("--vllm-version, --kv-cache-memory, --concurrency, --max-num-batched-tokens, --max-num-seqs, "
+               "--block-size, --data-parallel-size and --enable-expert-parallel need --estimator vllm");
   if (!utilization.empty()) {
     k.gpu_memory_utilization = parse_number("--gpu-memory-utilization", utilization);
     if (!(k.gpu_memory_utilization > 0 && k.gpu_memory_utilization <= 1))
       fail_input(fmt::format("--gpu-memory-utilization: {} is outside (0, 1]", utilization));
+    v.gpu_memory_utilization = k.gpu_memory_utilization;
   }
   if (!gpus.empty()) k.gpus = parse_count("--gpus", gpus, 100'000);
   if (!tp.empty()) k.tensor_parallel_size = parse_count("--tensor-parallel-size", tp, 100'000);
   if (!pp.empty()) k.pipeline_parallel_size = parse_count("--pipeline-parallel-size", pp, 100'000);
+  v.tensor_parallel_size = k.tensor_parallel_size;
+  v.pipeline_parallel_size = k.pipeline_parallel_size;
+  if (estimator == "vllm" && k.gpus && !k.tensor_parallel_size && !k.pipeline_parallel_size)
+    v.tensor_parallel_size = k.gpus;  // --gpus N pins TP N (one node) for the vLLM estimator
   if (!gpn.empty()) o.report.gpus_per_node_override = static_cast<int>(parse_count("--gpus-per-node", gpn, 1024));
   if (!non_torch.empty()) {
     k.non_torch_gib = parse_number("--non-torch-gib", non_torch);

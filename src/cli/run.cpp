@@ -90,13 +90,13 @@ int plan(const Options& o) {
   const bool several = selected.size() > 1 || o.sku == "all" || o.sku == "ALL";
   if (several)
     std::stable_sort(r.plans.begin(), r.plans.end(), [](const SkuPlan& a, const SkuPlan& b) {
-      if (a.plan.fits != b.plan.fits) return a.plan.fits;
-      return a.plan.gpus < b.plan.gpus;
+      if (a.fits() != b.fits()) return a.fits();
+      return a.gpus() < b.gpus();
     });
 
   const std::string out = o.format == Format::Json ? render_json(r, several) : render_table(r, several);
   std::fwrite(out.data(), 1, out.size(), stdout);
-  const bool any_fits = std::any_of(r.plans.begin(), r.plans.end(), [](const SkuPlan& p) { return p.plan.fits; });
+  const bool any_fits = std::any_of(r.plans.begin(), r.plans.end(), [](const SkuPlan& p) { return p.fits(); });
   return static_cast<int>(any_fits ? ExitCode::Fits : ExitCode::DoesNotFit);
 }
 

@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <cstdint>
 #include <map>
 
 #include "vramcalc/quant.hpp"
@@ -136,6 +137,61 @@ nlohmann::json plan_json(const Report& r, const SkuPlan& sp) {
                {"max_model_len_limited_by", p.max_model_len_limited_by},
                {"fits", p.fits},
                {"not_fit_reasons", p.not_fit_reasons}};
+  if (sp.vllm) {
+    const VllmPlan& v = *sp.vllm;
+    j["estimator"] = "vllm";
+    j["sku"]["gpu_memory_bytes"] = sp.vllm_total.bytes;
+    j["sku"]["gpu_memory_source"] = sp.vllm_total.source;
+    j["settings"]["gpu_memory_utilization"] = v.gpu_memory_utilization;
+    j["settings"]["max_model_len_requested"] = v.max_model_len;
+    j["per_gpu"] = {{"weights_bytes", v.weights_bytes},
+                    {"weight_overhead_bytes", 0},
+                    {"kv_cache_bytes", std::max<std::int64_t>(v.available_kv_bytes, 0)},
+                    {"activation_bytes", v.profile.activation_bytes},
+                    {"non_torch_bytes", v.profile.non_torch_bytes},
+                    {"total_bytes", v.requested_bytes},
+                    {"capacity_bytes", v.total_bytes},
+                    {"budget_bytes", v.requested_bytes}};
+    j["plan"] = {{"gpus", v.gpus},
+                 {"gpus_needed", v.gpus},
+                 {"pinned", v.pinned},
+                 {"nodes", v.nodes},
+                 {"tensor_parallel_size", v.tensor_parallel_size},
+                 {"pipeline_parallel_size", v.pipeline_parallel_size},
+                 {"max_model_len_requested", v.max_model_len},
+                 {"max_model_len", v.capacity.fits ? v.max_model_len : v.capacity.estimated_max_model_len},
+                 {"max_model_len_by_memory", v.capacity.fits ? v.max_model_len : v.capacity.estimated_max_model_len},
+                 {"max_model_len_limited_by", v.capacity.fits ? "requested" : "memory"},
+                 {"fits", v.fits},
+                 {"not_fit_reasons", v.not_fit_reasons}};
+    j["vllm"] = {{"version", r.settings.vllm.version.str()},
+                 {"total_bytes", v.total_bytes},
+                 {"requested_bytes", v.requested_bytes},
+                 {"weights_bytes", v.weights_bytes},
+                 {"activation_bytes", v.profile.activation_bytes},
+                 {"sampler_bytes", v.profile.sampler_bytes},
+                 {"activation_formula", v.profile.activation_formula},
+                 {"non_torch_bytes", v.profile.non_torch_bytes},
+                 {"non_torch_formula", v.profile.non_torch_formula},
+                 {"kv_cache_memory_given", v.kv_cache_memory_given},
+                 {"available_kv_cache_bytes", v.available_kv_bytes},
+                 {"block_size", v.layout.block_size},
+                 {"kv_heads_per_gpu", v.layout.kv_heads_per_gpu},
+                 {"page_bytes", v.layout.page_bytes},
+                 {"kv_layers_per_gpu", v.layout.layers_per_gpu},
+                 {"kv_cache_groups", v.layout.num_groups},
+                 {"num_gpu_blocks", v.capacity.num_gpu_blocks},
+                 {"kv_cache_tokens", v.capacity.kv_cache_tokens},
+                 {"max_concurrency", v.capacity.max_concurrency},
+                 {"max_model_len", v.max_model_len},
+                 {"max_model_len_fits", v.capacity.fits},
+                 {"estimated_max_model_len", v.capacity.fits ? nlohmann::json(nullptr)
+                                                             : nlohmann::json(v.capacity.estimated_max_model_len)},
+                 {"max_num_batched_tokens", v.max_num_batched_tokens},
+                 {"max_num_seqs", v.max_num_seqs},
+                 {"batch_defaults", v.batch_defaults_reason},
+                 {"headroom_bytes", v.headroom_bytes}};
+  }
   j["vllm_command"] = vllm_serve_command(r, sp);
   j["warnings"] = r.all_warnings(sp);
   return j;

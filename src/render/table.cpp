@@ -103,15 +103,59 @@ void single_plan(std::string& out, const Report& r, const SkuPlan& sp) {
   out += fmt::format("\n{}\n", vllm_serve_command(r, sp));
 }
 
+std::string signed_gib(std::int64_t bytes) { return fmt::format("{:.2f}", static_cast<double>(bytes) / static_cast<double>(kGiB)); }
+
+void vllm_plan_section(std::string& out, const Report& r, const SkuPlan& sp) {
+  const VllmPlan& v = *sp.vllm;
+  out += fmt::format("\nSKU           {}: {} x {}, {} GiB per GPU as CUDA reports it ({})\n", sp.sku.name,
+                     sp.sku.gpus_per_node, sp.sku.gpu.name, gib(v.total_bytes), sp.vllm_total.source);
+  out += fmt::format("Settings      vLLM {}, gpu_memory_utilization {}, max_model_len {}, max_num_batched_tokens {}, "
+                     "max_num_seqs {} ({})\n",
+                     r.settings.vllm.version.str(), v.gpu_memory_utilization, v.max_model_len, v.max_num_batched_tokens,
+                     v.max_num_seqs, v.batch_defaults_reason);
+  out += fmt::format("\nPer GPU, as vLLM accounts for it (GiB = 2^30 bytes), TP {} x PP {}{}\n", v.tensor_parallel_size,
+                     v.pipeline_parallel_size, v.data_parallel_size > 1 ? fmt::format(" x DP {}", v.data_parallel_size) : "");
+  if (v.kv_cache_memory_given) {
+    out += fmt::format("  KV cache memory          {:>9}   --kv-cache-memory (profiling skipped)\n", signed_gib(v.available_kv_bytes));
+    out += fmt::format("  weights (for reference)  {:>9}\n", gib(v.weights_bytes));
+  } else {
+    out += fmt::format("  requested                {:>9}   {} GiB total x {}\n", gib(v.requested_bytes), gib(v.total_bytes),
+                       v.gpu_memory_utilization);
+    out += fmt::format("  - weights                {:>9}   on the busiest GPU\n", gib(v.weights_bytes));
+    out += fmt::format("  - activation peak        {:>9}   {}\n", gib(v.profile.activation_bytes), v.profile.activation_formula);
+    out += fmt::format("  - non-PyTorch            {:>9}   {}\n", gib(v.profile.non_torch_bytes), v.profile.non_torch_formula);
+    out += fmt::format("  = available KV cache     {:>9}   (\"Available KV cache memory\")\n", signed_gib(v.available_kv_bytes));
+  }
+  out += fmt::format("  headroom                 {:>9}   outside the budget: CUDA context and CUDA-graph pool\n", gib(v.headroom_bytes));
+  out += fmt::format("\nKV cache      block {} tokens, {} KV head(s) per GPU, page {} B, {} layers{}\n", v.layout.block_size,
+                     v.layout.kv_heads_per_gpu, format_count(v.layout.page_bytes), v.layout.layers_per_gpu,
+                     v.layout.uniform ? std::string() : fmt::format(" in {} groups of {}", v.layout.num_groups, v.layout.group_size));
+  out += fmt::format("  GPU blocks               {}\n", v.capacity.num_gpu_blocks);
+  out += fmt::format("  GPU KV cache size        {} tokens\n", format_count(v.capacity.kv_cache_tokens));
+  out += fmt::format("  max concurrency          {:.2f}x for {} tokens per request\n", v.capacity.max_concurrency, v.max_model_len);
+  out += fmt::format("\nPlan (vLLM-faithful)\n  GPUs                     {} ({} node(s)){}\n", v.gpus, v.nodes, v.pinned ? ", pinned" : "");
+  if (!v.capacity.fits && v.available_kv_bytes > 0)
+    out += fmt::format("  estimated max_model_len  {}\n", v.capacity.estimated_max_model_len);
+  out += fmt::format("  verdict                  {}\n", v.fits ? std::string("FITS") : std::string("DOES NOT FIT"));
+  for (const auto& reason : v.not_fit_reasons) out += fmt::format("    - {}\n", reason);
+  warnings_section(out, r.all_warnings(sp));
+  out += fmt::format("\n{}\n", vllm_serve_command(r, sp));
+}
+
 void comparison(std::string& out, const Report& r) {
   out += fmt::format("\n{:<30} {:<14} {:>8} {:>5} {:>6} {:>9} {:>14}  {}\n", "SKU", "GPU", "GiB/GPU", "GPUs", "nodes",
                      "TP x PP", "max_model_len", "fits");
   for (const auto& sp : r.plans) {
     const KaitoPlan& p = sp.plan;
-    out += fmt::format("{:<30} {:<14} {:>8} {:>5} {:>6} {:>9} {:>14}  {}\n", sp.sku.name, sp.sku.gpu.name,
-                       gib(sp.gpu_memory.bytes), p.gpus, p.nodes,
-                       fmt::format("{} x {}", p.tensor_parallel_size, p.pipeline_parallel_size), p.max_model_len,
-                       p.fits ? "yes" : (sp.sku.gpu.vllm_cuda ? "no" : "no (not vLLM/CUDA)"));
+    const std::uint64_t mem = sp.vllm ? sp.vllm->total_bytes : sp.gpu_memory.bytes;
+    const std::uint64_t nodes = sp.vllm ? sp.vllm->nodes : p.nodes;
+    const std::uint64_t tp = sp.vllm ? sp.vllm->tensor_parallel_size : p.tensor_parallel_size;
+    const std::uint64_t pp = sp.vllm ? sp.vllm->pipeline_parallel_size : p.pipeline_parallel_size;
+    const std::uint64_t len = sp.vllm ? (sp.vllm->capacity.fits ? sp.vllm->max_model_len : sp.vllm->capacity.estimated_max_model_len)
+                                      : p.max_model_len;
+    out += fmt::format("{:<30} {:<14} {:>8} {:>5} {:>6} {:>9} {:>14}  {}\n", sp.sku.name, sp.sku.gpu.name, gib(mem),
+                       sp.gpus(), nodes, fmt::format("{} x {}", tp, pp), len,
+                       sp.fits() ? "yes" : (sp.sku.gpu.vllm_cuda ? "no" : "no (not vLLM/CUDA)"));
   }
   warnings_section(out, r.model_warnings());
 }
@@ -123,6 +167,8 @@ std::string render_table(const Report& r, bool as_comparison) {
   model_section(out, r);
   if (as_comparison) {
     comparison(out, r);
+  } else if (r.plans.front().vllm) {
+    vllm_plan_section(out, r, r.plans.front());
   } else {
     single_plan(out, r, r.plans.front());
   }
