@@ -24,6 +24,8 @@ std::uint64_t blocks_per_layer(const VllmKvGroup& g, std::uint64_t block, std::u
       return ceil_div(std::min(g.window - 1 + mnbt, len), block) + 1;
     case LayerKind::ChunkedAttention:
       return ceil_div(std::min(g.window + mnbt, len), block);
+    case LayerKind::Mamba:
+      return 1;  // one state per request, whatever its length
     default:
       return ceil_div(len, block);
   }
@@ -59,8 +61,29 @@ VllmKvLayout vllm_kv_layout(const ModelArch& arch, const KvCacheSpec& kv, const 
       l.notes.push_back(fmt::format("tensor parallel size {} exceeds the {} KV heads: each GPU keeps one (replicated)",
                                     s.tensor_parallel_size, arch.num_key_value_heads));
   }
-  l.page_bytes = checked_mul(checked_mul(checked_mul(coef, l.block_size, "KV page"), l.kv_heads_per_gpu, "KV page"),
-                             checked_mul(l.head_size, l.kv_bytes, "KV page"), "KV page");
+  const std::uint64_t per_token = coef * l.kv_heads_per_gpu * l.head_size * l.kv_bytes;
+  const bool hybrid_mamba = arch.count_layers(LayerKind::Mamba) > 0;
+  if (hybrid_mamba) {
+    // Mamba2 state of one layer on one GPU: conv state (conv_dim x (kernel - 1)) in the model dtype and SSM state
+    // (heads x head_dim x state) in mamba_ssm_cache_dtype, both split by TP.
+    const std::uint64_t tp = s.tensor_parallel_size;
+    const std::uint64_t conv_dim = arch.mamba_num_heads * arch.mamba_head_dim + 2 * arch.mamba_n_groups * arch.ssm_state_size;
+    const auto model_bytes = static_cast<std::uint64_t>(dtype_bytes(kv.dtype == DType::Float8E4M3 || kv.dtype == DType::Float8E5M2
+                                                                        ? DType::BFloat16 : kv.dtype));
+    const auto ssm_bytes = static_cast<std::uint64_t>(dtype_bytes(arch.mamba_ssm_cache_dtype.value_or(DType::BFloat16)));
+    const std::uint64_t conv = conv_dim / tp * (arch.mamba_conv_kernel > 0 ? arch.mamba_conv_kernel - 1 : 0) * model_bytes;
+    const std::uint64_t ssm = std::max<std::uint64_t>(1, arch.mamba_num_heads / tp) * arch.mamba_head_dim * arch.ssm_state_size * ssm_bytes;
+    l.mamba_page_bytes = conv + ssm;
+    if (s.block_size == 0 && per_token > 0) {
+      constexpr std::uint64_t kAlignment = 16;
+      l.block_size = kAlignment * ceil_div(l.mamba_page_bytes, kAlignment * per_token);
+      l.notes.push_back(fmt::format("hybrid Mamba model: vLLM raises the attention block size to {} tokens so that an "
+                                    "attention page holds a Mamba state page ({} bytes)",
+                                    l.block_size, format_count(l.mamba_page_bytes)));
+    }
+  }
+  l.page_bytes = checked_mul(l.block_size, per_token, "KV page");
+  if (hybrid_mamba && l.page_bytes < l.mamba_page_bytes) l.page_bytes = l.mamba_page_bytes;  // --block-size too small
 
   // The pipeline stage with the most KV layers decides (vLLM keeps the minimum block count over ranks).
   const auto parts = vllm_pp_partition(arch.layer_kinds.size(), s.pipeline_parallel_size);
@@ -72,7 +95,7 @@ VllmKvLayout vllm_kv_layout(const ModelArch& arch, const KvCacheSpec& kv, const 
     std::uint64_t kv_layers = 0;
     for (std::uint64_t i = start; i < start + n; ++i) {
       const LayerKind k = arch.layer_kinds[i];
-      if (!holds_kv_per_token(k)) continue;
+      if (!holds_kv_per_token(k) && k != LayerKind::Mamba) continue;
       const std::uint64_t window = k == LayerKind::SlidingAttention   ? arch.sliding_window.value_or(0)
                                    : k == LayerKind::ChunkedAttention ? arch.attention_chunk_size.value_or(0)
                                                                       : 0;
@@ -98,9 +121,6 @@ VllmKvLayout vllm_kv_layout(const ModelArch& arch, const KvCacheSpec& kv, const 
     l.num_groups = 0;
     for (const auto& g : l.kinds) l.num_groups += ceil_div(g.layers, l.group_size);
   }
-  if (arch.count_layers(LayerKind::Mamba) > 0)
-    l.notes.push_back("Mamba state pages (and the larger attention blocks vLLM picks for hybrid models) are not "
-                      "modelled yet: only the attention layers' KV cache is sized");
   return l;
 }
 

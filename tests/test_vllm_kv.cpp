@@ -82,6 +82,29 @@ TEST_CASE("hybrid sliding/full models share one block pool in groups (gpt-oss-12
   CHECK(hi.max_concurrency >= 284.245);
 }
 
+TEST_CASE("hybrid attention + Mamba: state pages, and attention blocks raised to match them", "[vllm][kv][mamba]") {
+  // Nemotron-H 56B: Mamba2 state per layer = conv (16384 + 2 x 8 x 256 = 20480 channels x 3) x 2 B
+  // + SSM (256 heads x 64 x 256 state) x 2 B = 122,880 + 8,388,608 = 8,511,488 B. One attention token on one layer is
+  // 2 x 8 KV heads x 128 x 2 B = 4096 B, so vLLM raises the block to 16 x ceil(8,511,488 / (16 x 4096)) = 2080 tokens,
+  // and pads the Mamba page to the attention page: 2080 x 4096 = 8,519,680 B.
+  const auto a = arch_of("nvidia--Nemotron-H-56B-Base-8K");
+  const auto l = vllm_kv_layout(a, kv_cache_spec(a, "auto", DType::BFloat16), {});
+  CHECK(l.mamba_page_bytes == 8'511'488u);
+  CHECK(l.block_size == 2080);
+  CHECK(l.page_bytes == 8'519'680u);
+  CHECK(l.layers_per_gpu == 64);   // 10 attention + 54 Mamba layers
+  CHECK(l.group_size == 10);
+  CHECK(l.num_groups == 7);        // 1 attention group + ceil(54 / 10) Mamba groups
+  // A request of 8192 tokens: 10 layers x ceil(8192 / 2080) = 4 blocks, plus one state page per Mamba layer.
+  CHECK(vllm_request_bytes(l, 8192, 8192) == (10ULL * 4 + 54) * 8'519'680ULL);
+  SECTION("Nemotron 3 Nano keeps its SSM state in float32, as its config says") {
+    const auto nano = arch_of("nvidia--NVIDIA-Nemotron-3-Nano-30B-A3B-BF16");
+    const auto nl = vllm_kv_layout(nano, kv_cache_spec(nano, "auto", DType::BFloat16), {});
+    CHECK(nl.mamba_page_bytes == 6144ULL * 3 * 2 + 64ULL * 64 * 128 * 4);
+    CHECK(nl.block_size == 2096);
+  }
+}
+
 TEST_CASE("the capacity check and vLLM's estimated max_model_len", "[vllm][kv]") {
   const auto a = arch_of("meta-llama--Meta-Llama-3.1-8B");
   const auto l = vllm_kv_layout(a, kv_cache_spec(a, "auto", DType::BFloat16), {});

@@ -121,6 +121,7 @@ struct ModelArch {
   std::uint64_t ssm_state_size = 0;
   std::uint64_t mamba_n_groups = 0;
   std::uint64_t mamba_conv_kernel = 0;
+  std::optional<DType> mamba_ssm_cache_dtype;  // "mamba_ssm_cache_dtype" (nullopt: the model dtype)
 
   // Data type and quantization as the checkpoint declares them.
   std::optional<DType> config_dtype;      // torch_dtype / dtype; nullopt when absent

@@ -33,7 +33,8 @@ struct VllmKvLayout {
   std::uint64_t head_size = 0;               // head_dim; kv_lora_rank + qk_rope_head_dim for MLA
   std::uint64_t kv_bytes = 2;                // bytes per element of the cache dtype
   std::uint64_t page_bytes = 0;              // one block of one layer: (2 or 1 for MLA) x block x heads x size x bytes
-  std::uint64_t layers_per_gpu = 0;          // KV layers on the busiest pipeline stage
+  std::uint64_t mamba_page_bytes = 0;        // one Mamba layer's state (conv + SSM) per request, before padding
+  std::uint64_t layers_per_gpu = 0;          // KV layers on the busiest pipeline stage (Mamba layers included)
   std::vector<VllmKvGroup> kinds;            // layers of each spec type on that stage
   bool uniform = true;                       // one spec type: num_blocks = available / page / layers
   std::uint64_t group_size = 0;              // layers per group (uniform: all layers)
@@ -51,7 +52,9 @@ struct VllmKvCapacity {
   std::uint64_t estimated_max_model_len = 0; // vLLM's binary search when it does not fit (0 when it fits)
 };
 
-// The layout of the cache on one GPU. Mamba layers are not modelled yet (noted in `notes`).
+// The layout of the cache on one GPU. Hybrid attention + Mamba models: each Mamba layer keeps one state page per
+// request; vLLM raises the attention block size until an attention page is at least a Mamba page, then pads the
+// Mamba page to the same size, so both share one pool of equal pages.
 VllmKvLayout vllm_kv_layout(const ModelArch& arch, const KvCacheSpec& kv, const VllmKvSettings& settings);
 
 // Bytes one request of `max_model_len` tokens needs on one GPU (vLLM's max_memory_usage_bytes summed over layers).

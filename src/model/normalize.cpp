@@ -233,6 +233,7 @@ void read_mamba(ModelArch& arch, ConfigReader& cfg) {
   arch.ssm_state_size = cfg.require_count({"ssm_state_size"}, detail::kMaxWidth);
   arch.mamba_n_groups = cfg.count({"n_groups"}, detail::kMaxHeads).value_or(1);
   arch.mamba_conv_kernel = cfg.count({"conv_kernel"}, detail::kMaxWidth).value_or(4);
+  if (auto t = cfg.text("mamba_ssm_cache_dtype"); t && *t != "auto") arch.mamba_ssm_cache_dtype = parse_torch_dtype(*t);
 }
 
 std::uint64_t read_intermediate(ModelArch& arch, const Family& family, ConfigReader& cfg) {
