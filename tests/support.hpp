@@ -1,7 +1,9 @@
 // Helpers shared by the tests: paths to test data, temporary directories, running the binary.
 #pragma once
 
+#include <cstdlib>
 #include <filesystem>
+#include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -29,6 +31,28 @@ class TempDir {
 };
 
 void write_file(const std::filesystem::path& file, const std::string& contents);
+
+// Sets (or, with nullopt, unsets) an environment variable; the destructor restores what was there before.
+class EnvVar {
+ public:
+  EnvVar(const char* name, const std::optional<std::string>& value) : name_(name) {
+    if (const char* old = std::getenv(name)) old_ = old;
+    set(value);
+  }
+  ~EnvVar() { set(old_); }
+  EnvVar(const EnvVar&) = delete;
+  EnvVar& operator=(const EnvVar&) = delete;
+
+ private:
+  void set(const std::optional<std::string>& value) {
+    if (value)
+      ::setenv(name_, value->c_str(), 1);
+    else
+      ::unsetenv(name_);
+  }
+  const char* name_;
+  std::optional<std::string> old_;
+};
 
 struct RunResult {
   int exit_code = -1;

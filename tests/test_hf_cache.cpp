@@ -18,32 +18,11 @@
 #include "vramcalc/hf_cache.hpp"
 
 using namespace vramcalc;
+using testsupport::EnvVar;
 using nlohmann::json;
 namespace fs = std::filesystem;
 
 namespace {
-
-// Sets (or, with nullopt, unsets) an environment variable; the destructor restores what was there before.
-class EnvVar {
- public:
-  EnvVar(const char* name, const std::optional<std::string>& value) : name_(name) {
-    if (const char* old = std::getenv(name)) old_ = old;
-    set(value);
-  }
-  ~EnvVar() { set(old_); }
-  EnvVar(const EnvVar&) = delete;
-  EnvVar& operator=(const EnvVar&) = delete;
-
- private:
-  void set(const std::optional<std::string>& value) {
-    if (value)
-      ::setenv(name_, value->c_str(), 1);
-    else
-      ::unsetenv(name_);
-  }
-  const char* name_;
-  std::optional<std::string> old_;
-};
 
 // Every variable the Hugging Face conventions read, cleared, with HOME pointing at a fresh directory: nothing
 // from the machine running the tests (a real token, a real cache) can leak in. Restored on destruction.
