@@ -2,7 +2,8 @@
 // and defaults as huggingface_hub/constants.py), and reading a model from that cache.
 #include "vramcalc/hf_cache.hpp"
 
-#include <pwd.h>
+#include "sources/files.hpp"
+
 #include <unistd.h>
 
 #include <algorithm>
@@ -22,6 +23,9 @@
 namespace vramcalc {
 namespace {
 
+using detail::expand_user;
+using detail::read_file_limited;
+
 namespace fs = std::filesystem;
 using nlohmann::json;
 
@@ -35,36 +39,6 @@ std::optional<std::string> env_value(const char* name) {
   const char* value = std::getenv(name);
   if (value == nullptr || *value == '\0') return std::nullopt;
   return std::string(value);
-}
-
-// The password database's home directory for `name` (the current user when empty).
-std::optional<std::string> passwd_home(const std::string& name) {
-  long suggested = sysconf(_SC_GETPW_R_SIZE_MAX);
-  std::vector<char> buffer(suggested > 0 ? static_cast<std::size_t>(suggested) : 16384);
-  passwd entry{};
-  passwd* found = nullptr;
-  const int rc = name.empty() ? getpwuid_r(getuid(), &entry, buffer.data(), buffer.size(), &found)
-                              : getpwnam_r(name.c_str(), &entry, buffer.data(), buffer.size(), &found);
-  if (rc != 0 || found == nullptr || found->pw_dir == nullptr || *found->pw_dir == '\0') return std::nullopt;
-  return std::string(found->pw_dir);
-}
-
-// $HOME, else the password database (like Python's os.path.expanduser). Empty when neither knows.
-std::string home_dir() {
-  if (auto home = env_value("HOME")) return *home;
-  return passwd_home("").value_or("");
-}
-
-// os.path.expanduser: a leading "~" or "~user" up to the first '/' becomes that home directory; left as is
-// when the home directory is unknown.
-fs::path expand_user(const std::string& value) {
-  if (value.empty() || value.front() != '~') return fs::path(value);
-  const std::size_t slash = value.find('/');
-  const std::string user = value.substr(1, slash == std::string::npos ? std::string::npos : slash - 1);
-  const std::optional<std::string> home = user.empty() ? std::optional<std::string>(home_dir()) : passwd_home(user);
-  if (!home || home->empty()) return fs::path(value);
-  std::string rest = slash == std::string::npos ? std::string() : value.substr(slash + 1);
-  return rest.empty() ? fs::path(*home) : fs::path(*home) / rest;
 }
 
 // huggingface_hub's _clean_token: line breaks removed anywhere, surrounding whitespace stripped.
@@ -84,21 +58,6 @@ bool env_true(const char* name) {
   std::string upper = *value;
   for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   return upper == "1" || upper == "ON" || upper == "YES" || upper == "TRUE";
-}
-
-// Up to `limit` bytes of a file; nullopt when it cannot be opened or read, or is longer than `limit`.
-std::optional<std::string> read_limited(const fs::path& file, std::size_t limit) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::string text;
-  char buffer[8192];
-  while (in) {
-    in.read(buffer, sizeof buffer);
-    text.append(buffer, static_cast<std::size_t>(in.gcount()));
-    if (text.size() > limit) return std::nullopt;
-  }
-  if (in.bad()) return std::nullopt;
-  return text;
 }
 
 bool is_repo_name_char(char c) {
@@ -147,7 +106,7 @@ bool is_safe_revision(const std::string& revision) {
 std::optional<std::string> read_ref(const fs::path& ref) {
   std::error_code ec;
   if (!fs::is_regular_file(ref, ec)) return std::nullopt;
-  const std::optional<std::string> text = read_limited(ref, kMaxRefFileBytes);
+  const std::optional<std::string> text = read_file_limited(ref, kMaxRefFileBytes);
   if (!text) throw Error(ExitCode::BadInput, fmt::format("{}: cannot read the Hugging Face cache ref", ref.string()));
   const std::optional<std::string> commit = clean_token(*text);
   if (!commit || !is_commit_hash(*commit))
@@ -173,7 +132,7 @@ std::optional<std::uint64_t> as_size(const json& v) {
 // metadata.total_size of a safetensors index (nullopt when it has none). Error(BadInput) when malformed.
 std::optional<std::uint64_t> read_index_total(const fs::path& file) {
   const std::string shown = file.string();
-  const std::optional<std::string> text = read_limited(file, kMaxJsonFileBytes);
+  const std::optional<std::string> text = read_file_limited(file, kMaxJsonFileBytes);
   if (!text) throw Error(ExitCode::BadInput, fmt::format("{}: cannot read (or over the 64 MiB limit)", shown));
   const json index = parse_json_relaxed(*text, shown, ExitCode::BadInput);
   if (!index.is_object()) throw Error(ExitCode::BadInput, fmt::format("{}: safetensors index is not a JSON object", shown));
@@ -236,7 +195,7 @@ std::optional<std::string> resolve_token(const std::optional<std::string>& flag)
   const fs::path file = hf_token_path();
   std::error_code ec;
   if (!fs::is_regular_file(file, ec)) return std::nullopt;
-  const std::optional<std::string> text = read_limited(file, kMaxTokenFileBytes);
+  const std::optional<std::string> text = read_file_limited(file, kMaxTokenFileBytes);
   if (!text) return std::nullopt;  // unreadable: as if there were no token file
   return clean_token(*text);
 }

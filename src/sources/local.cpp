@@ -16,6 +16,8 @@
 #include "vramcalc/json_relaxed.hpp"
 #include "vramcalc/sources.hpp"
 
+#include "sources/files.hpp"
+
 namespace vramcalc {
 namespace {
 
@@ -27,13 +29,11 @@ constexpr const char* kIndexName = "model.safetensors.index.json";
 
 [[noreturn]] void bad_input(const std::string& message) { throw Error(ExitCode::BadInput, message); }
 
-// "~" and "~/..." refer to $HOME, for paths that reached us without shell expansion (e.g. quoted).
+// "~" and "~/..." refer to the home directory, for paths that reached us without shell expansion (e.g. quoted).
 fs::path expand_home(const fs::path& path) {
   const std::string s = path.string();
   if (s != "~" && s.rfind("~/", 0) != 0) return path;
-  const char* home = std::getenv("HOME");
-  if (home == nullptr || *home == '\0') return path;
-  return fs::path(home) / s.substr(s.size() > 1 ? 2 : 1);
+  return detail::expand_user(s);
 }
 
 // Reads a whole (JSON) file in binary mode, refusing anything over kMaxJsonFileBytes. Works for pipes too.

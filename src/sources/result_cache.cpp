@@ -6,8 +6,9 @@
 // its directory and renamed into place, so readers see the old or the new file, never a torn one.
 #include "vramcalc/result_cache.hpp"
 
+#include "sources/files.hpp"
+
 #include <fcntl.h>
-#include <pwd.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -143,17 +144,7 @@ std::optional<std::string> ref_file_name(const std::string& revision) {
 std::optional<std::string> read_file(const fs::path& file) {
   std::error_code ec;
   if (!fs::is_regular_file(file, ec)) return std::nullopt;
-  std::ifstream in(file, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::string text;
-  char buffer[65536];
-  while (in) {
-    in.read(buffer, sizeof buffer);
-    text.append(buffer, static_cast<std::size_t>(in.gcount()));
-    if (text.size() > kMaxEntryBytes) return std::nullopt;
-  }
-  if (in.bad()) return std::nullopt;
-  return text;
+  return detail::read_file_limited(file, kMaxEntryBytes);
 }
 
 // JSON text like json::dump(), except that infinite floats are written as Infinity / -Infinity (which
@@ -322,18 +313,6 @@ std::optional<fs::path> repo_path(const fs::path& root, const std::string& endpo
 
 fs::path commit_file(const fs::path& repo, const std::string& commit) { return repo / "commits" / (commit + ".json"); }
 
-// $HOME, else the password database.
-std::optional<fs::path> home_dir() {
-  if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0') return fs::path(home);
-  long suggested = sysconf(_SC_GETPW_R_SIZE_MAX);
-  std::vector<char> buffer(suggested > 0 ? static_cast<std::size_t>(suggested) : 16384);
-  passwd entry{};
-  passwd* found = nullptr;
-  if (getpwuid_r(getuid(), &entry, buffer.data(), buffer.size(), &found) != 0 || found == nullptr ||
-      found->pw_dir == nullptr || *found->pw_dir == '\0')
-    return std::nullopt;
-  return fs::path(found->pw_dir);
-}
 
 }  // namespace
 
@@ -386,13 +365,11 @@ CachedModel cached_model_from_json(const json& j) {
 fs::path ResultCache::default_dir() {
   if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg != nullptr && *xdg != '\0') {
     std::string value = xdg;
-    if (value == "~" || value.rfind("~/", 0) == 0) {
-      if (auto home = home_dir()) value = (*home / value.substr(value.size() > 1 ? 2 : 1)).string();
-    }
+    if (value == "~" || value.rfind("~/", 0) == 0) value = detail::expand_user(value).string();
     // The XDG spec: a relative value is invalid and ignored.
     if (fs::path(value).is_absolute()) return fs::path(value) / "vram-calc";
   }
-  const auto home = home_dir();
+  const auto home = detail::home_directory();
   return (home ? *home : fs::path(".")) / ".cache" / "vram-calc";
 }
 
