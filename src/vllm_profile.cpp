@@ -111,11 +111,18 @@ VllmVersion parse_vllm_version(const std::string& text) {
 }
 
 double vllm_default_gpu_memory_utilization(const VllmVersion& v) {
-  // 0.90 for every release. Later vLLM sources declare 0.92 (CacheConfig.gpu_memory_utilization in v0.25.0 and
-  // v0.30.0), but the release that changed the default could not be confirmed, so it is not guessed here: for such
-  // releases pass --gpu-memory-utilization 0.92.
-  (void)v;
-  return 0.90;
+  // 0.90 up to ~v0.19; 0.92 from v0.22 (the version table of NVIDIA aiconfigurator PR #1431, which KAITO PR #2302
+  // follows). Releases between are not pinned down by any source we have; they keep 0.90, the larger KV-free margin.
+  return v.at_least(0, 22) ? 0.92 : 0.90;
+}
+
+std::uint64_t vllm_cudagraph_estimate(std::uint64_t tensor_parallel_size) {
+  // Pool sizes vLLM logged after capture ("Graph capturing finished ... took X GiB") for dense models with the
+  // default 67 capture sizes: 0.50 GiB at TP 1 and 0.65 GiB at TP 2 (Qwen2-7B, A100), 0.10-1.03 GiB across the
+  // calibration records. Rule of thumb: 0.50 GiB + 0.15 GiB per TP doubling. Large MoE models log more (3.45 GiB,
+  // Qwen3-235B FP8 TP 4), which is why callers warn and --cudagraph-memory takes the logged figure instead.
+  const double levels = std::log2(static_cast<double>(std::max<std::uint64_t>(1, tensor_parallel_size)));
+  return static_cast<std::uint64_t>(std::llround((0.50 + 0.15 * levels) * static_cast<double>(kGiB)));
 }
 
 VllmBatchDefaults vllm_batch_defaults(double gpu_total_gib, const std::string& gpu_name, bool offline_llm_class,

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "support.hpp"
+#include "vramcalc/units.hpp"
 
 using testsupport::run_cli;
 using nlohmann::json;
@@ -280,6 +281,35 @@ TEST_CASE("the vLLM estimator: what vLLM will log, with the layout it needs", "[
     const auto smaller = run_cli("--model meta-llama/Llama-3.1-70B --sku p5.48xlarge --estimator vllm "
                                  "--max-model-len 8192 --tensor-parallel-size " + std::to_string(tp / 2));
     CHECK(smaller.exit_code == 1);
+  }
+  SECTION("vLLM v0.21+ subtracts the CUDA-graph pool from the KV budget; earlier releases leave it in the headroom") {
+    const std::string base = "--model meta-llama/Llama-3.1-8B --sku H100-80G --estimator vllm --max-model-len 16000 "
+                             "--gpu-memory-utilization 0.9 ";
+    const auto old = run_json(base + "--vllm-version 0.11");
+    CHECK(old["vllm"]["cudagraph_in_kv_budget"] == false);
+    CHECK(old["vllm"]["cudagraph_bytes"] == vramcalc::kGiB / 2);
+    auto fresh = run_json(base + "--vllm-version 0.21");
+    CHECK(fresh["vllm"]["cudagraph_in_kv_budget"] == true);
+    CHECK(fresh["vllm"]["cudagraph_estimated"] == true);
+    // Same non-torch accounting from v0.12 on, so the difference is the graph estimate alone.
+    const auto v012 = run_json(base + "--vllm-version 0.12");
+    CHECK(v012["vllm"]["available_kv_cache_bytes"].get<std::int64_t>() -
+              fresh["vllm"]["available_kv_cache_bytes"].get<std::int64_t>() ==
+          static_cast<std::int64_t>(vramcalc::kGiB / 2));
+    fresh = run_json(base + "--vllm-version 0.21 --cudagraph-memory 2GiB");
+    CHECK(fresh["vllm"]["cudagraph_estimated"] == false);
+    CHECK(v012["vllm"]["available_kv_cache_bytes"].get<std::int64_t>() -
+              fresh["vllm"]["available_kv_cache_bytes"].get<std::int64_t>() ==
+          static_cast<std::int64_t>(2 * vramcalc::kGiB));
+    fresh = run_json(base + "--vllm-version 0.21 --enforce-eager");
+    CHECK(fresh["vllm"]["cudagraph_bytes"] == 0);
+    CHECK(fresh["vllm"]["available_kv_cache_bytes"] == v012["vllm"]["available_kv_cache_bytes"]);
+    CHECK(fresh["vllm_command"].get<std::string>().find("--enforce-eager") != std::string::npos);
+    // v0.22 and later default to 0.92 utilization.
+    const auto v022 = run_json("--model meta-llama/Llama-3.1-8B --sku H100-80G --estimator vllm --vllm-version 0.22 "
+                               "--max-model-len 16000");
+    CHECK(v022["vllm"]["requested_bytes"] ==
+          static_cast<std::uint64_t>(std::llround(81085.0 * 1048576.0 * 0.92)));
   }
   SECTION("flags of the vLLM estimator need it") {
     const auto r = run_cli("--model meta-llama/Llama-3.1-8B --sku H100-80G --kv-cache-memory 10GiB");

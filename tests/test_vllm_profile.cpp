@@ -98,10 +98,18 @@ TEST_CASE("vLLM versions parse as MAJOR.MINOR with optional PATCH, BUILD and lea
   }
 }
 
-TEST_CASE("the default gpu_memory_utilization is 0.90 (the release that made it 0.92 is not confirmed)",
-          "[vllm][profile]") {
-  for (const char* v : {"0.6.4", "0.10.1.1", "0.11", "0.21.0", "0.30.0"})
+TEST_CASE("the default gpu_memory_utilization is 0.90, and 0.92 from v0.22", "[vllm][profile]") {
+  for (const char* v : {"0.6.4", "0.10.1.1", "0.11", "0.21.0", "0.21.9"})
     CHECK(vllm_default_gpu_memory_utilization(parse_vllm_version(v)) == Approx(0.90));
+  for (const char* v : {"0.22", "v0.22.1", "0.30.0", "1.0"})
+    CHECK(vllm_default_gpu_memory_utilization(parse_vllm_version(v)) == Approx(0.92));
+}
+
+TEST_CASE("the CUDA-graph rule of thumb: 0.50 GiB + 0.15 GiB per TP doubling", "[vllm][profile]") {
+  CHECK(vllm_cudagraph_estimate(1) == static_cast<std::uint64_t>(0.50 * kGiB));
+  CHECK(vllm_cudagraph_estimate(2) == static_cast<std::uint64_t>(0.65 * kGiB + 0.5));
+  CHECK(vllm_cudagraph_estimate(8) == static_cast<std::uint64_t>(0.95 * kGiB + 0.5));
+  CHECK(vllm_cudagraph_estimate(0) == vllm_cudagraph_estimate(1));
 }
 
 TEST_CASE("batch defaults follow vLLM's table by device and usage context", "[vllm][profile]") {

@@ -1,6 +1,7 @@
 // The vLLM-faithful estimator (--estimator vllm): what vLLM v0.10.x will log at startup, per GPU:
 //   requested    = total (as CUDA reports it) x gpu_memory_utilization
 //   available_kv = requested - weights on this GPU - activation peak - non-PyTorch memory
+//                  (- the CUDA-graph estimate, from v0.21 on)
 // then blocks, tokens, concurrency and the max_model_len check as vLLM computes them (vllm_kv.hpp).
 #pragma once
 
@@ -46,6 +47,8 @@ struct VllmSettings {
   std::uint64_t data_parallel_size = 1;
   bool expert_parallel = false;
   std::optional<std::uint64_t> kv_cache_memory;    // --kv-cache-memory: per-GPU KV budget, skips the profile model
+  std::optional<std::uint64_t> cudagraph_memory;   // --cudagraph-memory: the pool vLLM logs, replacing the estimate
+  bool enforce_eager = false;                      // --enforce-eager: no CUDA graphs
   int gpus_per_node = 1;
 };
 
@@ -68,6 +71,9 @@ struct VllmPlan {
   VllmKvLayout layout;
   VllmKvCapacity capacity;
   std::uint64_t headroom_bytes = 0;        // total - requested: room for the CUDA context and graph pool
+  std::uint64_t cudagraph_bytes = 0;       // CUDA-graph pool per GPU (0 with --enforce-eager)
+  bool cudagraph_estimated = false;        // the rule of thumb, not --cudagraph-memory
+  bool cudagraph_in_budget = false;        // v0.21+: subtracted from available_kv; before: lives in the headroom
   std::vector<std::string> warnings;
 };
 

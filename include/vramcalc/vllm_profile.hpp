@@ -24,8 +24,13 @@ struct VllmVersion {
 // Throws Error(BadInput) naming --vllm-version for anything that is not [v]MAJOR.MINOR[.PATCH[.BUILD]].
 VllmVersion parse_vllm_version(const std::string& text);
 
-// vLLM's default --gpu-memory-utilization for a release (0.90; 0.92 in the releases that changed it).
+// vLLM's default --gpu-memory-utilization for a release: 0.90, and 0.92 from v0.22.
 double vllm_default_gpu_memory_utilization(const VllmVersion& v);
+
+// A rule-of-thumb CUDA-graph pool per GPU (default capture sizes, PIECEWISE): 0.50 GiB + 0.15 GiB per TP doubling.
+// vLLM v0.21+ estimates this during profiling and subtracts it from the KV budget; earlier releases capture
+// graphs after sizing the cache, inside the (1 - utilization) headroom.
+std::uint64_t vllm_cudagraph_estimate(std::uint64_t tensor_parallel_size);
 
 struct VllmBatchDefaults {
   std::uint64_t max_num_batched_tokens = 2048;

@@ -97,7 +97,8 @@ Options parse_options(int argc, char** argv) {
   std::string quantization;
   std::string revision, token, ca_bundle, connect_timeout, timeout;
   std::string estimator = "kaito", vllm_version, kv_cache_memory, concurrency, mnbt, mns, block_size, dp;
-  bool expert_parallel = false, flashinfer_sampler = false;
+  std::string cudagraph_memory;
+  bool expert_parallel = false, flashinfer_sampler = false, enforce_eager = false;
   bool offline = false, refresh = false;
   app.add_option("-m,--model", o.model,
                  "Model: a config.json path, a model directory (config.json + safetensors headers), or a Hugging Face "
@@ -113,7 +114,7 @@ Options parse_options(int argc, char** argv) {
       ->default_str("auto");
   app.add_option("--max-model-len,--context", max_model_len, "Context length L to size for (default 2048, as KAITO)");
   app.add_option("--gpu-memory-utilization", utilization, "Fraction u of GPU memory vLLM may use, in (0, 1]")
-      ->default_str("0.90");
+      ->default_str("0.90; vllm estimator: 0.92 from --vllm-version 0.22");
   app.add_option("--gpu-memory", gpu_memory, "Per-GPU memory V replacing the SKU's figure: 48GiB, 80GB, 24000MiB, ...");
   app.add_option("--gpus", gpus, "Pin the GPU count instead of searching it");
   app.add_option("--tensor-parallel-size", tp, "Pin tensor parallelism");
@@ -131,6 +132,10 @@ Options parse_options(int argc, char** argv) {
       ->default_str("0.10");
   app.add_option("--kv-cache-memory", kv_cache_memory,
                  "vLLM: per-GPU KV cache budget (bytes or 11.03GiB); skips the profile model as vLLM does");
+  app.add_option("--cudagraph-memory", cudagraph_memory,
+                 "vLLM: CUDA-graph pool per GPU (the figure vLLM logs), replacing the 0.5 GiB rule of thumb; "
+                 "v0.21+ subtracts it from the KV budget");
+  app.add_flag("--enforce-eager", enforce_eager, "vLLM: no CUDA graphs (no graph pool)");
   app.add_option("--concurrency", concurrency, "vLLM: sequences of max_model_len that must fit at once")->default_str("1");
   app.add_option("--max-num-batched-tokens", mnbt, "vLLM: tokens per profiled batch (default by GPU class)");
   app.add_option("--max-num-seqs", mns, "vLLM: sequences per batch (default by GPU class)");
@@ -211,13 +216,15 @@ Options parse_options(int argc, char** argv) {
   if (!block_size.empty()) v.block_size = parse_count("--block-size", block_size, 1ULL << 20);
   if (!dp.empty()) v.data_parallel_size = parse_count("--data-parallel-size", dp, 100'000);
   v.expert_parallel = expert_parallel;
+  if (!cudagraph_memory.empty()) v.cudagraph_memory = parse_size_flag("--cudagraph-memory", cudagraph_memory);
+  v.enforce_eager = enforce_eager;
   const char* fi = std::getenv("VLLM_USE_FLASHINFER_SAMPLER");
   v.flashinfer_sampler = flashinfer_sampler || (fi != nullptr && std::string(fi) == "1");
   if (estimator != "vllm" && (!kv_cache_memory.empty() || !concurrency.empty() || !mnbt.empty() || !mns.empty() ||
                               !block_size.empty() || !dp.empty() || expert_parallel || flashinfer_sampler ||
-                              !vllm_version.empty()))
+                              !vllm_version.empty() || !cudagraph_memory.empty()))
     fail_input("--vllm-version, --kv-cache-memory, --concurrency, --max-num-batched-tokens, --max-num-seqs, "
-               "--block-size, --data-parallel-size and --enable-expert-parallel need --estimator vllm");
+               "--block-size, --data-parallel-size, --cudagraph-memory and --enable-expert-parallel need --estimator vllm");
   if (!utilization.empty()) {
     k.gpu_memory_utilization = parse_number("--gpu-memory-utilization", utilization);
     if (!(k.gpu_memory_utilization > 0 && k.gpu_memory_utilization <= 1))

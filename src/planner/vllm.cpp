@@ -126,6 +126,10 @@ VllmPlan evaluate(const ModelArch& a, const WeightEstimate& w, const KvCacheSpec
   p.max_num_seqs = s.max_num_seqs.value_or(defaults.max_num_seqs);
   p.batch_defaults_reason = s.max_num_batched_tokens && s.max_num_seqs ? "given" : defaults.reason;
 
+  if (!s.enforce_eager) {
+    p.cudagraph_bytes = s.cudagraph_memory.value_or(vllm_cudagraph_estimate(layout.tp));
+    p.cudagraph_estimated = !s.cudagraph_memory;
+  }
   p.weights_bytes = vllm_weights_per_gpu(a, w, layout.tp, layout.pp, s.data_parallel_size, s.expert_parallel);
   if (s.kv_cache_memory) {
     p.kv_cache_memory_given = true;
@@ -143,6 +147,10 @@ VllmPlan evaluate(const ModelArch& a, const WeightEstimate& w, const KvCacheSpec
     p.available_kv_bytes = static_cast<std::int64_t>(p.requested_bytes) - static_cast<std::int64_t>(p.weights_bytes) -
                            static_cast<std::int64_t>(p.profile.activation_bytes) -
                            static_cast<std::int64_t>(p.profile.non_torch_bytes);
+    if (s.version.at_least(0, 21)) {
+      p.cudagraph_in_budget = true;
+      p.available_kv_bytes -= static_cast<std::int64_t>(p.cudagraph_bytes);
+    }
   }
 
   VllmKvSettings ks;
@@ -200,9 +208,11 @@ VllmPlan plan_vllm(const ModelArch& a, const WeightEstimate& w, const KvCacheSpe
     fail_input("the config has no max_position_embeddings: pass --max-model-len N (or auto) for the vLLM estimator");
 
   std::vector<std::string> caveats;
-  if (s.version.at_least(0, 21))
-    caveats.push_back(fmt::format("vLLM {} subtracts its CUDA-graph memory estimate from the KV budget; that term is "
-                                  "not modelled, so expect less KV cache than shown",
+  if (s.version.at_least(0, 21) && !s.kv_cache_memory && !s.enforce_eager && !s.cudagraph_memory)
+    caveats.push_back(fmt::format("vLLM {} subtracts its CUDA-graph estimate from the KV budget; the 0.50 GiB + 0.15 "
+                                  "GiB per TP doubling used here is a rule of thumb from logged pool sizes (large MoE "
+                                  "models log up to 3.5 GiB): pass --cudagraph-memory with the \"Estimated CUDA graph "
+                                  "memory\" vLLM logs for exact figures",
                                   s.version.str()));
   if (a.multimodal && !s.kv_cache_memory)
     caveats.push_back("the vision encoder's profile run is not modelled: the activation peak may be underestimated");

@@ -190,7 +190,10 @@ nlohmann::json plan_json(const Report& r, const SkuPlan& sp) {
                  {"max_num_batched_tokens", v.max_num_batched_tokens},
                  {"max_num_seqs", v.max_num_seqs},
                  {"batch_defaults", v.batch_defaults_reason},
-                 {"headroom_bytes", v.headroom_bytes}};
+                 {"headroom_bytes", v.headroom_bytes},
+                 {"cudagraph_bytes", v.cudagraph_bytes},
+                 {"cudagraph_estimated", v.cudagraph_estimated},
+                 {"cudagraph_in_kv_budget", v.cudagraph_in_budget}};
   }
   j["vllm_command"] = vllm_serve_command(r, sp);
   j["warnings"] = r.all_warnings(sp);

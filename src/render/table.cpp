@@ -124,9 +124,14 @@ void vllm_plan_section(std::string& out, const Report& r, const SkuPlan& sp) {
     out += fmt::format("  - weights                {:>9}   on the busiest GPU\n", gib(v.weights_bytes));
     out += fmt::format("  - activation peak        {:>9}   {}\n", gib(v.profile.activation_bytes), v.profile.activation_formula);
     out += fmt::format("  - non-PyTorch            {:>9}   {}\n", gib(v.profile.non_torch_bytes), v.profile.non_torch_formula);
+    if (v.cudagraph_in_budget)
+      out += fmt::format("  - CUDA graphs            {:>9}   {} (vLLM v0.21+ subtracts it)\n", gib(v.cudagraph_bytes),
+                         v.cudagraph_estimated ? "0.50 GiB + 0.15 GiB x log2(TP), rule of thumb" : "--cudagraph-memory");
     out += fmt::format("  = available KV cache     {:>9}   (\"Available KV cache memory\")\n", signed_gib(v.available_kv_bytes));
   }
-  out += fmt::format("  headroom                 {:>9}   outside the budget: CUDA context and CUDA-graph pool\n", gib(v.headroom_bytes));
+  out += fmt::format("  headroom                 {:>9}   outside the budget: CUDA context{}\n", gib(v.headroom_bytes),
+                     v.cudagraph_in_budget ? std::string()
+                                           : fmt::format(" and CUDA-graph pool (~{})", gib(v.cudagraph_bytes)));
   out += fmt::format("\nKV cache      block {} tokens, {} KV head(s) per GPU, page {} B, {} layers{}\n", v.layout.block_size,
                      v.layout.kv_heads_per_gpu, format_count(v.layout.page_bytes), v.layout.layers_per_gpu,
                      v.layout.uniform ? std::string() : fmt::format(" in {} groups of {}", v.layout.num_groups, v.layout.group_size));

@@ -99,6 +99,7 @@ std::string vllm_serve_command(const Report& r, const SkuPlan& sp) {
       cmd += fmt::format(" --max-num-batched-tokens {}", v.max_num_batched_tokens);
     if (r.settings.vllm.max_num_seqs) cmd += fmt::format(" --max-num-seqs {}", v.max_num_seqs);
     if (r.settings.vllm.block_size) cmd += fmt::format(" --block-size {}", r.settings.vllm.block_size);
+    if (r.settings.vllm.enforce_eager) cmd += " --enforce-eager";
   } else {
     if (p.tensor_parallel_size > 1) cmd += fmt::format(" --tensor-parallel-size {}", p.tensor_parallel_size);
     if (p.pipeline_parallel_size > 1) cmd += fmt::format(" --pipeline-parallel-size {}", p.pipeline_parallel_size);
