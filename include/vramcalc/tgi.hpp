@@ -80,4 +80,7 @@ struct TgiLaunchOptions {
 // shell-quoted where needed.
 std::string tgi_launcher_command(const TgiPlan& plan, const TgiLaunchOptions& options);
 
+// The notebook's bytes_to_gb: bytes / 10^9 rounded to 5 decimals (3156720000 -> 3.15672).
+double tgi_gb(std::uint64_t bytes);
+
 }  // namespace vramcalc
