@@ -59,8 +59,11 @@ struct WizardPlan {
   std::uint64_t required_bytes = 0;
   std::int64_t headroom_bytes = 0;               // allocatable - required, all N GPUs together
   OomRisk oom_risk = OomRisk::High;
+  std::uint64_t context = 0;                     // max_model_len used, capped at max_position_embeddings
+  // Both are UINT64_MAX (unbounded) when no layer holds per-token KV and memory is left (max_context: capped first).
   std::uint64_t max_concurrency_at_context = 0;
   std::uint64_t max_context_at_concurrency = 0;
+  std::string max_context_limited_by;            // "memory" or "max_position_embeddings"
   std::string overhead_formula, kv_formula;      // with their numbers
   bool fits = false;
   std::vector<std::string> not_fit_reasons;
