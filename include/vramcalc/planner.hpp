@@ -30,6 +30,10 @@ struct KaitoSettings {
   double non_torch_gib = 0.6;                 // non-PyTorch memory per GPU
   double activation_gib = 1.7;                // activation peak per GPU
   double weight_overhead = 1.02;              // observed VRAM / checkpoint size
+  // Shared axes (issue 5), neutral by default so the seed's formula is unchanged:
+  std::uint64_t concurrency = 1;              // --concurrency: sequences of max_model_len held at once
+  double kv_fragmentation = 1.0;              // --fragmentation-factor on the KV term
+  double reserve_gib = 0.0;                   // --headroom-gib: kept free per GPU, on top of the overheads
   int gpus_per_node = 1;
   std::optional<std::uint64_t> gpus;          // --gpus: pinned GPU count
   std::optional<std::uint64_t> tensor_parallel_size;    // pinned TP
@@ -42,6 +46,7 @@ struct PerGpuBreakdown {
   std::uint64_t kv_cache_bytes = 0;         // bytes_per_token x max_model_len / N
   std::uint64_t activation_bytes = 0;
   std::uint64_t non_torch_bytes = 0;
+  std::uint64_t reserve_bytes = 0;          // --headroom-gib
   std::uint64_t total_bytes = 0;
   std::uint64_t capacity_bytes = 0;         // V
   std::uint64_t budget_bytes = 0;           // V x u
@@ -68,6 +73,8 @@ struct KaitoPlan {
 //   n   = max(1, ceil((1.02 W + bytes_per_token L) / (V u - 2.3)))
 //   N   = ceil(n / gpus_per_node) x gpus_per_node
 //   len = min(floor((N V u - 1.02 W - 2.3 N) / bytes_per_token), max_position_embeddings)
+// With the shared axes, bytes_per_token becomes bytes_per_token x fragmentation x concurrency and 2.3 becomes
+// 2.3 + reserve; at their defaults (1, 1, 0) the formulas are the seed's.
 // Throws Error(BadInput) for settings out of range.
 KaitoPlan plan_kaito(const ModelArch& arch, std::uint64_t weight_bytes, const KvCacheSpec& kv, const GpuMemory& gpu,
                      const KaitoSettings& settings);

@@ -5,13 +5,16 @@
 #include <string>
 #include <vector>
 
+#include "vramcalc/feasibility.hpp"
 #include "vramcalc/memory.hpp"
 #include "vramcalc/model.hpp"
 #include "vramcalc/planner.hpp"
 #include "vramcalc/sku.hpp"
 #include "vramcalc/sources.hpp"
+#include "vramcalc/tgi.hpp"
 #include "vramcalc/vllm_planner.hpp"
 #include "vramcalc/weights.hpp"
+#include "vramcalc/wizard.hpp"
 
 namespace vramcalc {
 
@@ -25,8 +28,20 @@ struct ReportSettings {
   std::optional<std::string> quantization_flag;
   std::optional<std::uint64_t> gpu_memory_override;
   std::optional<int> gpus_per_node_override;
-  std::string estimator = "kaito";      // --estimator: kaito | vllm
+  std::string engine = "vllm";          // --engine: vllm | tgi
+  std::string estimator = "kaito";      // --estimator (engine vllm): kaito | vllm | wizard
   VllmSettings vllm;                    // settings of the vLLM-faithful estimator
+  WizardSettings wizard;                // settings of the vllm-wizard estimator (context, TP, GPUs filled per SKU)
+  TgiSettings tgi;                      // settings of the TGI engine (num_shard, GPU memory filled per SKU)
+  std::optional<std::uint64_t> tgi_num_shard;  // --num-shard pinned (else the smallest that fits in a node)
+  // Shared axes: every engine and estimator.
+  double fragmentation_factor = 1.0;    // --fragmentation-factor (1.15 under wizard)
+  double headroom_gib = 0.0;            // --headroom-gib: kept free per GPU
+  RiskThresholds risk_thresholds;       // --risk-thresholds-gib
+  std::uint64_t concurrency = 1;        // --concurrency
+  WeightSettings weights;               // as given, so suggestions can re-estimate the weights
+  std::optional<std::string> revision;  // --revision, for the emitted commands
+  std::vector<std::pair<std::string, std::string>> extra_vllm_args;  // a profile's outputs.vllm_args
 };
 
 struct SkuPlan {
@@ -35,11 +50,20 @@ struct SkuPlan {
   KaitoPlan plan;
   std::optional<VllmPlan> vllm;       // with --estimator vllm
   GpuMemory vllm_total;               // the CUDA-reported total the vLLM estimator used
+  std::optional<WizardPlan> wizard;   // with --estimator wizard
+  std::optional<TgiPlan> tgi;         // with --engine tgi
+  Feasibility feasibility;            // for the chosen engine and estimator
+  std::vector<Suggestion> suggestions;  // when it does not fit: the nearest changes that would
   std::vector<std::string> warnings;  // SKU-specific (memory figure guessed, unsupported accelerator, ...)
 
-  // The verdict and layout of the chosen estimator.
-  [[nodiscard]] bool fits() const { return vllm ? vllm->fits : plan.fits; }
-  [[nodiscard]] std::uint64_t gpus() const { return vllm ? vllm->gpus : plan.gpus; }
+  // The verdict and layout of the chosen engine and estimator.
+  [[nodiscard]] bool fits() const { return feasibility.fits; }
+  [[nodiscard]] bool engine_fits() const;
+  [[nodiscard]] std::uint64_t gpus() const;
+  [[nodiscard]] std::uint64_t nodes() const;
+  [[nodiscard]] std::uint64_t tensor_parallel_size() const;
+  [[nodiscard]] std::uint64_t pipeline_parallel_size() const;
+  [[nodiscard]] std::string method() const;  // "kaito", "vllm", "wizard" or "tgi"
 };
 
 struct Report {
@@ -56,10 +80,19 @@ struct Report {
   [[nodiscard]] std::vector<std::string> all_warnings(const SkuPlan& p) const;
 };
 
-// Builds a plan for one SKU (pure: no I/O).
+// Builds a plan for one SKU with its feasibility (pure: no I/O). Suggestions are added by add_suggestions.
 SkuPlan plan_for_sku(const Report& report, const Sku& sku);
 
-// The `vllm serve` command line equivalent to a plan.
+// When a plan does not fit, re-plans with the nearest changes (fp8 KV cache, the next TP size, the longest context
+// that fits, a higher utilization, weight quantization) and keeps those that fit, with their figures.
+void add_suggestions(const Report& report, SkuPlan& plan);
+
+// The `vllm serve` arguments equivalent to a plan (the model first, then flags), and the shell command line.
+std::vector<std::string> vllm_serve_args(const Report& report, const SkuPlan& plan);
 std::string vllm_serve_command(const Report& report, const SkuPlan& plan);
+// Words joined with spaces, single-quoted where the shell needs it.
+std::string shell_join(const std::vector<std::string>& words);
+// What the TGI launcher line needs from the report (model, revision, dtype, quantization, KV dtype).
+TgiLaunchOptions tgi_launch_options(const Report& report);
 
 }  // namespace vramcalc

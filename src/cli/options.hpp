@@ -12,7 +12,13 @@
 namespace vramcalc::cli {
 
 enum class Command { Plan, ListSkus, ListModels, Help, Version };
-enum class Format { Table, Json };
+enum class Format { Table, Json, Csv };
+
+// --sweep FLAG=a:b:step or --sweep-tokens a:b:step: one plan per value (values as they will be passed to FLAG).
+struct Sweep {
+  std::string flag;                  // "--max-model-len", or "tokens" for --sweep-tokens
+  std::vector<std::string> values;
+};
 
 struct Options {
   Command command = Command::Plan;
@@ -21,9 +27,22 @@ struct Options {
   std::string sku;
   WeightSettings weights;
   ReportSettings report;
+  std::optional<std::string> profile;    // --profile FILE
   HubOptions hub;
   std::string help_text;
+  std::vector<std::string> emit;         // --emit: vllm-args, vllm-command, tgi-command, k8s (in order)
+  std::optional<Sweep> sweep;
+  std::vector<std::string> args;         // argv[1..], so a sweep can re-parse with one flag replaced
+  std::vector<std::string> notes;        // what a profile set that vram-calc records but does not size with
 };
+
+// The flags --sweep accepts (numeric ones), with their aliases.
+bool sweepable_flag(const std::string& flag);
+// a:b:step, inclusive of b when the steps land on it; numbers as they will be passed on. Throws Error(BadInput).
+std::vector<std::string> sweep_values(const std::string& flag, const std::string& range);
+// argv for one sweep value: `args` without --sweep/--sweep-tokens and the swept flags, plus the swept value(s).
+std::vector<std::string> args_for_sweep_value(const std::vector<std::string>& args, const Sweep& sweep,
+                                              const std::string& value);
 
 // Parses argv. Throws Error(BadInput) with a one-line message for anything CLI11 or our checks reject.
 Options parse_options(int argc, char** argv);

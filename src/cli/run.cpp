@@ -51,6 +51,8 @@ std::vector<Sku> select_skus(const SkuCatalog& catalog, const std::string& spec)
   return out;
 }
 
+bool several_skus(const Options& o, std::size_t count) { return count > 1 || o.sku == "all" || o.sku == "ALL"; }
+
 // Model-level facts worth a warning once the report is assembled.
 void add_report_warnings(Report& r) {
   const std::string& kv = r.settings.kv_cache_dtype_flag;
@@ -68,6 +70,39 @@ void add_report_warnings(Report& r) {
   }
 }
 
+Report build_report(const Options& o, const ModelInput& input, const SkuCatalog& skus, bool with_suggestions) {
+  Report r;
+  r.settings = o.report;
+  r.input = input;
+  for (const auto& n : o.notes) r.input.warnings.push_back("profile: " + n);
+  r.arch = normalize_config(r.input.config, r.input.id);
+  r.weights = estimate_weights(r.arch, r.input, o.weights);
+  r.kv = kv_cache_spec(r.arch, o.report.kv_cache_dtype_flag, r.weights.serving_dtype);
+  add_report_warnings(r);
+
+  const auto selected = select_skus(skus, o.sku);
+  for (const auto& sku : selected) r.plans.push_back(plan_for_sku(r, sku));
+  if (with_suggestions)
+    for (auto& p : r.plans) add_suggestions(r, p);
+  if (several_skus(o, selected.size()))
+    std::stable_sort(r.plans.begin(), r.plans.end(), [](const SkuPlan& a, const SkuPlan& b) {
+      if (a.fits() != b.fits()) return a.fits();
+      return a.gpus() < b.gpus();
+    });
+  return r;
+}
+
+// One sweep value's options: the original command line with the swept flag replaced, parsed again.
+Options options_for(const Options& o, const std::string& value) {
+  auto args = args_for_sweep_value(o.args, *o.sweep, value);
+  std::vector<char*> argv;
+  std::string name = "vram-calc";
+  argv.push_back(name.data());
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  return parse_options(static_cast<int>(argv.size() - 1), argv.data());
+}
+
 int plan(const Options& o) {
   std::optional<ModelCatalog> catalog;
   ResolveOptions resolve;
@@ -76,27 +111,38 @@ int plan(const Options& o) {
     if (!catalog) catalog = ModelCatalog::load(find_data_file("models.json"));
     return *catalog;
   };
-  Report r;
-  r.settings = o.report;
-  r.input = resolve_model(o.model, resolve);
-  r.arch = normalize_config(r.input.config, r.input.id);
-  r.weights = estimate_weights(r.arch, r.input, o.weights);
-  r.kv = kv_cache_spec(r.arch, o.report.kv_cache_dtype_flag, r.weights.serving_dtype);
-  add_report_warnings(r);
-
+  const ModelInput input = resolve_model(o.model, resolve);
   const SkuCatalog skus = SkuCatalog::load(find_data_file("skus.json"));
-  const auto selected = select_skus(skus, o.sku);
-  for (const auto& sku : selected) r.plans.push_back(plan_for_sku(r, sku));
-  const bool several = selected.size() > 1 || o.sku == "all" || o.sku == "ALL";
-  if (several)
-    std::stable_sort(r.plans.begin(), r.plans.end(), [](const SkuPlan& a, const SkuPlan& b) {
-      if (a.fits() != b.fits()) return a.fits();
-      return a.gpus() < b.gpus();
-    });
 
-  const std::string out = o.format == Format::Json ? render_json(r, several) : render_table(r, several);
+  std::vector<SweepPoint> points;
+  if (o.sweep) {
+    for (const auto& value : o.sweep->values)
+      points.push_back({o.sweep->flag, value, build_report(options_for(o, value), input, skus, false)});
+  } else {
+    points.push_back({"", "", build_report(o, input, skus, true)});
+  }
+  bool any_fits = false;
+  for (const auto& pt : points)
+    any_fits = any_fits || std::any_of(pt.report.plans.begin(), pt.report.plans.end(),
+                                       [](const SkuPlan& p) { return p.fits(); });
+
+  std::string out;
+  const Report& r = points.front().report;
+  if (!o.emit.empty()) {
+    const SkuPlan& best = r.plans.front();
+    if (r.plans.size() > 1)
+      std::fprintf(stderr, "vram-calc: --emit: %s, the %s\n", best.sku.name.c_str(),
+                   best.fits() ? "first SKU that fits with the fewest GPUs" : "first SKU (none fits)");
+    for (const auto& what : o.emit) out += render_emit(r, best, what);
+  } else if (o.format == Format::Csv) {
+    out = render_csv(points);
+  } else if (o.sweep) {
+    out = o.format == Format::Json ? render_sweep_json(points) : render_sweep_table(points);
+  } else {
+    const bool several = several_skus(o, r.plans.size());
+    out = o.format == Format::Json ? render_json(r, several) : render_table(r, several);
+  }
   std::fwrite(out.data(), 1, out.size(), stdout);
-  const bool any_fits = std::any_of(r.plans.begin(), r.plans.end(), [](const SkuPlan& p) { return p.fits(); });
   return static_cast<int>(any_fits ? ExitCode::Fits : ExitCode::DoesNotFit);
 }
 

@@ -30,6 +30,9 @@ void validate(const KaitoSettings& s) {
   if (!(s.non_torch_gib >= 0 && s.non_torch_gib < 1024)) fail_input("--non-torch-gib: must be from 0 to 1024");
   if (!(s.activation_gib >= 0 && s.activation_gib < 1024)) fail_input("--activation-gib: must be from 0 to 1024");
   if (s.gpus_per_node < 1 || s.gpus_per_node > 1024) fail_input("--gpus-per-node: must be from 1 to 1024");
+  if (s.concurrency < 1 || s.concurrency > 1'000'000) fail_input("--concurrency: must be from 1 to 1000000");
+  if (!(s.kv_fragmentation >= 1 && s.kv_fragmentation <= 10)) fail_input("--fragmentation-factor: must be from 1 to 10");
+  if (!(s.reserve_gib >= 0 && s.reserve_gib <= 1024)) fail_input("--headroom-gib: must be from 0 to 1024");
 }
 
 std::uint64_t gib_to_bytes(double gib) { return round_bytes(gib * static_cast<double>(kGiB), "bytes"); }
@@ -43,8 +46,9 @@ KaitoPlan plan_kaito(const ModelArch& arch, std::uint64_t weight_bytes, const Kv
   const double V = to_gib(gpu.bytes);
   const double u = s.gpu_memory_utilization;
   const double W = to_gib(weight_bytes);
-  const double overhead = s.non_torch_gib + s.activation_gib;  // 2.3 GiB by default
-  const double bpt = to_gib(kv.bytes_per_token);
+  const double overhead = s.non_torch_gib + s.activation_gib + s.reserve_gib;  // 2.3 GiB by default
+  // KV per token of the length asked for: x fragmentation x concurrent sequences (both 1 in the seed).
+  const double bpt = to_gib(kv.bytes_per_token) * s.kv_fragmentation * static_cast<double>(s.concurrency);
   const auto gpn = static_cast<std::uint64_t>(s.gpus_per_node);
 
   // The requested length, capped to what the model's positions allow.
@@ -148,7 +152,9 @@ KaitoPlan plan_kaito(const ModelArch& arch, std::uint64_t weight_bytes, const Kv
   g.kv_cache_bytes = gib_to_bytes(bpt * static_cast<double>(p.max_model_len) / N);
   g.activation_bytes = gib_to_bytes(s.activation_gib);
   g.non_torch_bytes = gib_to_bytes(s.non_torch_gib);
-  g.total_bytes = g.weights_bytes + g.weight_overhead_bytes + g.kv_cache_bytes + g.activation_bytes + g.non_torch_bytes;
+  g.reserve_bytes = gib_to_bytes(s.reserve_gib);
+  g.total_bytes = g.weights_bytes + g.weight_overhead_bytes + g.kv_cache_bytes + g.activation_bytes + g.non_torch_bytes +
+                  g.reserve_bytes;
   return p;
 }
 

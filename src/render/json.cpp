@@ -2,6 +2,7 @@
 #include <cstdint>
 #include <map>
 
+#include "render/json_sections.hpp"
 #include "vramcalc/quant.hpp"
 #include "vramcalc/render.hpp"
 #include "vramcalc/units.hpp"
@@ -195,8 +196,7 @@ nlohmann::json plan_json(const Report& r, const SkuPlan& sp) {
                  {"cudagraph_estimated", v.cudagraph_estimated},
                  {"cudagraph_in_kv_budget", v.cudagraph_in_budget}};
   }
-  j["vllm_command"] = vllm_serve_command(r, sp);
-  j["warnings"] = r.all_warnings(sp);
+  render_detail::add_engine_json(j, r, sp);
   return j;
 }
 

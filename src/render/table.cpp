@@ -1,15 +1,26 @@
 // The human-readable output: every figure with the formula and inputs it came from.
 #include <fmt/format.h>
 
+#include "render/table_sections.hpp"
 #include "vramcalc/quant.hpp"
 #include "vramcalc/render.hpp"
 #include "vramcalc/units.hpp"
 
 namespace vramcalc {
 
-namespace {
+namespace render_detail {
 
-std::string gib(std::uint64_t bytes) { return fmt::format("{:.2f}", to_gib(bytes)); }
+void warnings_section(std::string& out, const std::vector<std::string>& warnings) {
+  if (warnings.empty()) return;
+  out += "\nWarnings\n";
+  for (const auto& w : warnings) out += fmt::format("  - {}\n", w);
+}
+
+}  // namespace render_detail
+
+using namespace render_detail;
+
+namespace {
 
 std::string architecture_line(const ModelArch& a) {
   std::string s = fmt::format("{} ({}), {} layers, hidden {}, {} heads, {} KV heads, head_dim {}",
@@ -73,14 +84,19 @@ void single_plan(std::string& out, const Report& r, const SkuPlan& sp) {
                      r.settings.kv_cache_dtype_flag);
 
   const double V = to_gib(sp.gpu_memory.bytes);
-  const double overhead = k.non_torch_gib + k.activation_gib;
+  const double overhead = k.non_torch_gib + k.activation_gib + k.reserve_gib;
+  const double bpt = to_gib(r.kv.bytes_per_token) * k.kv_fragmentation * static_cast<double>(k.concurrency);
   out += fmt::format("\nPer GPU, at max_model_len {} (GiB = 2^30 bytes)\n", p.max_model_len);
   out += fmt::format("  weights                  {:>9}   {} GiB / {} GPU(s)\n", gib(g.weights_bytes), gib(r.weights.bytes), p.gpus);
   out += fmt::format("  weight overhead          {:>9}   ({} - 1) x weights\n", gib(g.weight_overhead_bytes), k.weight_overhead);
-  out += fmt::format("  KV cache                 {:>9}   {} B/token x {} tokens / {} GPU(s)\n", gib(g.kv_cache_bytes),
-                     format_count(r.kv.bytes_per_token), p.max_model_len, p.gpus);
+  std::string kv_factors;
+  if (k.concurrency > 1) kv_factors += fmt::format(" x {} sequences", k.concurrency);
+  if (k.kv_fragmentation != 1.0) kv_factors += fmt::format(" x {} fragmentation", k.kv_fragmentation);
+  out += fmt::format("  KV cache                 {:>9}   {} B/token x {} tokens{} / {} GPU(s)\n", gib(g.kv_cache_bytes),
+                     format_count(r.kv.bytes_per_token), p.max_model_len, kv_factors, p.gpus);
   out += fmt::format("  activations              {:>9}   --activation-gib\n", gib(g.activation_bytes));
   out += fmt::format("  non-PyTorch              {:>9}   --non-torch-gib\n", gib(g.non_torch_bytes));
+  if (g.reserve_bytes > 0) out += fmt::format("  reserve                  {:>9}   --headroom-gib\n", gib(g.reserve_bytes));
   out += fmt::format("  total                    {:>9}   of budget {} = {} GiB x {}\n", gib(g.total_bytes),
                      gib(g.budget_bytes), gib(g.capacity_bytes), k.gpu_memory_utilization);
 
@@ -89,7 +105,7 @@ void single_plan(std::string& out, const Report& r, const SkuPlan& sp) {
     out += fmt::format("  GPUs                     {} (pinned; the formula needs {})\n", p.gpus, p.gpus_needed);
   } else {
     out += fmt::format("  GPUs needed (n)          {} = max(1, ceil(({} x {:.2f} + {:.6f} x {}) / ({:.2f} x {} - {})))\n",
-                       p.gpus_needed, k.weight_overhead, to_gib(r.weights.bytes), to_gib(r.kv.bytes_per_token),
+                       p.gpus_needed, k.weight_overhead, to_gib(r.weights.bytes), bpt,
                        p.max_model_len_requested, V, k.gpu_memory_utilization, overhead);
     out += fmt::format("  GPUs (N)                 {} = {} node(s) x {} GPU(s)\n", p.gpus, p.nodes, sp.sku.gpus_per_node);
   }
@@ -99,11 +115,11 @@ void single_plan(std::string& out, const Report& r, const SkuPlan& sp) {
                      p.max_model_len_limited_by, p.max_model_len_by_memory);
   out += fmt::format("  verdict                  {}\n", p.fits ? std::string("FITS") : std::string("DOES NOT FIT"));
   for (const auto& reason : p.not_fit_reasons) out += fmt::format("    - {}\n", reason);
+  feasibility_section(out, r, sp);
   warnings_section(out, r.all_warnings(sp));
   out += fmt::format("\n{}\n", vllm_serve_command(r, sp));
 }
 
-std::string signed_gib(std::int64_t bytes) { return fmt::format("{:.2f}", static_cast<double>(bytes) / static_cast<double>(kGiB)); }
 
 void vllm_plan_section(std::string& out, const Report& r, const SkuPlan& sp) {
   const VllmPlan& v = *sp.vllm;
@@ -143,25 +159,30 @@ void vllm_plan_section(std::string& out, const Report& r, const SkuPlan& sp) {
     out += fmt::format("  estimated max_model_len  {}\n", v.capacity.estimated_max_model_len);
   out += fmt::format("  verdict                  {}\n", v.fits ? std::string("FITS") : std::string("DOES NOT FIT"));
   for (const auto& reason : v.not_fit_reasons) out += fmt::format("    - {}\n", reason);
+  feasibility_section(out, r, sp);
   warnings_section(out, r.all_warnings(sp));
   out += fmt::format("\n{}\n", vllm_serve_command(r, sp));
 }
 
 void comparison(std::string& out, const Report& r) {
-  out += fmt::format("\n{:<30} {:<14} {:>8} {:>5} {:>6} {:>9} {:>14}  {}\n", "SKU", "GPU", "GiB/GPU", "GPUs", "nodes",
-                     "TP x PP", "max_model_len", "fits");
+  out += fmt::format("\n{:<30} {:<14} {:>8} {:>5} {:>6} {:>9} {:>14} {:>9} {:>7}  {}\n", "SKU", "GPU", "GiB/GPU", "GPUs",
+                     "nodes", "TP x PP", "context", "headroom", "risk", "fits");
   for (const auto& sp : r.plans) {
-    const KaitoPlan& p = sp.plan;
-    const std::uint64_t mem = sp.vllm ? sp.vllm->total_bytes : sp.gpu_memory.bytes;
-    const std::uint64_t nodes = sp.vllm ? sp.vllm->nodes : p.nodes;
-    const std::uint64_t tp = sp.vllm ? sp.vllm->tensor_parallel_size : p.tensor_parallel_size;
-    const std::uint64_t pp = sp.vllm ? sp.vllm->pipeline_parallel_size : p.pipeline_parallel_size;
-    const std::uint64_t len = sp.vllm ? (sp.vllm->capacity.fits ? sp.vllm->max_model_len : sp.vllm->capacity.estimated_max_model_len)
-                                      : p.max_model_len;
-    out += fmt::format("{:<30} {:<14} {:>8} {:>5} {:>6} {:>9} {:>14}  {}\n", sp.sku.name, sp.sku.gpu.name, gib(mem),
-                       sp.gpus(), nodes, fmt::format("{} x {}", tp, pp), len,
+    const std::uint64_t mem = sp.vllm ? sp.vllm->total_bytes
+                              : sp.tgi ? sp.tgi->gpu_memory_bytes
+                                       : sp.gpu_memory.bytes;
+    std::uint64_t len = sp.feasibility.context;
+    if (sp.vllm && !sp.vllm->capacity.fits) len = sp.vllm->capacity.estimated_max_model_len;
+    if (!sp.vllm && !sp.tgi && !sp.wizard) len = sp.plan.max_model_len;
+    out += fmt::format("{:<30} {:<14} {:>8} {:>5} {:>6} {:>9} {:>14} {:>9} {:>7}  {}\n", sp.sku.name, sp.sku.gpu.name,
+                       gib(mem), sp.gpus(), sp.nodes(),
+                       fmt::format("{} x {}", sp.tensor_parallel_size(), sp.pipeline_parallel_size()), len,
+                       signed_gib(sp.feasibility.headroom_bytes), oom_risk_name(sp.feasibility.oom_risk),
                        sp.fits() ? "yes" : (sp.sku.gpu.vllm_cuda ? "no" : "no (not vLLM/CUDA)"));
   }
+  out += fmt::format("\nheadroom: GiB per GPU after everything the memory model counts; risk: low >= {} GiB, medium "
+                     ">= {}, high below\n",
+                     r.settings.risk_thresholds.low_gib, r.settings.risk_thresholds.medium_gib);
   warnings_section(out, r.model_warnings());
 }
 
@@ -172,6 +193,10 @@ std::string render_table(const Report& r, bool as_comparison) {
   model_section(out, r);
   if (as_comparison) {
     comparison(out, r);
+  } else if (r.plans.front().tgi) {
+    tgi_plan_section(out, r, r.plans.front());
+  } else if (r.plans.front().wizard) {
+    wizard_plan_section(out, r, r.plans.front());
   } else if (r.plans.front().vllm) {
     vllm_plan_section(out, r, r.plans.front());
   } else {

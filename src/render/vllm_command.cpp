@@ -43,85 +43,88 @@ std::vector<std::string> Report::all_warnings(const SkuPlan& p) const {
   return out;
 }
 
-SkuPlan plan_for_sku(const Report& report, const Sku& sku) {
-  SkuPlan sp;
-  sp.sku = sku;
-  KaitoSettings ks = report.settings.kaito;
-  ks.gpus_per_node = sku.gpus_per_node;
-  if (report.settings.gpus_per_node_override) {
-    ks.gpus_per_node = *report.settings.gpus_per_node_override;
-    sp.sku.gpus_per_node = ks.gpus_per_node;
-    if (sku.is_instance && *report.settings.gpus_per_node_override != sku.gpus_per_node)
-      sp.warnings.push_back(fmt::format("--gpus-per-node {} replaces the {} GPUs of instance {}",
-                                        *report.settings.gpus_per_node_override, sku.gpus_per_node, sku.name));
-  }
-  sp.gpu_memory = kaito_gpu_memory(sku.gpu, report.settings.gpu_memory_override, sp.warnings);
-  sp.plan = plan_kaito(report.arch, report.weights.bytes, report.kv, sp.gpu_memory, ks);
-  if (!sku.gpu.vllm_cuda) {
-    sp.plan.fits = false;
-    sp.plan.not_fit_reasons.push_back(fmt::format("vLLM's CUDA path does not serve {} ({})", sku.gpu.name,
-                                                  sku.gpu.note.empty() ? sku.gpu.vendor : sku.gpu.note));
-  }
-  if (report.settings.estimator == "vllm") {
-    VllmSettings vs = report.settings.vllm;
-    vs.gpus_per_node = sp.sku.gpus_per_node;
-    sp.vllm_total = vllm_gpu_total(sku.gpu, report.settings.gpu_memory_override, sp.warnings);
-    sp.vllm = plan_vllm(report.arch, report.weights, report.kv, sku.gpu, sp.vllm_total, vs);
-  }
-  if (!sku.gpu.bf16 && report.weights.serving_dtype == DType::BFloat16)
-    sp.warnings.push_back(fmt::format("{} has no bfloat16 support: vLLM serves this model as float16 there "
-                                      "(same size)",
-                                      sku.gpu.name));
-  if (report.kv.dtype == DType::Float8E4M3 || report.kv.dtype == DType::Float8E5M2) {
-    if (!sku.gpu.fp8)
-      sp.warnings.push_back(fmt::format("{} has no native FP8: an fp8 KV cache still halves memory but is "
-                                        "emulated (slower)",
-                                        sku.gpu.name));
-  }
-  return sp;
-}
-
-std::string vllm_serve_command(const Report& r, const SkuPlan& sp) {
+std::vector<std::string> vllm_serve_args(const Report& r, const SkuPlan& sp) {
   const KaitoPlan& p = sp.plan;
-  std::string cmd = "vllm serve " + shell_arg(r.input.id);
+  std::vector<std::string> args{r.input.id};
+  auto add = [&](const std::string& flag, const auto& value) {
+    args.push_back(flag);
+    args.push_back(fmt::format("{}", value));
+  };
+  if (r.settings.revision) add("--revision", *r.settings.revision);
   if (sp.vllm) {
     const VllmPlan& v = *sp.vllm;
-    if (v.tensor_parallel_size > 1) cmd += fmt::format(" --tensor-parallel-size {}", v.tensor_parallel_size);
-    if (v.pipeline_parallel_size > 1) cmd += fmt::format(" --pipeline-parallel-size {}", v.pipeline_parallel_size);
-    if (v.data_parallel_size > 1) cmd += fmt::format(" --data-parallel-size {}", v.data_parallel_size);
-    if (r.settings.vllm.expert_parallel) cmd += " --enable-expert-parallel";
-    cmd += fmt::format(" --max-model-len {}", v.max_model_len);
+    if (v.tensor_parallel_size > 1) add("--tensor-parallel-size", v.tensor_parallel_size);
+    if (v.pipeline_parallel_size > 1) add("--pipeline-parallel-size", v.pipeline_parallel_size);
+    if (v.data_parallel_size > 1) add("--data-parallel-size", v.data_parallel_size);
+    if (r.settings.vllm.expert_parallel) args.emplace_back("--enable-expert-parallel");
+    add("--max-model-len", v.max_model_len);
     if (v.kv_cache_memory_given)
-      cmd += fmt::format(" --kv-cache-memory {}", static_cast<std::uint64_t>(v.available_kv_bytes));
+      add("--kv-cache-memory", static_cast<std::uint64_t>(v.available_kv_bytes));
     else
-      cmd += fmt::format(" --gpu-memory-utilization {}", v.gpu_memory_utilization);
-    if (r.settings.vllm.max_num_batched_tokens)
-      cmd += fmt::format(" --max-num-batched-tokens {}", v.max_num_batched_tokens);
-    if (r.settings.vllm.max_num_seqs) cmd += fmt::format(" --max-num-seqs {}", v.max_num_seqs);
-    if (r.settings.vllm.block_size) cmd += fmt::format(" --block-size {}", r.settings.vllm.block_size);
-    if (r.settings.vllm.enforce_eager) cmd += " --enforce-eager";
+      add("--gpu-memory-utilization", v.gpu_memory_utilization);
+    if (r.settings.vllm.max_num_batched_tokens) add("--max-num-batched-tokens", v.max_num_batched_tokens);
+    if (r.settings.vllm.max_num_seqs) add("--max-num-seqs", v.max_num_seqs);
+    if (r.settings.vllm.block_size) add("--block-size", r.settings.vllm.block_size);
+    if (r.settings.vllm.enforce_eager) args.emplace_back("--enforce-eager");
+  } else if (sp.wizard) {
+    if (sp.wizard->tensor_parallel_size > 1) add("--tensor-parallel-size", sp.wizard->tensor_parallel_size);
+    add("--max-model-len", sp.feasibility.context);
+    add("--gpu-memory-utilization", r.settings.kaito.gpu_memory_utilization);
   } else {
-    if (p.tensor_parallel_size > 1) cmd += fmt::format(" --tensor-parallel-size {}", p.tensor_parallel_size);
-    if (p.pipeline_parallel_size > 1) cmd += fmt::format(" --pipeline-parallel-size {}", p.pipeline_parallel_size);
+    if (p.tensor_parallel_size > 1) add("--tensor-parallel-size", p.tensor_parallel_size);
+    if (p.pipeline_parallel_size > 1) add("--pipeline-parallel-size", p.pipeline_parallel_size);
     // An explicit --max-model-len is kept; otherwise the plan's final length, as KAITO configures vLLM.
     const std::uint64_t len = r.settings.kaito.max_model_len_given && p.fits ? p.max_model_len_requested : p.max_model_len;
-    if (len > 0) cmd += fmt::format(" --max-model-len {}", len);
-    cmd += fmt::format(" --gpu-memory-utilization {}", r.settings.kaito.gpu_memory_utilization);
+    if (len > 0) add("--max-model-len", len);
+    add("--gpu-memory-utilization", r.settings.kaito.gpu_memory_utilization);
   }
-  if (r.settings.dtype_flag != "auto") cmd += " --dtype " + std::string(dtype_name(r.weights.serving_dtype));
+  if (r.settings.dtype_flag != "auto") add("--dtype", dtype_name(r.weights.serving_dtype));
   const std::string& kv = r.settings.kv_cache_dtype_flag;
-  if (kv == "fp8" || kv == "fp8_e4m3" || kv == "fp8_e5m2") cmd += " --kv-cache-dtype " + kv;
+  if (kv == "fp8" || kv == "fp8_e4m3" || kv == "fp8_e5m2") add("--kv-cache-dtype", kv);
   if (r.settings.quantization_flag) {
     std::string q = *r.settings.quantization_flag;
     std::transform(q.begin(), q.end(), q.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     if (q == "q8") q = "int8";
     if (q == "q4") q = "gptq";
-    cmd += " --quantization " + q;
+    add("--quantization", q);
   }
-  const bool multi_node = sp.vllm ? sp.vllm->nodes > 1 && sp.vllm->pipeline_parallel_size > 1
-                                  : p.pipeline_parallel_size > 1 && p.nodes > 1;
-  if (multi_node) cmd += " --distributed-executor-backend ray";
-  return cmd;
+  if (sp.nodes() > 1 && sp.pipeline_parallel_size() > 1) add("--distributed-executor-backend", "ray");
+  for (const auto& [flag, value] : r.settings.extra_vllm_args) {
+    args.push_back(flag);
+    if (!value.empty()) args.push_back(value);
+  }
+  return args;
+}
+
+std::string shell_join(const std::vector<std::string>& words) {
+  std::string out;
+  for (const auto& w : words) {
+    if (!out.empty()) out += ' ';
+    out += shell_arg(w);
+  }
+  return out;
+}
+
+std::string vllm_serve_command(const Report& r, const SkuPlan& sp) {
+  return "vllm serve " + shell_join(vllm_serve_args(r, sp));
+}
+
+TgiLaunchOptions tgi_launch_options(const Report& r) {
+  TgiLaunchOptions o;
+  o.model_id = r.input.id;
+  o.revision = r.settings.revision;
+  if (r.settings.dtype_flag != "auto") o.dtype = std::string(dtype_name(r.weights.serving_dtype));
+  if (r.settings.quantization_flag) {
+    std::string q = *r.settings.quantization_flag;
+    std::transform(q.begin(), q.end(), q.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    if (q == "q8" || q == "int8") q = "bitsandbytes";
+    if (q == "q4") q = "gptq";
+    o.quantize = q;
+  }
+  const std::string& kv = r.settings.kv_cache_dtype_flag;
+  if (kv == "fp8" || kv == "fp8_e4m3") o.kv_cache_dtype = "fp8_e4m3fn";
+  if (kv == "fp8_e5m2") o.kv_cache_dtype = "fp8_e5m2";
+  return o;
 }
 
 }  // namespace vramcalc

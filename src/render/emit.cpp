@@ -1,0 +1,142 @@
+// --emit: ready-to-run artefacts for a plan — the `vllm serve` flags or command, the TGI launcher command, or a
+// minimal Kubernetes Deployment.
+#include <algorithm>
+#include <cctype>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "vramcalc/error.hpp"
+#include "vramcalc/render.hpp"
+
+namespace vramcalc {
+
+namespace {
+
+// A YAML scalar that is always a string: JSON's double-quoted form is valid YAML.
+std::string q(const std::string& s) { return nlohmann::json(s).dump(); }
+
+std::string flow_list(const std::vector<std::string>& items) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < items.size(); ++i) out += (i ? ", " : "") + q(items[i]);
+  return out + "]";
+}
+
+// A DNS-1123 name from the model id: "meta-llama/Llama-3.1-8B" -> "llama-3-1-8b".
+std::string k8s_name(const std::string& id) {
+  std::string base = id.substr(id.find_last_of('/') == std::string::npos ? 0 : id.find_last_of('/') + 1);
+  std::string out;
+  for (char c : base) {
+    const auto u = static_cast<unsigned char>(c);
+    if (std::isalnum(u) != 0) out += static_cast<char>(std::tolower(u));
+    else if (!out.empty() && out.back() != '-') out += '-';
+  }
+  while (!out.empty() && out.back() == '-') out.pop_back();
+  if (out.size() > 50) out.resize(50);
+  while (!out.empty() && out.back() == '-') out.pop_back();
+  return out.empty() ? "model" : out;
+}
+
+// The value NVIDIA GPU feature discovery puts in nvidia.com/gpu.product: the device name with spaces as dashes
+// ("NVIDIA A100-SXM4-80GB" -> "NVIDIA-A100-SXM4-80GB"), from the SKU's first device-name alias.
+std::optional<std::string> gfd_product(const Gpu& gpu) {
+  for (const auto& a : gpu.aliases) {
+    if (a.rfind("NVIDIA ", 0) == 0 || a.rfind("Tesla ", 0) == 0) {
+      std::string label = a;
+      std::replace(label.begin(), label.end(), ' ', '-');
+      return label;
+    }
+  }
+  return std::nullopt;
+}
+
+std::string k8s_deployment(const Report& r, const SkuPlan& sp) {
+  const bool tgi = sp.tgi.has_value();
+  const std::string name = k8s_name(r.input.id) + (tgi ? "-tgi" : "-vllm");
+  const std::uint64_t gpn = static_cast<std::uint64_t>(std::max(1, sp.sku.gpus_per_node));
+  const std::uint64_t gpus_per_pod = std::min(sp.gpus(), gpn);
+  const bool amd = sp.sku.gpu.vendor == "AMD";
+  std::string image;
+  std::vector<std::string> command, args;
+  int port = 8000;
+  if (tgi) {
+    image = "ghcr.io/huggingface/text-generation-inference:latest";
+    // The launcher is the image's entrypoint; pass its flags as args.
+    const auto& t = *sp.tgi;
+    args = {"--model-id", r.input.id};
+    if (r.settings.revision) args.insert(args.end(), {"--revision", *r.settings.revision});
+    args.insert(args.end(), {"--num-shard", std::to_string(t.num_shard), "--max-input-tokens",
+                             std::to_string(t.max_input_tokens), "--max-total-tokens", std::to_string(t.max_total_tokens),
+                             "--max-batch-prefill-tokens", std::to_string(t.max_batch_prefill_tokens)});
+    if (t.cuda_memory_fraction != 1.0)
+      args.insert(args.end(), {"--cuda-memory-fraction", fmt::format("{}", t.cuda_memory_fraction)});
+    const auto lo = tgi_launch_options(r);
+    if (lo.dtype) args.insert(args.end(), {"--dtype", *lo.dtype});
+    if (lo.quantize) args.insert(args.end(), {"--quantize", *lo.quantize});
+    if (lo.kv_cache_dtype) args.insert(args.end(), {"--kv-cache-dtype", *lo.kv_cache_dtype});
+    args.insert(args.end(), {"--port", "8080"});
+    port = 8080;
+  } else {
+    const bool versioned = r.settings.estimator == "vllm" && r.settings.vllm.version.str() != VllmVersion{}.str();
+    image = versioned ? fmt::format("vllm/vllm-openai:v{}", r.settings.vllm.version.str()) : "vllm/vllm-openai:latest";
+    command = {"vllm", "serve"};
+    args = vllm_serve_args(r, sp);
+  }
+
+  std::string y;
+  y += fmt::format("# vram-calc: {} on {} ({} x {}, TP {} x PP {}); fits: {}, OOM risk {}\n", r.input.id, sp.sku.name,
+                   sp.gpus(), sp.sku.gpu.name, sp.tensor_parallel_size(), sp.pipeline_parallel_size(),
+                   sp.fits() ? "yes" : "NO", oom_risk_name(sp.feasibility.oom_risk));
+  if (sp.nodes() > 1)
+    y += fmt::format("# WARNING: this plan spans {} nodes; one Deployment pod runs on one node. Use a multi-node "
+                     "launcher (e.g. LeaderWorkerSet with Ray) instead.\n",
+                     sp.nodes());
+  if (!sp.fits()) y += "# WARNING: the plan does not fit; this pod is expected to fail at startup.\n";
+  y += "# Pin the image tag you tested; HF_TOKEN comes from the optional secret hf-token (key: token).\n";
+  y += "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n";
+  y += fmt::format("  name: {}\n  labels:\n    app.kubernetes.io/name: {}\n", name, name);
+  y += "spec:\n  replicas: 1\n  selector:\n    matchLabels:\n";
+  y += fmt::format("      app.kubernetes.io/name: {}\n", name);
+  y += "  template:\n    metadata:\n      labels:\n";
+  y += fmt::format("        app.kubernetes.io/name: {}\n", name);
+  y += "    spec:\n";
+  if (const auto product = amd ? std::nullopt : gfd_product(sp.sku.gpu))
+    y += fmt::format("      nodeSelector:\n        nvidia.com/gpu.product: {}\n", q(*product));
+  y += "      containers:\n";
+  y += fmt::format("        - name: {}\n", tgi ? "tgi" : "vllm");
+  y += fmt::format("          image: {}\n", q(image));
+  if (!command.empty()) y += fmt::format("          command: {}\n", flow_list(command));
+  y += fmt::format("          args: {}\n", flow_list(args));
+  y += "          env:\n            - name: HF_TOKEN\n              valueFrom:\n                secretKeyRef:\n"
+       "                  name: hf-token\n                  key: token\n                  optional: true\n";
+  y += fmt::format("          ports:\n            - name: http\n              containerPort: {}\n", port);
+  y += fmt::format("          resources:\n            limits:\n              {}: {}\n", amd ? "amd.com/gpu" : "nvidia.com/gpu",
+                   gpus_per_pod);
+  y += fmt::format("          readinessProbe:\n            httpGet:\n              path: /health\n              port: {}\n"
+                   "            periodSeconds: 10\n",
+                   port);
+  y += "          startupProbe:\n            httpGet:\n              path: /health\n";
+  y += fmt::format("              port: {}\n            periodSeconds: 10\n            failureThreshold: 180\n", port);
+  y += "          volumeMounts:\n            - name: dshm\n              mountPath: /dev/shm\n";
+  y += "      volumes:\n        - name: dshm\n          emptyDir:\n            medium: Memory\n";
+  return y;
+}
+
+}  // namespace
+
+std::string render_emit(const Report& r, const SkuPlan& sp, const std::string& what) {
+  if (what == "vllm-args") {
+    auto args = vllm_serve_args(r, sp);
+    args.erase(args.begin());  // the model comes first: `vllm serve MODEL <these>`
+    return shell_join(args) + "\n";
+  }
+  if (what == "vllm-command") return vllm_serve_command(r, sp) + "\n";
+  if (what == "tgi-command") {
+    if (!sp.tgi) fail_input("--emit tgi-command needs --engine tgi");
+    return tgi_launcher_command(*sp.tgi, tgi_launch_options(r)) + "\n";
+  }
+  if (what == "k8s") return k8s_deployment(r, sp);
+  fail_input(fmt::format("--emit: \"{}\" is not one of vllm-args, vllm-command, tgi-command, k8s", what));
+}
+
+}  // namespace vramcalc

@@ -1,0 +1,311 @@
+// One SKU's plan: the chosen engine and memory model, then the feasibility report every engine shares.
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include <fmt/format.h>
+
+#include "vramcalc/error.hpp"
+#include "vramcalc/report.hpp"
+#include "vramcalc/units.hpp"
+
+namespace vramcalc {
+
+namespace {
+
+double gib_of(std::int64_t bytes) { return static_cast<double>(bytes) / static_cast<double>(kGiB); }
+
+std::int64_t to_signed_bytes(double gib) {
+  const double b = std::clamp(gib * static_cast<double>(kGiB), -9.0e18, 9.0e18);
+  return static_cast<std::int64_t>(std::llround(b));
+}
+
+std::uint64_t floor_count(double x) {
+  if (!(x > 0)) return 0;
+  return x >= 1.8e19 ? std::numeric_limits<std::uint64_t>::max() : static_cast<std::uint64_t>(std::floor(x));
+}
+
+std::uint64_t cap_context(const ModelArch& a, std::uint64_t len) {
+  return a.max_position_embeddings ? std::min(len, *a.max_position_embeddings) : len;
+}
+
+// TGI: --num-shard pinned, else the smallest shard count within a node that divides the heads and fits.
+TgiPlan plan_tgi_engine(const Report& r, const Sku& sku, std::vector<std::string>& warnings) {
+  TgiSettings ts = r.settings.tgi;
+  if (r.settings.gpu_memory_override) {
+    ts.gpu_memory_bytes = *r.settings.gpu_memory_override;
+  } else {
+    // The notebook's convention: the marketed size, read as GB (10^9 bytes).
+    ts.gpu_memory_bytes = round_bytes(sku.gpu.memory_gib_marketed * static_cast<double>(kGB), "GPU memory");
+  }
+  const DType act = r.weights.serving_dtype;
+  if (r.settings.tgi_num_shard) {
+    ts.num_shard = *r.settings.tgi_num_shard;
+    return plan_tgi(r.arch, r.weights.bytes, r.kv, act, ts);
+  }
+  const auto gpn = static_cast<std::uint64_t>(std::max(1, sku.gpus_per_node));
+  TgiPlan last;
+  bool any = false;
+  for (std::uint64_t n = 1; n <= gpn; ++n) {
+    if (n > 1 && r.arch.num_attention_heads % n != 0) continue;
+    ts.num_shard = n;
+    last = plan_tgi(r.arch, r.weights.bytes, r.kv, act, ts);
+    any = true;
+    if (last.fits) return last;
+  }
+  if (!any) {
+    ts.num_shard = 1;
+    last = plan_tgi(r.arch, r.weights.bytes, r.kv, act, ts);
+  }
+  warnings.push_back(fmt::format("no shard count up to the {} GPU(s) of a {} node fits; showing {}", gpn, sku.name,
+                                 last.num_shard));
+  return last;
+}
+
+void share_warning(Feasibility& f, double kv, double allocatable, const char* what) {
+  if (allocatable > 0 && kv / allocatable > 0.5)
+    f.warnings.push_back(fmt::format("the KV cache takes {:.0f}% of {}: context and concurrency, not the weights, "
+                                     "decide the fit (an fp8 KV cache halves it)",
+                                     100.0 * kv / allocatable, what));
+}
+
+Feasibility kaito_feasibility(const Report& r, const SkuPlan& sp) {
+  const KaitoPlan& p = sp.plan;
+  const KaitoSettings& k = r.settings.kaito;
+  Feasibility f;
+  f.context = p.max_model_len_requested;
+  f.concurrency = r.settings.concurrency;
+  const double N = static_cast<double>(std::max<std::uint64_t>(1, p.gpus));
+  const double Vu = to_gib(sp.gpu_memory.bytes) * k.gpu_memory_utilization;
+  const double fixed = k.non_torch_gib + k.activation_gib + r.settings.headroom_gib;
+  const double W = k.weight_overhead * to_gib(r.weights.bytes);
+  const double bpt = to_gib(r.kv.bytes_per_token) * r.settings.fragmentation_factor;
+  const double kv = bpt * static_cast<double>(f.context) * static_cast<double>(f.concurrency);
+  const double headroom = Vu - (W + kv) / N - fixed;
+  f.headroom_bytes = to_signed_bytes(headroom);
+  f.headroom_formula = fmt::format("{:.2f} GiB x {} - ({:.2f} + {:.2f}) GiB / {} GPU(s) - {:.2f} GiB = {:.2f} GiB",
+                                   to_gib(sp.gpu_memory.bytes), k.gpu_memory_utilization, W, kv, p.gpus, fixed, headroom);
+  const double residual = N * (Vu - fixed) - W;
+  f.max_concurrency_at_context = bpt > 0 ? floor_count(residual / (bpt * static_cast<double>(f.context)))
+                                         : (residual >= 0 ? std::numeric_limits<std::uint64_t>::max() : 0);
+  f.max_context_at_concurrency =
+      cap_context(r.arch, bpt > 0 ? floor_count(residual / (bpt * static_cast<double>(f.concurrency)))
+                                  : (residual >= 0 ? std::numeric_limits<std::uint64_t>::max() : 0));
+  share_warning(f, kv / N, Vu, "each GPU's budget");
+  return f;
+}
+
+Feasibility vllm_feasibility(const Report& r, const SkuPlan& sp) {
+  const VllmPlan& v = *sp.vllm;
+  Feasibility f;
+  f.context = v.max_model_len;
+  f.concurrency = r.settings.concurrency;
+  const double frag = r.settings.fragmentation_factor;
+  const auto reserve = to_signed_bytes(r.settings.headroom_gib);
+  const double per_seq = static_cast<double>(v.capacity.needed_bytes) * frag;
+  const double need = per_seq * static_cast<double>(f.concurrency);
+  const double left = static_cast<double>(v.available_kv_bytes - reserve);
+  f.headroom_bytes = to_signed_bytes((left - need) / static_cast<double>(kGiB));
+  f.headroom_formula = fmt::format(
+      "available KV {:.2f} GiB - {} x {:.2f} GiB per {}-token sequence{} - {:.2f} GiB reserve = {:.2f} GiB",
+      gib_of(v.available_kv_bytes), f.concurrency, static_cast<double>(v.capacity.needed_bytes) / kGiB, f.context,
+      frag != 1.0 ? fmt::format(" x {} fragmentation", frag) : std::string(), gib_of(reserve), gib_of(f.headroom_bytes));
+  f.max_concurrency_at_context = per_seq > 0 ? floor_count(left / per_seq) : 0;
+  // The longest length `concurrency` sequences can each have: vLLM's own per-request bytes, searched.
+  std::uint64_t lo = 0;
+  std::uint64_t hi = r.arch.max_position_embeddings.value_or(1ULL << 24);
+  const auto fits_len = [&](std::uint64_t len) {
+    const double bytes = static_cast<double>(vllm_request_bytes(v.layout, len, v.max_num_batched_tokens)) * frag *
+                         static_cast<double>(f.concurrency);
+    return bytes <= left;
+  };
+  if (left > 0 && fits_len(hi)) {
+    lo = hi;
+  } else if (left > 0) {
+    while (lo + 1 < hi) {
+      const std::uint64_t mid = lo + (hi - lo) / 2;
+      (fits_len(mid) ? lo : hi) = mid;
+    }
+  }
+  f.max_context_at_concurrency = lo;
+  share_warning(f, need, static_cast<double>(v.requested_bytes), "the memory vLLM may use per GPU");
+  return f;
+}
+
+Feasibility wizard_feasibility(const Report& r, const SkuPlan& sp) {
+  const WizardPlan& w = *sp.wizard;
+  Feasibility f;
+  f.context = w.context;  // after the max_position_embeddings cap
+  f.concurrency = r.settings.concurrency;
+  const auto tp = static_cast<std::int64_t>(std::max<std::uint64_t>(1, w.tensor_parallel_size));
+  f.headroom_bytes = w.headroom_bytes / tp;
+  f.headroom_formula = fmt::format("(allocatable {:.2f} - required {:.2f}) GiB / TP {} = {:.2f} GiB",
+                                   to_gib(w.allocatable_bytes), to_gib(w.required_bytes), tp, gib_of(f.headroom_bytes));
+  f.max_concurrency_at_context = w.max_concurrency_at_context;
+  f.max_context_at_concurrency = w.max_context_at_concurrency;
+  share_warning(f, static_cast<double>(w.kv_cache_bytes), static_cast<double>(w.allocatable_bytes),
+                "the allocatable memory");
+  return f;
+}
+
+Feasibility tgi_feasibility(const Report& r, const SkuPlan& sp) {
+  const TgiPlan& t = *sp.tgi;
+  Feasibility f;
+  f.context = t.max_total_tokens;
+  f.concurrency = t.batch_size;
+  const double frag = r.settings.fragmentation_factor;
+  const double shards = static_cast<double>(std::max<std::uint64_t>(1, t.num_shard));
+  const double reserve = r.settings.headroom_gib * static_cast<double>(kGiB) * shards;
+  const double kv = static_cast<double>(t.kv_cache_bytes) * frag;
+  const double fixed = static_cast<double>(t.total_needed_bytes - t.kv_cache_bytes) + reserve;
+  const double avail = static_cast<double>(t.available_bytes);
+  const double headroom_all = avail - fixed - kv;
+  f.headroom_bytes = to_signed_bytes(headroom_all / shards / static_cast<double>(kGiB));
+  f.headroom_formula = fmt::format("(available {:.5f} GB - needed {:.5f} GB{}{}) / {} shard(s) = {:.2f} GiB", avail / 1e9,
+                                   static_cast<double>(t.total_needed_bytes) / 1e9,
+                                   frag != 1.0 ? fmt::format(" - KV x ({} - 1) fragmentation", frag) : std::string(),
+                                   reserve > 0 ? fmt::format(" - {:.2f} GiB reserve x shards", r.settings.headroom_gib)
+                                               : std::string(),
+                                   t.num_shard, gib_of(f.headroom_bytes));
+  const double bpt = static_cast<double>(t.kv_bytes_per_token) * frag;
+  const double per_seq = bpt * static_cast<double>(t.max_total_tokens - 1);
+  f.max_concurrency_at_context = per_seq > 0 ? floor_count((avail - fixed) / per_seq) : 0;
+  const std::uint64_t tokens = bpt > 0 ? floor_count((avail - fixed) / (bpt * static_cast<double>(t.batch_size))) : 0;
+  f.max_context_at_concurrency = tokens > 0 ? cap_context(r.arch, tokens + 1) : 0;  // KV holds max_total_tokens - 1
+  share_warning(f, kv, avail, "the memory TGI may use");
+  return f;
+}
+
+void finish_feasibility(const Report& r, SkuPlan& sp) {
+  Feasibility& f = sp.feasibility;
+  f.oom_risk = classify_oom_risk(f.headroom_bytes, r.settings.risk_thresholds);
+  f.fits = sp.engine_fits() && f.headroom_bytes >= 0;
+  const auto& t = r.settings.risk_thresholds;
+  if (f.oom_risk == OomRisk::Medium)
+    f.warnings.push_back(fmt::format("medium OOM risk: {:.2f} GiB of headroom per GPU is under {} GiB; traffic "
+                                     "spikes, CUDA graphs or a larger batch can exhaust it",
+                                     gib_of(f.headroom_bytes), t.low_gib));
+  else if (f.oom_risk == OomRisk::High)
+    f.warnings.push_back(fmt::format("high OOM risk: headroom per GPU is {:.2f} GiB (below {} GiB)",
+                                     gib_of(f.headroom_bytes), t.medium_gib));
+  if (r.arch.max_position_embeddings && f.max_context_at_concurrency == *r.arch.max_position_embeddings &&
+      f.context <= f.max_context_at_concurrency)
+    f.warnings.push_back(fmt::format("context is capped by the model: {} allows at most {} tokens, though memory "
+                                     "would hold more",
+                                     r.arch.max_position_source, *r.arch.max_position_embeddings));
+}
+
+}  // namespace
+
+bool SkuPlan::engine_fits() const {
+  if (tgi) return tgi->fits;
+  if (wizard) return wizard->fits && sku.gpu.vllm_cuda;
+  if (vllm) return vllm->fits;
+  return plan.fits;
+}
+std::uint64_t SkuPlan::gpus() const {
+  if (tgi) return tgi->num_shard;
+  if (wizard) return wizard->gpus;
+  return vllm ? vllm->gpus : plan.gpus;
+}
+std::uint64_t SkuPlan::nodes() const {
+  const auto gpn = static_cast<std::uint64_t>(std::max(1, sku.gpus_per_node));
+  if (tgi || wizard) return (gpus() + gpn - 1) / gpn;
+  return vllm ? vllm->nodes : plan.nodes;
+}
+std::uint64_t SkuPlan::tensor_parallel_size() const {
+  if (tgi) return tgi->num_shard;
+  if (wizard) return wizard->tensor_parallel_size;
+  return vllm ? vllm->tensor_parallel_size : plan.tensor_parallel_size;
+}
+std::uint64_t SkuPlan::pipeline_parallel_size() const {
+  if (tgi || wizard) return 1;
+  return vllm ? vllm->pipeline_parallel_size : plan.pipeline_parallel_size;
+}
+std::string SkuPlan::method() const {
+  if (tgi) return "tgi";
+  if (wizard) return "wizard";
+  return vllm ? "vllm" : "kaito";
+}
+
+SkuPlan plan_for_sku(const Report& report, const Sku& sku) {
+  const ReportSettings& rs = report.settings;
+  SkuPlan sp;
+  sp.sku = sku;
+  KaitoSettings ks = rs.kaito;
+  ks.gpus_per_node = sku.gpus_per_node;
+  if (rs.gpus_per_node_override) {
+    ks.gpus_per_node = *rs.gpus_per_node_override;
+    sp.sku.gpus_per_node = ks.gpus_per_node;
+    if (sku.is_instance && *rs.gpus_per_node_override != sku.gpus_per_node)
+      sp.warnings.push_back(fmt::format("--gpus-per-node {} replaces the {} GPUs of instance {}",
+                                        *rs.gpus_per_node_override, sku.gpus_per_node, sku.name));
+  }
+  ks.concurrency = rs.concurrency;
+  ks.kv_fragmentation = rs.fragmentation_factor;
+  ks.reserve_gib = rs.headroom_gib;
+  sp.gpu_memory = kaito_gpu_memory(sku.gpu, rs.gpu_memory_override, sp.warnings);
+  sp.plan = plan_kaito(report.arch, report.weights.bytes, report.kv, sp.gpu_memory, ks);
+  const std::string server = rs.engine == "tgi" ? "TGI" : "vLLM";
+  if (!sku.gpu.vllm_cuda) {
+    sp.plan.fits = false;
+    sp.plan.not_fit_reasons.push_back(fmt::format("{}'s CUDA path does not serve {} ({})", server, sku.gpu.name,
+                                                  sku.gpu.note.empty() ? sku.gpu.vendor : sku.gpu.note));
+  }
+
+  if (rs.engine == "tgi") {
+    sp.tgi = plan_tgi_engine(report, sp.sku, sp.warnings);
+    if (!sku.gpu.vllm_cuda) {
+      sp.tgi->fits = false;
+      sp.tgi->not_fit_reasons.push_back(fmt::format("TGI's CUDA path does not serve {}", sku.gpu.name));
+    }
+    sp.feasibility = tgi_feasibility(report, sp);
+  } else if (rs.estimator == "vllm") {
+    VllmSettings vs = rs.vllm;
+    vs.gpus_per_node = sp.sku.gpus_per_node;
+    vs.concurrency = rs.concurrency;
+    sp.vllm_total = vllm_gpu_total(sku.gpu, rs.gpu_memory_override, sp.warnings);
+    sp.vllm = plan_vllm(report.arch, report.weights, report.kv, sku.gpu, sp.vllm_total, vs);
+    sp.feasibility = vllm_feasibility(report, sp);
+  } else if (rs.estimator == "wizard") {
+    WizardSettings ws = rs.wizard;
+    ws.gpus_per_node = sp.sku.gpus_per_node;
+    ws.concurrency = rs.concurrency;
+    ws.fragmentation_factor = rs.fragmentation_factor;
+    ws.headroom_gib = rs.headroom_gib;
+    ws.thresholds = rs.risk_thresholds;
+    ws.gpu_memory_utilization = rs.kaito.gpu_memory_utilization;
+    // The wizard sizes vLLM, so its default context is vLLM's: the model's maximum.
+    ws.context = rs.kaito.max_model_len_given ? sp.plan.max_model_len_requested
+                                              : report.arch.max_position_embeddings.value_or(rs.kaito.max_model_len);
+    if (!ws.tensor_parallel_size) ws.tensor_parallel_size = rs.kaito.tensor_parallel_size ? rs.kaito.tensor_parallel_size : rs.kaito.gpus;
+    sp.wizard = plan_wizard(report.arch, report.weights.bytes, report.kv, sp.gpu_memory.bytes, ws);
+    if (!sku.gpu.vllm_cuda) {
+      sp.wizard->fits = false;
+      sp.wizard->not_fit_reasons.push_back(fmt::format("vLLM's CUDA path does not serve {}", sku.gpu.name));
+    }
+    sp.feasibility = wizard_feasibility(report, sp);
+  } else {
+    sp.feasibility = kaito_feasibility(report, sp);
+  }
+  finish_feasibility(report, sp);
+
+  if (!sku.gpu.bf16 && report.weights.serving_dtype == DType::BFloat16)
+    sp.warnings.push_back(fmt::format("{} has no bfloat16 support: {} serves this model as float16 there (same size; "
+                                      "pass --dtype float16 to make it explicit)",
+                                      sku.gpu.name, server));
+  if (report.kv.dtype == DType::Float8E4M3 || report.kv.dtype == DType::Float8E5M2) {
+    if (!sku.gpu.fp8)
+      sp.warnings.push_back(fmt::format("{} has no native FP8: an fp8 KV cache still halves memory but is "
+                                        "emulated (slower)",
+                                        sku.gpu.name));
+  }
+  if (report.weights.quantization && report.weights.quantization->is_float && report.weights.quantization->bits == 8 &&
+      !sku.gpu.fp8)
+    sp.warnings.push_back(fmt::format("{} has no native FP8: fp8 weights run as weight-only W8A16 (Marlin), the "
+                                      "same memory but slower matrix multiplies",
+                                      sku.gpu.name));
+  return sp;
+}
+
+}  // namespace vramcalc
