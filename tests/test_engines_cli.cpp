@@ -282,3 +282,23 @@ TEST_CASE("profile: a vllm-wizard profile sizes the deployment; flags override i
   CHECK(pj["settings"]["headroom_gib"] == Approx(1.5));
   CHECK(pj["settings"]["fragmentation_factor"] == Approx(1.2));
 }
+
+TEST_CASE("a bfloat16 model on a GPU without bfloat16 is served as float16, and the commands say so", "[cli][feasibility]") {
+  const auto v = run_json("--model meta-llama/Llama-3.1-8B --sku g4dn.12xlarge --max-model-len 2048");
+  CHECK_THAT(v["vllm_command"].get<std::string>(), Catch::Contains("--dtype float16"));
+  bool warned = false;
+  for (const auto& w : v["warnings"]) warned = warned || w.get<std::string>().find("no bfloat16") != std::string::npos;
+  CHECK(warned);
+  const auto t = run_json("--model meta-llama/Llama-3.1-8B --sku g4dn.12xlarge --engine tgi --max-total-tokens 2048");
+  CHECK_THAT(t["tgi_command"].get<std::string>(), Catch::Contains("--dtype float16"));
+  // An A100 has bfloat16: no --dtype.
+  const auto a = run_json("--model meta-llama/Llama-3.1-8B --sku A100-80G --max-model-len 2048");
+  CHECK(a["vllm_command"].get<std::string>().find("--dtype") == std::string::npos);
+}
+
+TEST_CASE("TGI: a shard count that does not divide the heads does not fit", "[cli][tgi]") {
+  const auto j = run_json("--model meta-llama/Llama-3.1-8B --sku g6.48xlarge --engine tgi --num-shard 3 "
+                          "--max-total-tokens 4096", 1);
+  CHECK(j["fits"] == false);
+  CHECK_THAT(j["tgi"]["not_fit_reasons"].dump(), Catch::Contains("do not divide the 32 attention heads"));
+}

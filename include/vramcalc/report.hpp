@@ -93,6 +93,8 @@ std::string vllm_serve_command(const Report& report, const SkuPlan& plan);
 // Words joined with spaces, single-quoted where the shell needs it.
 std::string shell_join(const std::vector<std::string>& words);
 // What the TGI launcher line needs from the report (model, revision, dtype, quantization, KV dtype).
-TgiLaunchOptions tgi_launch_options(const Report& report);
+TgiLaunchOptions tgi_launch_options(const Report& report, const SkuPlan& plan);
+// A bfloat16 model on a GPU without bfloat16 (T4, V100): the servers refuse it unless told --dtype float16.
+bool needs_float16(const Report& report, const SkuPlan& plan);
 
 }  // namespace vramcalc

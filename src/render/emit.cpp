@@ -70,7 +70,7 @@ std::string k8s_deployment(const Report& r, const SkuPlan& sp) {
                              "--max-batch-prefill-tokens", std::to_string(t.max_batch_prefill_tokens)});
     if (t.cuda_memory_fraction != 1.0)
       args.insert(args.end(), {"--cuda-memory-fraction", fmt::format("{}", t.cuda_memory_fraction)});
-    const auto lo = tgi_launch_options(r);
+    const auto lo = tgi_launch_options(r, sp);
     if (lo.dtype) args.insert(args.end(), {"--dtype", *lo.dtype});
     if (lo.quantize) args.insert(args.end(), {"--quantize", *lo.quantize});
     if (lo.kv_cache_dtype) args.insert(args.end(), {"--kv-cache-dtype", *lo.kv_cache_dtype});
@@ -133,7 +133,7 @@ std::string render_emit(const Report& r, const SkuPlan& sp, const std::string& w
   if (what == "vllm-command") return vllm_serve_command(r, sp) + "\n";
   if (what == "tgi-command") {
     if (!sp.tgi) fail_input("--emit tgi-command needs --engine tgi");
-    return tgi_launcher_command(*sp.tgi, tgi_launch_options(r)) + "\n";
+    return tgi_launcher_command(*sp.tgi, tgi_launch_options(r, sp)) + "\n";
   }
   if (what == "k8s") return k8s_deployment(r, sp);
   fail_input(fmt::format("--emit: \"{}\" is not one of vllm-args, vllm-command, tgi-command, k8s", what));

@@ -113,7 +113,7 @@ void add_engine_json(nlohmann::json& j, const Report& r, const SkuPlan& sp) {
   j["feasibility"] = feasibility_json(sp.feasibility);
   j["suggestions"] = suggestions_json(sp.suggestions);
   if (sp.tgi) {
-    j["tgi_command"] = tgi_launcher_command(*sp.tgi, tgi_launch_options(r));
+    j["tgi_command"] = tgi_launcher_command(*sp.tgi, tgi_launch_options(r, sp));
     j["vllm_command"] = nullptr;
   } else {
     j["tgi_command"] = nullptr;

@@ -52,7 +52,7 @@ void tgi_plan_section(std::string& out, const Report& r, const SkuPlan& sp) {
   auto warnings = r.all_warnings(sp);
   for (const auto& w : t.warnings) warnings.push_back(w);
   warnings_section(out, warnings);
-  out += fmt::format("\n{}\n", tgi_launcher_command(t, tgi_launch_options(r)));
+  out += fmt::format("\n{}\n", tgi_launcher_command(t, tgi_launch_options(r, sp)));
 }
 
 void wizard_plan_section(std::string& out, const Report& r, const SkuPlan& sp) {

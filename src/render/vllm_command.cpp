@@ -27,6 +27,10 @@ std::string shell_arg(const std::string& s) {
 
 }  // namespace
 
+bool needs_float16(const Report& r, const SkuPlan& sp) {
+  return !sp.sku.gpu.bf16 && r.weights.serving_dtype == DType::BFloat16;
+}
+
 std::vector<std::string> Report::model_warnings() const {
   std::vector<std::string> out;
   add_unique(out, input.warnings);
@@ -79,6 +83,7 @@ std::vector<std::string> vllm_serve_args(const Report& r, const SkuPlan& sp) {
     add("--gpu-memory-utilization", r.settings.kaito.gpu_memory_utilization);
   }
   if (r.settings.dtype_flag != "auto") add("--dtype", dtype_name(r.weights.serving_dtype));
+  else if (needs_float16(r, sp)) add("--dtype", "float16");
   const std::string& kv = r.settings.kv_cache_dtype_flag;
   if (kv == "fp8" || kv == "fp8_e4m3" || kv == "fp8_e5m2") add("--kv-cache-dtype", kv);
   if (r.settings.quantization_flag) {
@@ -109,11 +114,12 @@ std::string vllm_serve_command(const Report& r, const SkuPlan& sp) {
   return "vllm serve " + shell_join(vllm_serve_args(r, sp));
 }
 
-TgiLaunchOptions tgi_launch_options(const Report& r) {
+TgiLaunchOptions tgi_launch_options(const Report& r, const SkuPlan& sp) {
   TgiLaunchOptions o;
   o.model_id = r.input.id;
   o.revision = r.settings.revision;
   if (r.settings.dtype_flag != "auto") o.dtype = std::string(dtype_name(r.weights.serving_dtype));
+  else if (needs_float16(r, sp)) o.dtype = "float16";
   if (r.settings.quantization_flag) {
     std::string q = *r.settings.quantization_flag;
     std::transform(q.begin(), q.end(), q.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });

@@ -255,6 +255,11 @@ SkuPlan plan_for_sku(const Report& report, const Sku& sku) {
 
   if (rs.engine == "tgi") {
     sp.tgi = plan_tgi_engine(report, sp.sku, sp.warnings);
+    if (sp.tgi->num_shard > 1 && report.arch.num_attention_heads % sp.tgi->num_shard != 0) {
+      sp.tgi->fits = false;
+      sp.tgi->not_fit_reasons.push_back(fmt::format("{} shards do not divide the {} attention heads: TGI refuses it",
+                                                    sp.tgi->num_shard, report.arch.num_attention_heads));
+    }
     if (!sku.gpu.vllm_cuda) {
       sp.tgi->fits = false;
       sp.tgi->not_fit_reasons.push_back(fmt::format("TGI's CUDA path does not serve {}", sku.gpu.name));
@@ -291,8 +296,8 @@ SkuPlan plan_for_sku(const Report& report, const Sku& sku) {
   finish_feasibility(report, sp);
 
   if (!sku.gpu.bf16 && report.weights.serving_dtype == DType::BFloat16)
-    sp.warnings.push_back(fmt::format("{} has no bfloat16 support: {} serves this model as float16 there (same size; "
-                                      "pass --dtype float16 to make it explicit)",
+    sp.warnings.push_back(fmt::format("{} has no bfloat16 support: {} refuses a bfloat16 model there unless told "
+                                      "--dtype float16, so the command serves it as float16 (same size)",
                                       sku.gpu.name, server));
   if (report.kv.dtype == DType::Float8E4M3 || report.kv.dtype == DType::Float8E5M2) {
     if (!sku.gpu.fp8)
