@@ -6,6 +6,8 @@
 //   outputs:  emit, vllm_args
 // The _gb keys mean GiB (2^30 bytes), as vllm-wizard computes them. Every key is optional; a key or section
 // outside this schema, or a value of the wrong type or out of range, is an error naming the key and its line.
+// A key set to null (`key:`) is left unset. Numbers and booleans are unquoted; whole numbers are plain decimal
+// digits; booleans are true/false (YAML 1.1's yes/no/on/off too). Names below are stored canonical, in lower case.
 // Command-line flags override what a profile sets (the CLI does the merging).
 #pragma once
 
@@ -25,9 +27,10 @@ struct Profile {
   // model
   std::optional<std::string> model_id;
   std::optional<std::string> revision;
-  std::optional<std::string> dtype;            // auto, float16, bfloat16, float32 (fp16/bf16/fp32 accepted)
-  std::optional<std::string> quantization;     // none, awq, gptq, int8, fp8, bitsandbytes
-  std::optional<std::string> kv_cache_dtype;   // auto, fp8, fp8_e4m3, fp8_e5m2, float16, bfloat16
+  std::optional<std::string> dtype;            // auto, float16, bfloat16, float32 (fp16/bf16/fp32/half accepted)
+  std::optional<std::string> quantization;     // awq, gptq, int8, fp8, bitsandbytes ("none" leaves it unset)
+  std::optional<std::string> kv_cache_dtype;   // auto, fp8, fp8_e4m3, fp8_e5m2, float16, bfloat16, float32
+                                               // (fp8_e4m3fn, fp16, bf16, fp32, half accepted)
   std::optional<std::uint64_t> max_model_len;
   std::optional<double> params_b;
 
@@ -53,8 +56,11 @@ struct Profile {
   std::optional<double> headroom_gb;           // GiB
 
   // outputs
-  std::vector<std::string> emit;               // emit: one name or a list (vllm-args, vllm-command, tgi-command, k8s)
-  std::vector<std::pair<std::string, std::string>> vllm_args;  // extra `vllm serve` flags: {"--enable-prefix-caching", ""}
+  std::vector<std::string> emit;               // emit: one name or a list (vllm-args, vllm-command, tgi-command, k8s;
+                                               // vllm-wizard's command and kubernetes accepted); repeats dropped
+  // Extra `vllm serve` flags in file order: {"--enable-prefix-caching", ""}, {"--max-num-seqs", "64"}. From a mapping
+  // (flag: value; true or null is a bare flag, false leaves it out) or a list ("--flag" or "--flag=value").
+  std::vector<std::pair<std::string, std::string>> vllm_args;
 };
 
 // Parses profile text. Throws Error(BadInput) "<origin>:<line>: <key>: <problem>" for malformed YAML, unknown
