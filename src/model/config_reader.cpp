@@ -37,8 +37,15 @@ bool ConfigReader::has(std::string_view name) const {
   return d != defaults_.end() && !d->is_null();
 }
 
+std::string quoted_excerpt(std::string_view text, std::size_t max) {
+  // A cut can split a UTF-8 sequence; the half character is written as U+FFFD rather than making dump() throw.
+  const nlohmann::json excerpt = std::string(text.substr(0, max));
+  return excerpt.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 std::string describe_json_value(const nlohmann::json& v) {
-  if (v.is_string()) return fmt::format("a string (\"{}\")", v.get<std::string>().substr(0, 40));
+  // Quoted and escaped: a string with a newline made a message of two lines (tests/test_fuzz_regressions.cpp).
+  if (v.is_string()) return fmt::format("a string ({})", quoted_excerpt(v.get<std::string>()));
   if (v.is_boolean()) return v.get<bool>() ? "true" : "false";
   if (v.is_array()) return "an array";
   if (v.is_object()) return "an object";

@@ -66,4 +66,8 @@ class ConfigReader {
 // "a string", "a fraction (0.5)", "true", ... for error messages.
 std::string describe_json_value(const nlohmann::json& v);
 
+// Text from a config for an error message: its first `max` bytes in JSON quotes, with control characters escaped
+// so that the message stays on one line (a config's "\n" is a real newline once parsed).
+std::string quoted_excerpt(std::string_view text, std::size_t max = 40);
+
 }  // namespace vramcalc::detail

@@ -83,7 +83,8 @@ std::string joined(const std::set<std::string>& names) {
 // KV heads as seed 000 and the Falcon/MPT configs define them; records which field decided.
 std::uint64_t read_kv_heads(ConfigReader& cfg, const Family& family, std::uint64_t heads, std::string& source) {
   if (family.stack == detail::Stack::Falcon) {
-    const bool refined_web = cfg.object().value("model_type", "") == "RefinedWeb";
+    // cfg.text, not json::value(): a model_type that is not a string is a clean error, not a json::type_error.
+    const bool refined_web = cfg.text("model_type").value_or("") == "RefinedWeb";
     const bool new_arch = cfg.flag("new_decoder_architecture").value_or(false) || refined_web;
     if (new_arch) {
       std::string which;
@@ -94,7 +95,7 @@ std::uint64_t read_kv_heads(ConfigReader& cfg, const Family& family, std::uint64
       source = "num_attention_heads (new_decoder_architecture without num_kv_heads)";
       return heads;
     }
-    if (cfg.flag("multi_query").value_or(cfg.object().value("model_type", "") == "RefinedWebModel")) {
+    if (cfg.flag("multi_query").value_or(cfg.text("model_type").value_or("") == "RefinedWebModel")) {
       source = "multi_query";
       return 1;
     }
@@ -131,7 +132,7 @@ LayerKind parse_layer_type(ConfigReader& cfg, const std::string& type) {
   if (type == "sliding_attention") return LayerKind::SlidingAttention;
   if (type == "chunked_attention") return LayerKind::ChunkedAttention;
   if (type == "mamba" || type == "linear_attention") return LayerKind::Mamba;
-  cfg.fail("layer_types", fmt::format("unknown layer type \"{}\"", type));
+  cfg.fail("layer_types", fmt::format("unknown layer type {}", detail::quoted_excerpt(type)));
 }
 
 // One LayerKind per decoder layer, from the family's conventions.
@@ -150,7 +151,9 @@ std::vector<LayerKind> read_layer_kinds(ModelArch& arch, const Family& family, C
         case 'M': kinds[i] = LayerKind::Mamba; break;
         case '*': kinds[i] = LayerKind::FullAttention; break;
         case '-': case 'E': kinds[i] = LayerKind::MlpOnly; break;
-        default: cfg.fail("hybrid_override_pattern", fmt::format("unknown layer letter '{}'", (*pattern)[i]));
+        default:
+          cfg.fail("hybrid_override_pattern",
+                   fmt::format("unknown layer letter {}", detail::quoted_excerpt(pattern->substr(i, 1))));
       }
     }
     return kinds;

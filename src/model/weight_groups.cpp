@@ -253,8 +253,12 @@ void build_mpt(Builder& b, ModelArch& a, ConfigReader& cfg) {
   const bool bias = !cfg.flag("no_bias").value_or(false);
   const std::uint64_t norm = bias ? 2 * h : h;  // transformers drops the LayerNorm biases when no_bias
   b.linear("transformer.wte", WeightRole::Embedding, -1, a.vocab_size, h, false);
-  if (cfg.flag("learned_pos_emb").value_or(true) && !cfg.object().value("attn_config", nlohmann::json::object())
-                                                         .value("alibi", false)) {
+  // Read through ConfigReader, not json::value(), so that a mistyped attn_config is a clean error, not a
+  // json::type_error (tests/test_fuzz_regressions.cpp).
+  bool alibi = false;
+  if (const auto* attn = cfg.get("attn_config"); attn != nullptr && attn->is_object())
+    alibi = ConfigReader(*attn, cfg.origin(), cfg.prefix() + "attn_config.").flag("alibi").value_or(false);
+  if (cfg.flag("learned_pos_emb").value_or(true) && !alibi) {
     const std::uint64_t positions = a.max_position_embeddings.value_or(2048);
     b.linear("transformer.wpe", WeightRole::Embedding, -1, positions, h, false);
   }
@@ -276,7 +280,7 @@ void build_falcon(Builder& b, ModelArch& a, ConfigReader& cfg) {
   const std::uint64_t h = a.hidden_size;
   const bool bias = cfg.flag("bias").value_or(false);
   const bool new_arch = cfg.flag("new_decoder_architecture").value_or(false) ||
-                        cfg.object().value("model_type", "") == "RefinedWeb";
+                        cfg.text("model_type").value_or("") == "RefinedWeb";
   const bool parallel = cfg.flag("parallel_attn").value_or(true);
   const std::uint64_t norms = new_arch ? 2 : (parallel ? 1 : 2);
   const std::uint64_t qkv_out = (a.num_attention_heads + 2 * a.num_key_value_heads) * a.head_dim;
@@ -411,10 +415,15 @@ std::uint64_t build_vision_model(ModelArch& arch, const nlohmann::json& top, std
   Builder b(arch, std::string(origin));
   const nlohmann::json& vc = top["vision_config"];
   if (!vc.is_object()) fail_input(fmt::format("{}: vision_config: expected an object", origin));
-  const std::string type = vc.value("model_type", std::string(top.value("model_type", "") == "llava" ? "clip_vision_model" : ""));
+  // Fields the wrapper and the vision config hold are read through ConfigReader, not json::value(): a value of the
+  // wrong type (or null) is then a clean error naming the field, not a json::type_error (test_fuzz_regressions).
+  ConfigReader wrapper_cfg(top, std::string(origin), "");
+  const std::string wrapper = wrapper_cfg.text("model_type").value_or("");
+  const std::string type = ConfigReader(vc, std::string(origin), "vision_config.")
+                               .text("model_type")
+                               .value_or(wrapper == "llava" ? "clip_vision_model" : "");
   ConfigReader v(vc, std::string(origin), "vision_config.", vision_defaults(type));
   const std::uint64_t text_h = arch.hidden_size;
-  const std::string wrapper = top.value("model_type", "");
 
   if (wrapper == "qwen2_vl" || wrapper == "qwen2_5_vl") {
     const std::uint64_t e = v.require_count({"embed_dim"}, kMaxWidth);
@@ -498,14 +507,14 @@ std::uint64_t build_vision_model(ModelArch& arch, const nlohmann::json& top, std
       b.vec("multi_modal_projector.mm_soft_emb_norm", WeightRole::Vision, -1, h);
       b.add("multi_modal_projector.mm_input_projection", WeightRole::Vision, -1, 1, text_h, h, 0);
     } else if (wrapper == "mistral3") {
-      const bool bias = top.value("multimodal_projector_bias", false);
-      const std::uint64_t merge = top.value("spatial_merge_size", 2ULL);
+      const bool bias = wrapper_cfg.flag("multimodal_projector_bias").value_or(false);
+      const std::uint64_t merge = wrapper_cfg.count({"spatial_merge_size"}, 64).value_or(2);
       b.vec("multi_modal_projector.norm", WeightRole::Vision, -1, h);
       b.linear("multi_modal_projector.patch_merger", WeightRole::Vision, -1, h, h * merge * merge, false);
       b.linear("multi_modal_projector.linear_1", WeightRole::Vision, -1, text_h, h, bias);
       b.linear("multi_modal_projector.linear_2", WeightRole::Vision, -1, text_h, text_h, bias);
     } else {  // Llava-style two-layer MLP projector
-      const bool bias = top.value("multimodal_projector_bias", true);
+      const bool bias = wrapper_cfg.flag("multimodal_projector_bias").value_or(true);
       b.linear("multi_modal_projector.linear_1", WeightRole::Vision, -1, text_h, h, bias);
       b.linear("multi_modal_projector.linear_2", WeightRole::Vision, -1, text_h, text_h, bias);
     }

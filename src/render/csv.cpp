@@ -76,7 +76,8 @@ std::string render_sweep_json(const std::vector<SweepPoint>& points) {
       j["sweep"] = {{"flag", pt.flag}, {"value", pt.value}};
       out.push_back(std::move(j));
     }
-  return out.dump(2) + "\n";
+  // Invalid UTF-8 from argv or a profile becomes U+FFFD instead of an exception (as render_json).
+  return out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
 std::string render_sweep_table(const std::vector<SweepPoint>& points) {

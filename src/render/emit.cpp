@@ -14,7 +14,10 @@ namespace vramcalc {
 namespace {
 
 // A YAML scalar that is always a string: JSON's double-quoted form is valid YAML.
-std::string q(const std::string& s) { return nlohmann::json(s).dump(); }
+// Invalid UTF-8 (a profile's vllm_args, argv) becomes U+FFFD instead of an exception (found by fuzz_profile).
+std::string q(const std::string& s) {
+  return nlohmann::json(s).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
 
 std::string flow_list(const std::vector<std::string>& items) {
   std::string out = "[";

@@ -10,6 +10,12 @@
 #ifndef VRAMCALC_VERSION
 #define VRAMCALC_VERSION "0.0.0"
 #endif
+#ifndef VRAMCALC_COMMIT  // set at configure time (cmake/build_info.cmake)
+#define VRAMCALC_COMMIT "unknown"
+#endif
+#ifndef VRAMCALC_CATALOG_DATE
+#define VRAMCALC_CATALOG_DATE "unknown"
+#endif
 
 namespace vramcalc {
 
@@ -83,7 +89,10 @@ nlohmann::json plan_json(const Report& r, const SkuPlan& sp) {
   const Gpu& gpu = sp.sku.gpu;
   nlohmann::json j;
   j["schema_version"] = kJsonSchemaVersion;
-  j["tool"] = {{"name", "vram-calc"}, {"version", VRAMCALC_VERSION}};
+  j["tool"] = {{"name", "vram-calc"},
+               {"version", VRAMCALC_VERSION},
+               {"commit", VRAMCALC_COMMIT},
+               {"catalog_date", VRAMCALC_CATALOG_DATE}};
   j["estimator"] = "kaito";
   j["model"] = model_json(r);
   j["kv_cache"] = {{"dtype", dtype_name(r.kv.dtype)},     {"bytes_per_token", r.kv.bytes_per_token},
@@ -208,7 +217,9 @@ std::string render_json(const Report& r, bool as_array) {
   } else {
     out = plan_json(r, r.plans.front());
   }
-  return out.dump(2) + "\n";
+  // Strings reach the report from argv, profiles and file names, none of them checked as UTF-8: invalid bytes are
+  // written as U+FFFD rather than making dump() throw (found by fuzz_profile; tests/test_fuzz_regressions.cpp).
+  return out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
 nlohmann::json sku_list_json(const SkuCatalog& skus) {

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -14,6 +15,8 @@
 #include "vramcalc/hf_cache.hpp"
 #include "vramcalc/json_relaxed.hpp"
 #include "vramcalc/safetensors.hpp"
+
+#include "sources/hub_parse.hpp"
 
 namespace vramcalc {
 
@@ -170,11 +173,7 @@ class Fetcher {
   std::string origin_of(const std::string& file) const { return fmt::format("{} of {} ({})", file, id_, host_of(o_.endpoint)); }
 
   nlohmann::json parse_json(const HttpResponse& r, const std::string& file) const {
-    if (r.body_capped)
-      throw RemoteError(fmt::format("{}: larger than {} MiB, refused", origin_of(file), kMaxJsonBytes >> 20), false);
-    auto j = parse_json_relaxed(r.body, origin_of(file), ExitCode::RemoteFailed);
-    if (!j.is_object()) throw RemoteError(fmt::format("{}: expected a JSON object", origin_of(file)), false);
-    return j;
+    return hub_detail::parse_json_body(r.body, r.body_capped, origin_of(file));
   }
 
   // Safetensors headers from first ranges, with one more round for the ones longer than the first range.
@@ -187,12 +186,7 @@ class Fetcher {
   // Takes a first-range response for a job; returns true when the header is complete.
   bool absorb_first(HeaderJob& job, const HttpResponse& r) const {
     job.bytes = r.body;
-    if (job.bytes.size() < 8)
-      throw RemoteError(fmt::format("{}: {} bytes is too short for a safetensors header", origin_of(job.file),
-                                    job.bytes.size()),
-                        false);
-    job.header_length = safetensors_header_length(reinterpret_cast<const unsigned char*>(job.bytes.data()),
-                                                  origin_of(job.file), ExitCode::RemoteFailed);
+    job.header_length = hub_detail::first_range_header_length(job.bytes, origin_of(job.file));
     return job.bytes.size() >= 8 + job.header_length;
   }
 
@@ -282,37 +276,13 @@ class Fetcher {
     std::vector<HttpRequest> r2;
     std::vector<std::string> r2_files;
     if (check(index_response, "model.safetensors.index.json", true)) {
-      const auto index = parse_json(index_response, "model.safetensors.index.json");
-      if (auto meta = index.find("metadata"); meta != index.end() && meta->is_object()) {
-        if (auto ts = meta->find("total_size"); ts != meta->end()) {
-          if (!ts->is_number_integer() || ts->get<std::int64_t>() < 0)
-            throw RemoteError(fmt::format("{}: metadata.total_size is not a byte count",
-                                          origin_of("model.safetensors.index.json")),
-                              false);
-          m.index_total_size = ts->get<std::uint64_t>();
-        }
-      }
-      // Shard -> estimated header size: each entry is its name plus about 100 bytes of dtype, shape and
-      // offsets. A first range of that size (with margin) usually holds the whole header, so the shards'
+      const auto index = hub_detail::read_safetensors_index(parse_json(index_response, "model.safetensors.index.json"),
+                                                            origin_of("model.safetensors.index.json"));
+      m.index_total_size = index.total_size;
+      // Round 2: the first range of every shard, all at once. Sized from the index's estimate, the shards'
       // first round reads kilobytes, not 256 KiB each.
-      std::map<std::string, std::size_t> shards;
-      if (auto wm = index.find("weight_map"); wm != index.end() && wm->is_object()) {
-        for (const auto& [tensor, file] : wm->items()) {
-          if (!file.is_string()) continue;
-          const auto name = file.get<std::string>();
-          if (name.empty() || name.find("..") != std::string::npos || name[0] == '/' || name.find('?') != std::string::npos)
-            throw RemoteError(fmt::format("{}: suspicious shard name '{}'", origin_of("model.safetensors.index.json"), name),
-                              false);
-          shards[name] += tensor.size() + 100;
-        }
-      }
-      if (shards.size() > kMaxShards)
-        throw RemoteError(fmt::format("{}: {} shards is absurd", origin_of("model.safetensors.index.json"), shards.size()),
-                          false);
-      // Round 2: the first range of every shard, all at once.
-      for (const auto& [shard, estimate] : shards) {
-        const std::size_t bytes = std::clamp<std::size_t>(estimate + estimate / 4 + 4096, 16 * 1024, kSpeculativeRangeBytes);
-        r2.push_back(range(shard, 0, bytes - 1));
+      for (const auto& [shard, estimate] : index.shards) {
+        r2.push_back(range(shard, 0, hub_detail::shard_first_range_bytes(estimate) - 1));
         r2_files.push_back(shard);
       }
     } else if (check(single_response, "model.safetensors", true)) {
@@ -348,10 +318,9 @@ class Fetcher {
         m.commit = commit_of(r);
       } else if (file == "pytorch_model.bin.index.json") {
         if (check(r, file, true)) {
-          const auto index = parse_json(r, file);
-          const auto& ts = index.value("metadata", nlohmann::json::object()).value("total_size", nlohmann::json());
-          if (ts.is_number_integer() && ts.get<std::int64_t>() >= 0 && !m.other_total_size) {
-            m.other_total_size = ts.get<std::uint64_t>();
+          const auto total = hub_detail::pytorch_index_total(parse_json(r, file));
+          if (total && !m.other_total_size) {
+            m.other_total_size = total;
             m.other_total_source = "metadata.total_size of pytorch_model.bin.index.json";
           }
         }
@@ -359,9 +328,7 @@ class Fetcher {
         if (check(r, file, true) && !m.other_total_size) {
           std::string size = r.first_hop_headers.count("x-linked-size") ? r.first_hop_headers.at("x-linked-size")
                                                                         : r.header("content-length");
-          char* end = nullptr;
-          const auto v = std::strtoull(size.c_str(), &end, 10);
-          if (!size.empty() && end != nullptr && *end == '\0' && v > 0) {
+          if (const auto v = hub_detail::parse_size_header(size)) {
             m.other_total_size = v;
             m.other_total_source = "size of pytorch_model.bin";
           }
@@ -391,6 +358,74 @@ class Fetcher {
 };
 
 }  // namespace
+
+namespace hub_detail {
+
+nlohmann::json parse_json_body(const std::string& body, bool capped, const std::string& origin) {
+  if (capped) throw RemoteError(fmt::format("{}: larger than {} MiB, refused", origin, kMaxJsonBytes >> 20), false);
+  auto j = parse_json_relaxed(body, origin, ExitCode::RemoteFailed);
+  if (!j.is_object()) throw RemoteError(fmt::format("{}: expected a JSON object", origin), false);
+  return j;
+}
+
+SafetensorsIndex read_safetensors_index(const nlohmann::json& index, const std::string& origin) {
+  SafetensorsIndex out;
+  if (auto meta = index.find("metadata"); meta != index.end() && meta->is_object()) {
+    if (auto ts = meta->find("total_size"); ts != meta->end()) {
+      if (!ts->is_number_integer() || ts->get<std::int64_t>() < 0)
+        throw RemoteError(fmt::format("{}: metadata.total_size is not a byte count", origin), false);
+      out.total_size = ts->get<std::uint64_t>();
+    }
+  }
+  if (auto wm = index.find("weight_map"); wm != index.end() && wm->is_object()) {
+    for (const auto& [tensor, file] : wm->items()) {
+      if (!file.is_string()) continue;
+      const auto name = file.get<std::string>();
+      if (name.empty() || name.find("..") != std::string::npos || name[0] == '/' || name.find('?') != std::string::npos) {
+        // JSON-quoted, so that a newline in the name cannot split the one-line message.
+        const std::string quoted = file.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+        throw RemoteError(fmt::format("{}: suspicious shard name {}", origin, quoted), false);
+      }
+      out.shards[name] += tensor.size() + 100;
+    }
+  }
+  if (out.shards.size() > kMaxShards)
+    throw RemoteError(fmt::format("{}: {} shards is absurd", origin, out.shards.size()), false);
+  return out;
+}
+
+std::size_t shard_first_range_bytes(std::size_t estimate) {
+  return std::clamp<std::size_t>(estimate + estimate / 4 + 4096, 16 * 1024, kSpeculativeRangeBytes);
+}
+
+std::uint64_t first_range_header_length(const std::string& bytes, const std::string& origin) {
+  if (bytes.size() < 8)
+    throw RemoteError(fmt::format("{}: {} bytes is too short for a safetensors header", origin, bytes.size()), false);
+  return safetensors_header_length(reinterpret_cast<const unsigned char*>(bytes.data()), origin,
+                                   ExitCode::RemoteFailed);
+}
+
+std::optional<std::uint64_t> pytorch_index_total(const nlohmann::json& index) {
+  // Not json::value(): on a "metadata" that is not an object it threw json::type_error (test_fuzz_regressions).
+  const auto meta = index.find("metadata");
+  if (meta == index.end() || !meta->is_object()) return std::nullopt;
+  const auto ts = meta->find("total_size");
+  if (ts == meta->end() || !ts->is_number_integer() || ts->get<std::int64_t>() < 0) return std::nullopt;
+  return ts->get<std::uint64_t>();
+}
+
+std::optional<std::uint64_t> parse_size_header(const std::string& value) {
+  // Digits only: strtoull alone also takes a sign and spaces, so "-1" read as 18446744073709551615 bytes, and it
+  // saturates on overflow (ERANGE).
+  if (value.empty() || value.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
+  errno = 0;
+  char* end = nullptr;
+  const auto v = std::strtoull(value.c_str(), &end, 10);
+  if (errno == ERANGE || end == nullptr || *end != '\0' || v == 0) return std::nullopt;
+  return v;
+}
+
+}  // namespace hub_detail
 
 bool is_hub_id(const std::string& id) {
   const auto slash = id.find('/');
@@ -450,6 +485,17 @@ nlohmann::json config_from_mistral_params(const nlohmann::json& p, const std::st
       throw RemoteError(fmt::format("{}: missing or non-integer {}", origin, key), false);
     return *it;
   };
+  // Optional fields are type-checked here rather than read with json::value(), which throws json::type_error for
+  // a value of the wrong type and converts an out-of-range float to int (undefined behaviour); see
+  // tests/test_fuzz_regressions.cpp.
+  auto optional = [&](const nlohmann::json& object, const char* key, const char* name, bool integer,
+                      nlohmann::json fallback) {
+    auto it = object.find(key);
+    if (it == object.end()) return fallback;
+    if (integer ? !it->is_number_integer() : !it->is_boolean())
+      throw RemoteError(fmt::format("{}: {} is not {}", origin, name, integer ? "an integer" : "true or false"), false);
+    return *it;
+  };
   nlohmann::json c;
   const bool moe = p.contains("moe") && p["moe"].is_object();
   c["model_type"] = moe ? "mixtral" : "mistral";
@@ -465,11 +511,11 @@ nlohmann::json config_from_mistral_params(const nlohmann::json& p, const std::st
     if (p.contains(key) && p[key].is_number_integer()) c["max_position_embeddings"] = p[key];
   if (p.contains("sliding_window") && p["sliding_window"].is_number_integer()) c["sliding_window"] = p["sliding_window"];
   else c["sliding_window"] = nullptr;
-  c["tie_word_embeddings"] = p.value("tied_embeddings", false);
+  c["tie_word_embeddings"] = optional(p, "tied_embeddings", "tied_embeddings", false, false);
   c["torch_dtype"] = "bfloat16";
   if (moe) {
-    c["num_local_experts"] = p["moe"].value("num_experts", 8);
-    c["num_experts_per_tok"] = p["moe"].value("num_experts_per_tok", 2);
+    c["num_local_experts"] = optional(p["moe"], "num_experts", "moe.num_experts", true, 8);
+    c["num_experts_per_tok"] = optional(p["moe"], "num_experts_per_tok", "moe.num_experts_per_tok", true, 2);
   }
   return c;
 }

@@ -48,14 +48,20 @@ std::string where(std::string_view origin, const YAML::Mark& mark) {
   return fmt::format("{}:{}", origin, mark.line + 1);
 }
 
-// Text from the file as it may appear in a message: control bytes escaped, cut at 60 characters.
-std::string shown(std::string_view text) {
+// Text of any length with control bytes escaped (\x0a), so that it stays on one line.
+std::string one_line(std::string_view text) {
   std::string out;
-  for (const char c : text.substr(0, 60)) {
+  for (const char c : text) {
     const auto byte = static_cast<unsigned char>(c);
     if (byte < 0x20 || byte == 0x7f) out += fmt::format("\\x{:02x}", byte);
     else out += c;
   }
+  return out;
+}
+
+// Text from the file as it may appear in a message: control bytes escaped, cut at 60 characters.
+std::string shown(std::string_view text) {
+  std::string out = one_line(text.substr(0, 60));
   if (text.size() > 60) out += "...";
   return out;
 }
@@ -505,7 +511,9 @@ YAML::Node load_document(std::string_view text, std::string_view origin) {
     require_one_document(copy, origin);
     return YAML::Load(copy);
   } catch (const YAML::Exception& e) {  // ParserException, and DeepRecursion for nesting over yaml-cpp's limit
-    bad_input(fmt::format("{}: malformed YAML: {}", where(origin, e.mark), e.msg));
+    // yaml-cpp's message can end with a byte of the file ("unknown escape character: \r"): escaped, so the error
+    // stays on one line (found by fuzz_profile; tests/test_fuzz_regressions.cpp).
+    bad_input(fmt::format("{}: malformed YAML: {}", where(origin, e.mark), one_line(e.msg)));
   }
 }
 

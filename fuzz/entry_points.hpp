@@ -1,0 +1,272 @@
+// The entry points the fuzz targets drive, shared with tests/test_fuzz_regressions.cpp so that every crash the
+// fuzzers find is replayed by the test suite through exactly the same calls. Header-only: the Catch2 binary
+// compiles only tests/*.cpp, and each fuzz target is a single file.
+//
+// An input ends in one of two clean outcomes: accepted (a result, which is then pushed downstream as far as is
+// cheap), or rejected with a vramcalc::Error. Any other exception escapes on purpose: it is a bug, and libFuzzer
+// reports it as a crash (the CLI would turn it into "internal error").
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <unistd.h>
+
+#include "vramcalc/error.hpp"
+#include "vramcalc/hub.hpp"
+#include "vramcalc/json_relaxed.hpp"
+#include "vramcalc/memory.hpp"
+#include "vramcalc/model.hpp"
+#include "vramcalc/profile.hpp"
+#include "vramcalc/render.hpp"
+#include "vramcalc/report.hpp"
+#include "vramcalc/safetensors.hpp"
+#include "vramcalc/weights.hpp"
+
+// Private headers, by relative path: the tests are not built with src/ on their include path.
+#include "../src/cli/options.hpp"
+#include "../src/sources/hub_parse.hpp"
+
+namespace vramcalc::fuzzing {
+
+struct Outcome {
+  bool accepted = true;
+  ExitCode code = ExitCode::Fits;  // the Error's code when rejected
+  std::string message;             // the Error's message when rejected
+};
+
+// What is wrong with an outcome, "" when it is clean: a rejection must carry exit code 2 or 3 and a non-empty
+// one-line message (the CLI prints it after "vram-calc: " and promises one line).
+inline std::string outcome_problem(const Outcome& o) {
+  if (o.accepted) return "";
+  if (o.code != ExitCode::BadInput && o.code != ExitCode::RemoteFailed)
+    return "rejected with exit code " + std::to_string(static_cast<int>(o.code));
+  if (o.message.empty()) return "rejected with an empty message";
+  for (const char c : o.message)
+    if (c == '\n' || c == '\r') return "rejected with a message of several lines: " + o.message;
+  return "";
+}
+
+// Runs `body`, turning a vramcalc::Error into a rejection. Nothing else is caught.
+template <typename Body>
+Outcome guarded(Body&& body) {
+  try {
+    body();
+    return {};
+  } catch (const Error& e) {
+    return {false, e.code(), e.what()};
+  }
+}
+
+// What plans are made against, built by hand so that no data file is read: an 8-GPU H100 node, or a 4-GPU T4 node
+// (no bfloat16, no fp8: the warnings and float16 paths).
+inline Sku fuzz_sku(bool with_bf16) {
+  Sku sku;
+  sku.name = with_bf16 ? "fuzz-8xH100" : "fuzz-4xT4";
+  sku.gpu.name = with_bf16 ? "H100-80G" : "T4";
+  sku.gpu.vendor = "NVIDIA";
+  sku.gpu.memory_gib_marketed = with_bf16 ? 80 : 16;
+  sku.gpu.memory_mib_reported = with_bf16 ? 81559 : 15360;
+  sku.gpu.cuda_total_mib_observed = {with_bf16 ? 81008ULL : 14930ULL};
+  sku.gpu.bf16 = with_bf16;
+  sku.gpu.fp8 = with_bf16;
+  sku.gpus_per_node = with_bf16 ? 8 : 4;
+  sku.is_instance = true;
+  return sku;
+}
+
+// The engine and estimator combinations a report can be planned with.
+inline constexpr std::pair<const char*, const char*> kModes[] = {
+    {"vllm", "kaito"}, {"vllm", "vllm"}, {"vllm", "wizard"}, {"tgi", "kaito"}};
+inline constexpr std::size_t kModeCount = std::size(kModes);
+
+// The report of a run over an accepted model: weights, KV cache and the plan of one engine and estimator
+// (`mode`, an index into kModes), with suggestions, rendered as JSON, as a table and as commands, so that the
+// renderers see every string a report can carry. One mode per input keeps executions fast; inputs of different
+// lengths reach every mode.
+inline void plan_and_render(const ModelInput& input, const ModelArch& arch, const ReportSettings& settings,
+                            const Sku& sku, std::size_t mode, const std::vector<std::string>& emits = {}) {
+  Report r;
+  r.settings = settings;
+  r.settings.engine = kModes[mode % kModeCount].first;
+  r.settings.estimator = kModes[mode % kModeCount].second;
+  r.input = input;
+  r.arch = arch;
+  r.weights = estimate_weights(r.arch, r.input, settings.weights);
+  r.kv = kv_cache_spec(r.arch, settings.kv_cache_dtype_flag, r.weights.serving_dtype);
+  SkuPlan plan = plan_for_sku(r, sku);
+  add_suggestions(r, plan);
+  r.plans = {plan};
+  (void)render_json(r, false);
+  (void)render_table(r, false);
+  (void)render_emit(r, plan, r.settings.engine == "tgi" ? "tgi-command" : "vllm-command");
+  for (const auto& what : emits) (void)render_emit(r, plan, what);
+}
+
+// fuzz_config: config.json text, as a local file or the Hub would hand it over, through the whole plan.
+inline Outcome run_config(std::string_view text) {
+  return guarded([&] {
+    ModelInput input;
+    input.id = "fuzz/config";
+    input.origin = "fuzz";
+    input.config = parse_json_relaxed(text, "config.json");
+    const ModelArch arch = normalize_config(input.config, "config.json");
+    plan_and_render(input, arch, ReportSettings{}, fuzz_sku(text.size() / kModeCount % 2 == 0), text.size());
+  });
+}
+
+// A small, valid Llama-like config normalized once: what the other targets plan with.
+inline const ModelArch& fixed_arch() {
+  static const ModelArch arch = normalize_config(
+      nlohmann::json{{"model_type", "llama"}, {"architectures", {"LlamaForCausalLM"}}, {"hidden_size", 512},
+                     {"num_hidden_layers", 4}, {"num_attention_heads", 8}, {"num_key_value_heads", 2},
+                     {"intermediate_size", 1024}, {"vocab_size", 1000}, {"max_position_embeddings", 4096},
+                     {"torch_dtype", "bfloat16"}},
+      "fixed config");
+  return arch;
+}
+
+// fuzz_safetensors: an 8-byte length prefix, then header JSON (the declared length is checked, then the rest of
+// the input is parsed whatever its length, so the fuzzer need not match the two). An accepted header is merged
+// twice, as shards are, and its totals are the weight figure of a plan.
+inline Outcome run_safetensors(std::string_view bytes) {
+  return guarded([&] {
+    if (bytes.size() < 8) fail_input("shorter than the 8-byte header length");
+    (void)safetensors_header_length(reinterpret_cast<const unsigned char*>(bytes.data()), "fuzz.safetensors");
+    const SafetensorsSummary s = parse_safetensors_header(bytes.substr(8), "fuzz.safetensors");
+    SafetensorsSummary total;
+    merge_summary(total, s);
+    merge_summary(total, s);
+    ModelInput input;
+    input.id = "fuzz/safetensors";
+    input.config = nlohmann::json::object();
+    input.safetensors = total;
+    const ModelArch& arch = fixed_arch();
+    ReportSettings settings;
+    Report r;
+    r.settings = settings;
+    r.input = input;
+    r.arch = arch;
+    r.weights = estimate_weights(r.arch, r.input, settings.weights);
+    r.kv = kv_cache_spec(r.arch, "auto", r.weights.serving_dtype);
+    r.plans = {plan_for_sku(r, fuzz_sku(true))};
+    (void)render_json(r, false);
+  });
+}
+
+// The options a profile yields, through the CLI's own merging (flags left unset, so the profile fills them).
+// The profile goes to a file because that is what --profile reads.
+inline cli::Options options_from_profile(std::string_view text) {
+  // One file per process, rewritten for each input and removed at exit.
+  struct ScratchFile {
+    std::filesystem::path path = std::filesystem::temp_directory_path() /
+                                 ("vram-calc-fuzz-profile-" + std::to_string(::getpid()) + ".yaml");
+    ~ScratchFile() {
+      std::error_code ignored;
+      std::filesystem::remove(path, ignored);
+    }
+  };
+  static const ScratchFile file;
+  {
+    std::ofstream out(file.path, std::ios::binary | std::ios::trunc);
+    out.write(text.data(), static_cast<std::streamsize>(text.size()));
+  }
+  // --model and --sku are required; given here, they override the profile's (which are only names anyway).
+  std::vector<std::string> args = {"vram-calc", "--profile", file.path.string(),
+                                   "--model",   "fuzz/model", "--sku", "fuzz"};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  return cli::parse_options(static_cast<int>(args.size()), argv.data());
+}
+
+// fuzz_profile: YAML text through parse_profile; an accepted profile then sets the options of a run through the
+// CLI's own merging, and that run is planned for a fixed model on a fixed SKU, with the profile's --emit outputs.
+inline Outcome run_profile(std::string_view text) {
+  return guarded([&] {
+    (void)parse_profile(text, "fuzz.yaml");
+    const cli::Options o = options_from_profile(text);
+    ModelInput input;
+    input.id = "fuzz/profile";
+    input.config = nlohmann::json::object();
+    ReportSettings settings = o.report;
+    settings.weights = o.weights;
+    plan_and_render(input, fixed_arch(), settings, fuzz_sku(true), text.size(), o.emit);
+  });
+}
+
+// fuzz_hub: the first byte picks which part of the Hub client reads the rest, as a response body or header.
+enum class HubPart : std::uint8_t {
+  SafetensorsIndex,  // model.safetensors.index.json
+  PytorchIndex,      // pytorch_model.bin.index.json
+  MistralParams,     // params.json, converted and normalized
+  ConfigBody,        // config.json as the Hub sends it, normalized
+  FirstRange,        // a first range of a .safetensors file
+  SizeHeader,        // x-linked-size / content-length
+  Location,          // a redirect: "<base URL>\n<Location header>", and hub ids
+  Count,
+};
+
+inline Outcome run_hub(std::string_view data) {
+  return guarded([&] {
+    if (data.empty()) return;
+    const auto selector = static_cast<std::uint8_t>(data[0]);
+    const auto part = static_cast<HubPart>(selector % static_cast<std::uint8_t>(HubPart::Count));
+    const std::string body(data.substr(1));
+    const std::string origin = "fuzz of acme/model (hub)";
+    switch (part) {
+      case HubPart::SafetensorsIndex: {
+        const auto index = hub_detail::read_safetensors_index(hub_detail::parse_json_body(body, false, origin), origin);
+        for (const auto& [shard, estimate] : index.shards) {
+          const std::size_t bytes = hub_detail::shard_first_range_bytes(estimate);
+          if (bytes < 16 * 1024 || bytes > kSpeculativeRangeBytes) std::abort();  // the range is always bounded
+        }
+        break;
+      }
+      case HubPart::PytorchIndex:
+        (void)hub_detail::pytorch_index_total(hub_detail::parse_json_body(body, false, origin));
+        break;
+      case HubPart::MistralParams: {
+        const auto config = config_from_mistral_params(hub_detail::parse_json_body(body, false, origin), origin);
+        (void)normalize_config(config, origin);
+        break;
+      }
+      case HubPart::ConfigBody:
+        (void)normalize_config(hub_detail::parse_json_body(body, false, origin), origin);
+        break;
+      case HubPart::FirstRange: {
+        const std::uint64_t length = hub_detail::first_range_header_length(body, origin);
+        if (body.size() >= 8 + length) {
+          auto s = parse_safetensors_header(std::string_view(body).substr(8, length), origin, ExitCode::RemoteFailed);
+          s.tensors.clear();
+          SafetensorsSummary total;
+          merge_summary(total, s);
+        }
+        break;
+      }
+      case HubPart::SizeHeader:
+        (void)hub_detail::parse_size_header(body);
+        break;
+      case HubPart::Location: {
+        const auto newline = body.find('\n');
+        const std::string base = body.substr(0, newline);
+        const std::string location = newline == std::string::npos ? "" : body.substr(newline + 1);
+        (void)url_origin(base);
+        (void)url_origin(resolve_location(base, location));
+        (void)is_hub_id(location);
+        break;
+      }
+      case HubPart::Count: break;
+    }
+  });
+}
+
+}  // namespace vramcalc::fuzzing
