@@ -1,6 +1,7 @@
 // Flags use vLLM's names where vLLM has one. Numbers are read as text and validated here, so every
 // rejection is one line naming the flag.
 #include "cli/options.hpp"
+#include "cli/completions.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -19,6 +20,13 @@
 
 #ifndef VRAMCALC_VERSION
 #define VRAMCALC_VERSION "0.0.0"
+#endif
+// Both set at configure time (cmake/build_info.cmake): `git rev-parse --short HEAD` and the catalog's date.
+#ifndef VRAMCALC_COMMIT
+#define VRAMCALC_COMMIT "unknown"
+#endif
+#ifndef VRAMCALC_CATALOG_DATE
+#define VRAMCALC_CATALOG_DATE "unknown"
 #endif
 
 namespace vramcalc::cli {
@@ -111,7 +119,9 @@ std::vector<std::string> split_list(const std::string& s) {
 
 }  // namespace
 
-std::string version_string() { return fmt::format("vram-calc {}", VRAMCALC_VERSION); }
+std::string version_string() {
+  return fmt::format("vram-calc {} (commit {}, catalog {})", VRAMCALC_VERSION, VRAMCALC_COMMIT, VRAMCALC_CATALOG_DATE);
+}
 
 namespace {
 
@@ -321,6 +331,12 @@ Options parse_options(int argc, char** argv) {
   models_cmd->add_option("--format", format, "Output: table or json");
   app.require_subcommand(0, 1);
 
+  // Hidden (group ""): what the build runs to write the shell completions and the man page.
+  std::string completions;
+  bool man = false;
+  app.add_option("--completions", completions, "Print a completion script: bash, zsh or fish")->group("");
+  app.add_flag("--man", man, "Print the man page (roff)")->group("");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
@@ -340,6 +356,16 @@ Options parse_options(int argc, char** argv) {
     for (auto& c : what)
       if (c == '\n') c = ' ';
     fail_input(fmt::format("{} (see vram-calc --help)", what));
+  }
+
+  if (!completions.empty() || man) {
+    // Printed as is, like --help.
+    const std::string shell = man ? "" : canonical_name(completions, completion_shells(), "--completions");
+    const CommandSpec cli = describe_cli(app);
+    o.command = Command::Help;
+    o.help_text = man ? man_page(cli, kFooter, fmt::format("vram-calc {}", VRAMCALC_VERSION), VRAMCALC_CATALOG_DATE)
+                      : completion_script(cli, shell);
+    return o;
   }
 
   if (format == "table") o.format = Format::Table;

@@ -29,7 +29,7 @@ struct Options {
   ReportSettings report;
   std::optional<std::string> profile;    // --profile FILE
   HubOptions hub;
-  std::string help_text;
+  std::string help_text;                 // what Command::Help prints: --help, or the hidden --completions / --man
   std::vector<std::string> emit;         // --emit: vllm-args, vllm-command, tgi-command, k8s (in order)
   std::optional<Sweep> sweep;
   std::vector<std::string> args;         // argv[1..], so a sweep can re-parse with one flag replaced
@@ -47,6 +47,7 @@ std::vector<std::string> args_for_sweep_value(const std::vector<std::string>& ar
 // Parses argv. Throws Error(BadInput) with a one-line message for anything CLI11 or our checks reject.
 Options parse_options(int argc, char** argv);
 
+// "vram-calc 0.1.0 (commit abc1234, catalog 2026-11-23)"; JSON tool.version is the plain version.
 std::string version_string();
 
 }  // namespace vramcalc::cli
