@@ -3,6 +3,7 @@
 # latency, against the fake hub (tests/fakehub/server.py) on 127.0.0.1. Nothing leaves the machine.
 #
 #   bench/hub_fetch.sh [--latency-ms N] [--runs N] [--model ID] [--sku NAME] [--binary PATH] [--tls] [--cold]
+#                      [--repos DIR]
 #
 # Prints, per run, the wall time, the requests the fake hub answered, the body bytes it sent and
 # wall time / latency (about the number of sequential round trips), then the medians. See bench/README.md.
@@ -17,6 +18,7 @@ binary=$root/build/vram-calc
 tls=0
 cold=0
 python=${PYTHON:-python3}
+repos=$root/tests/data/hub
 
 usage() { sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
@@ -28,6 +30,7 @@ while [ $# -gt 0 ]; do
     --binary) binary=$2; shift 2 ;;
     --tls) tls=1; shift ;;
     --cold) cold=1; shift ;;
+    --repos) repos=$2; shift 2 ;;
     -h|--help) usage; exit 0 ;;
     *) echo "hub_fetch.sh: unknown argument $1" >&2; usage >&2; exit 2 ;;
   esac
@@ -54,7 +57,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-server_args=(--repos "$root/tests/data/hub" --port-file "$work/port" --stats-file "$work/stats.json"
+server_args=(--repos "$repos" --port-file "$work/port" --stats-file "$work/stats.json"
              --latency-ms "$latency_ms")
 scheme=http
 if [ "$tls" = 1 ]; then

@@ -145,6 +145,7 @@ SkuCatalog SkuCatalog::load(const std::filesystem::path& file) {
     if (instances == doc.end() || !instances->is_array()) throw SchemaError{"\"instances\" is not an array"};
 
     // One Sku per bare GPU, in catalog order.
+    catalog.skus_.reserve(gpus->size() + instances->size());
     std::vector<bool> gpu_verified;
     for (const auto& row : *gpus) {
       Sku s;
@@ -165,6 +166,7 @@ SkuCatalog SkuCatalog::load(const std::filesystem::path& file) {
 
     // Then one per cloud instance, holding a copy of its GPU.
     std::vector<Sku> rows;
+    rows.reserve(instances->size());
     for (const auto& row : *instances) {
       if (!row.is_object()) throw SchemaError{"an instances[] row is not an object"};
       Sku s;

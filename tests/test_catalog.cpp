@@ -281,6 +281,67 @@ TEST_CASE("catalog: a missing or malformed file is bad input naming the file", "
   }
 }
 
+TEST_CASE("catalog: load_for finds what load finds, parsing only the entries that can match", "[catalog]") {
+  const fs::path file = testsupport::repo_data("models.json");
+  SECTION("every id and alias, in any case, gives the same entry, from a catalog of just that entry") {
+    for (const auto& m : catalog().models()) {
+      std::vector<std::string> names{m.id};
+      names.insert(names.end(), m.aliases.begin(), m.aliases.end());
+      for (const auto& name : names) {
+        std::string upper = name;
+        for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+        for (const auto& query : {name, upper}) {
+          INFO(query);
+          const ModelCatalog one = ModelCatalog::load_for(file, query);
+          const CatalogModel* found = one.find(query);
+          REQUIRE(found != nullptr);
+          CHECK(found == &one.models().front());
+          CHECK(found->id == catalog().find(query)->id);
+          CHECK(found->config == catalog().find(query)->config);
+          CHECK(found->num_params == catalog().find(query)->num_params);
+          CHECK(one.models().size() < catalog().models().size());
+        }
+      }
+    }
+  }
+  SECTION("a miss is the whole catalog, so suggestions are the same") {
+    const ModelCatalog all = ModelCatalog::load_for(file, "meta-llama/Llama-3.1-8x");
+    CHECK(all.find("meta-llama/Llama-3.1-8x") == nullptr);
+    CHECK(all.models().size() == catalog().models().size());
+    CHECK(all.suggest("meta-llama/Llama-3.1-8x") == catalog().suggest("meta-llama/Llama-3.1-8x"));
+  }
+  auto load_for = [](const std::string& contents, const std::string& id) {
+    testsupport::TempDir dir;
+    const auto path = dir.path() / "models.json";
+    testsupport::write_file(path, contents);
+    return ModelCatalog::load_for(path, id);
+  };
+  SECTION("an id spelt with JSON escapes is still found") {
+    const auto c = load_for(R"({"schema_version": 1, "models": [{"id": "a\/b", "config": {"x": Infinity}}]})", "A/B");
+    REQUIRE(c.find("a/b") != nullptr);
+    CHECK(std::isinf(c.find("a/b")->config["x"].get<double>()));
+  }
+  SECTION("files the quick scan does not split are loaded whole, with load()'s errors") {
+    for (const char* text : {R"({"schema_version": 2, "models": [{"id": "a/b", "config": {}}]})",
+                             R"({"schema_version": 1, "models": [{"id": "a/b", "config": {}}, 3]})",
+                             R"({"schema_version": 1, "models": [{"id": "a/b", "config": {}}]} x)"}) {
+      INFO(text);
+      CHECK_THROWS_WITH(load_for(text, "a/b"), Catch::Contains("models.json") && Catch::Contains("malformed"));
+    }
+    // Two "models" keys: the last one counts, as in load().
+    CHECK(load_for(R"({"schema_version": 1, "models": [{"id": "a/b", "config": {}}], "models": []})", "a/b")
+              .models()
+              .empty());
+  }
+  SECTION("a malformed entry is reported when it is parsed: it could match, or the id is missing") {
+    const std::string text = R"({"schema_version": 1, "models": [{"id": "a/b", "config": {}},
+                                 {"id": "c/d", "config": 3}]})";
+    CHECK(load_for(text, "a/b").find("a/b") != nullptr);  // c/d is never parsed
+    CHECK_THROWS_WITH(load_for(text, "c/d"), Catch::Contains("malformed") && Catch::Contains("c/d"));
+    CHECK_THROWS_WITH(load_for(text, "e/f"), Catch::Contains("malformed") && Catch::Contains("c/d"));
+  }
+}
+
 TEST_CASE("edit_distance is a case-insensitive Levenshtein distance", "[catalog]") {
   CHECK(edit_distance("kitten", "sitting") == 3);
   CHECK(edit_distance("A100-80G", "a100-80g") == 0);

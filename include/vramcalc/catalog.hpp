@@ -27,6 +27,11 @@ class ModelCatalog {
  public:
   // Loads data/models.json. Throws Error(BadInput) naming the file when it is missing or malformed.
   static ModelCatalog load(const std::filesystem::path& file);
+  // For looking up one model (a plan's --model): find(id) answers as on load(file), but when id is in the file
+  // only the entries whose text contains it (ASCII case-insensitively) are parsed, and the catalog holds just the
+  // ones that match. On a miss, or a file the quick scan cannot split, it is load(file), so suggest() sees every
+  // model. Entries that are not parsed are not checked: load() reports a malformed one (`vram-calc models`).
+  static ModelCatalog load_for(const std::filesystem::path& file, std::string_view id);
 
   // Case-insensitive lookup by id or alias; nullptr when absent.
   [[nodiscard]] const CatalogModel* find(std::string_view id) const;

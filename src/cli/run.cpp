@@ -81,9 +81,13 @@ Report build_report(const Options& o, const ModelInput& input, const SkuCatalog&
   add_report_warnings(r);
 
   const auto selected = select_skus(skus, o.sku);
-  for (const auto& sku : selected) r.plans.push_back(plan_for_sku(r, sku));
+  std::vector<SkuPlan> plans;
+  for (const auto& sku : selected) plans.push_back(plan_for_sku(r, sku));
+  // add_suggestions copies r for every re-plan: with r.plans still empty, not every SKU's plan each time (that
+  // made --sku all quadratic in the number of SKUs).
   if (with_suggestions)
-    for (auto& p : r.plans) add_suggestions(r, p);
+    for (auto& p : plans) add_suggestions(r, p);
+  r.plans = std::move(plans);
   if (several_skus(o, selected.size()))
     std::stable_sort(r.plans.begin(), r.plans.end(), [](const SkuPlan& a, const SkuPlan& b) {
       if (a.fits() != b.fits()) return a.fits();
@@ -108,7 +112,7 @@ int plan(const Options& o) {
   ResolveOptions resolve;
   resolve.hub = o.hub;
   resolve.catalog = [&]() -> const ModelCatalog& {
-    if (!catalog) catalog = ModelCatalog::load(find_data_file("models.json"));
+    if (!catalog) catalog = ModelCatalog::load_for(find_data_file("models.json"), o.model);
     return *catalog;
   };
   const ModelInput input = resolve_model(o.model, resolve);

@@ -1,16 +1,20 @@
 // libcurl multi-interface client. One multi handle lives as long as the client, so connections (and HTTP/2
 // streams) are reused across rounds of requests. Redirects are followed here, not by curl, so the bearer
 // token is attached per hop only when the hop's origin is the endpoint's.
+//
+// libcurl is loaded with dlopen on first use, not linked: it pulls in some thirty libraries (OpenSSL, GnuTLS,
+// Kerberos, LDAP, ...) whose loading and initialisation cost several times a whole local plan, and only the Hub
+// path needs them (bench/RESULTS.md has the numbers). The header still comes from libcurl's -dev package.
 #include "vramcalc/http.hpp"
 
 #include <algorithm>
 #include <cctype>
 #include <chrono>
 #include <cmath>
-#include <mutex>
 #include <thread>
 
 #include <curl/curl.h>
+#include <dlfcn.h>
 #include <fmt/format.h>
 
 #include "vramcalc/error.hpp"
@@ -104,9 +108,71 @@ bool retryable(HttpResponse::Failure f) {
   return f == HttpResponse::Failure::Connect || f == HttpResponse::Failure::Truncated;
 }
 
-void global_init() {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+// The libcurl functions this file calls, looked up in libcurl.so.4 (the soname libcurl4-openssl-dev links
+// against). The types come from curl.h, so a mismatch is a compile error.
+constexpr const char* kLibcurl = "libcurl.so.4";
+
+struct CurlApi {
+  decltype(&::curl_global_init) global_init = nullptr;
+  decltype(&::curl_easy_init) easy_init = nullptr;
+  decltype(&::curl_easy_setopt) easy_setopt = nullptr;
+  decltype(&::curl_easy_getinfo) easy_getinfo = nullptr;
+  decltype(&::curl_easy_cleanup) easy_cleanup = nullptr;
+  decltype(&::curl_easy_strerror) easy_strerror = nullptr;
+  decltype(&::curl_slist_append) slist_append = nullptr;
+  decltype(&::curl_slist_free_all) slist_free_all = nullptr;
+  decltype(&::curl_multi_init) multi_init = nullptr;
+  decltype(&::curl_multi_setopt) multi_setopt = nullptr;
+  decltype(&::curl_multi_cleanup) multi_cleanup = nullptr;
+  decltype(&::curl_multi_add_handle) multi_add_handle = nullptr;
+  decltype(&::curl_multi_remove_handle) multi_remove_handle = nullptr;
+  decltype(&::curl_multi_perform) multi_perform = nullptr;
+  decltype(&::curl_multi_poll) multi_poll = nullptr;
+  decltype(&::curl_multi_info_read) multi_info_read = nullptr;
+};
+
+template <typename Fn>
+void bind(void* lib, Fn& fn, const char* name) {
+  fn = reinterpret_cast<Fn>(dlsym(lib, name));
+  if (fn == nullptr)
+    throw Error(ExitCode::RemoteFailed, fmt::format("cannot use libcurl ({}): it has no {}", kLibcurl, name));
+}
+
+CurlApi load_curl() {
+  void* lib = dlopen(kLibcurl, RTLD_NOW | RTLD_LOCAL);  // never closed: it lives as long as the process
+  if (lib == nullptr) {
+    const char* why = dlerror();
+    throw Error(ExitCode::RemoteFailed,
+                fmt::format("cannot load libcurl, needed to fetch from a Hub (install libcurl4): {}",
+                            why != nullptr ? why : kLibcurl));
+  }
+  CurlApi api;
+  bind(lib, api.global_init, "curl_global_init");
+  bind(lib, api.easy_init, "curl_easy_init");
+  bind(lib, api.easy_setopt, "curl_easy_setopt");
+  bind(lib, api.easy_getinfo, "curl_easy_getinfo");
+  bind(lib, api.easy_cleanup, "curl_easy_cleanup");
+  bind(lib, api.easy_strerror, "curl_easy_strerror");
+  bind(lib, api.slist_append, "curl_slist_append");
+  bind(lib, api.slist_free_all, "curl_slist_free_all");
+  bind(lib, api.multi_init, "curl_multi_init");
+  bind(lib, api.multi_setopt, "curl_multi_setopt");
+  bind(lib, api.multi_cleanup, "curl_multi_cleanup");
+  bind(lib, api.multi_add_handle, "curl_multi_add_handle");
+  bind(lib, api.multi_remove_handle, "curl_multi_remove_handle");
+  bind(lib, api.multi_perform, "curl_multi_perform");
+  bind(lib, api.multi_poll, "curl_multi_poll");
+  bind(lib, api.multi_info_read, "curl_multi_info_read");
+  if (api.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+    throw Error(ExitCode::RemoteFailed, "cannot initialise libcurl");
+  return api;
+}
+
+// Loaded (and curl_global_init run) once, by the first HttpClient; a failure throws Error(RemoteFailed) and is
+// tried again by the next one.
+const CurlApi& curl() {
+  static const CurlApi api = load_curl();
+  return api;
 }
 
 }  // namespace
@@ -148,14 +214,13 @@ struct HttpClient::Impl {
 };
 
 HttpClient::HttpClient(HttpOptions options) : impl_(std::make_unique<Impl>()), options_(std::move(options)) {
-  global_init();
-  impl_->multi = curl_multi_init();
+  impl_->multi = curl().multi_init();
   if (impl_->multi == nullptr) throw Error(ExitCode::RemoteFailed, "cannot initialise libcurl");
-  curl_multi_setopt(impl_->multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
+  curl().multi_setopt(impl_->multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
 }
 
 HttpClient::~HttpClient() {
-  if (impl_ && impl_->multi != nullptr) curl_multi_cleanup(impl_->multi);
+  if (impl_ && impl_->multi != nullptr) curl().multi_cleanup(impl_->multi);
 }
 
 std::vector<HttpResponse> HttpClient::fetch(const std::vector<HttpRequest>& requests, const ProgressFn& progress) {
@@ -167,39 +232,39 @@ std::vector<HttpResponse> HttpClient::fetch(const std::vector<HttpRequest>& requ
   std::size_t finished = 0;
 
   auto start = [&](Transfer& t) {
-    t.easy = curl_easy_init();
+    t.easy = curl().easy_init();
     if (t.easy == nullptr) throw Error(ExitCode::RemoteFailed, "cannot create a libcurl transfer");
     t.headers.clear();
     t.body.clear();
     t.capped = false;
     t.error_buffer[0] = '\0';
     t.header_list = nullptr;
-    for (const auto& h : t.request->headers) t.header_list = curl_slist_append(t.header_list, h.c_str());
+    for (const auto& h : t.request->headers) t.header_list = curl().slist_append(t.header_list, h.c_str());
     // The token goes to the endpoint's origin only, hop by hop: never to a CDN a redirect points at.
     if (t.request->bearer_token && !t.request->auth_origin.empty() && url_origin(t.url) == t.request->auth_origin) {
       const std::string auth = "Authorization: Bearer " + *t.request->bearer_token;
-      t.header_list = curl_slist_append(t.header_list, auth.c_str());
+      t.header_list = curl().slist_append(t.header_list, auth.c_str());
     }
-    curl_easy_setopt(t.easy, CURLOPT_URL, t.url.c_str());
-    curl_easy_setopt(t.easy, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(t.easy, CURLOPT_HTTPHEADER, t.header_list);
-    curl_easy_setopt(t.easy, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(t.easy, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(t.easy, CURLOPT_CONNECTTIMEOUT, options_.connect_timeout_s);
-    curl_easy_setopt(t.easy, CURLOPT_TIMEOUT, options_.timeout_s);
-    curl_easy_setopt(t.easy, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS));
-    curl_easy_setopt(t.easy, CURLOPT_USERAGENT, options_.user_agent.c_str());
-    curl_easy_setopt(t.easy, CURLOPT_SSL_VERIFYPEER, 1L);
-    curl_easy_setopt(t.easy, CURLOPT_SSL_VERIFYHOST, 2L);
-    if (!options_.ca_bundle.empty()) curl_easy_setopt(t.easy, CURLOPT_CAINFO, options_.ca_bundle.c_str());
-    if (t.request->head) curl_easy_setopt(t.easy, CURLOPT_NOBODY, 1L);
-    curl_easy_setopt(t.easy, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(t.easy, CURLOPT_WRITEDATA, &t);
-    curl_easy_setopt(t.easy, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(t.easy, CURLOPT_HEADERDATA, &t);
-    curl_easy_setopt(t.easy, CURLOPT_ERRORBUFFER, t.error_buffer);
-    curl_easy_setopt(t.easy, CURLOPT_PRIVATE, &t);
-    curl_multi_add_handle(impl_->multi, t.easy);
+    curl().easy_setopt(t.easy, CURLOPT_URL, t.url.c_str());
+    curl().easy_setopt(t.easy, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl().easy_setopt(t.easy, CURLOPT_HTTPHEADER, t.header_list);
+    curl().easy_setopt(t.easy, CURLOPT_FOLLOWLOCATION, 0L);
+    curl().easy_setopt(t.easy, CURLOPT_NOSIGNAL, 1L);
+    curl().easy_setopt(t.easy, CURLOPT_CONNECTTIMEOUT, options_.connect_timeout_s);
+    curl().easy_setopt(t.easy, CURLOPT_TIMEOUT, options_.timeout_s);
+    curl().easy_setopt(t.easy, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS));
+    curl().easy_setopt(t.easy, CURLOPT_USERAGENT, options_.user_agent.c_str());
+    curl().easy_setopt(t.easy, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl().easy_setopt(t.easy, CURLOPT_SSL_VERIFYHOST, 2L);
+    if (!options_.ca_bundle.empty()) curl().easy_setopt(t.easy, CURLOPT_CAINFO, options_.ca_bundle.c_str());
+    if (t.request->head) curl().easy_setopt(t.easy, CURLOPT_NOBODY, 1L);
+    curl().easy_setopt(t.easy, CURLOPT_WRITEFUNCTION, on_body);
+    curl().easy_setopt(t.easy, CURLOPT_WRITEDATA, &t);
+    curl().easy_setopt(t.easy, CURLOPT_HEADERFUNCTION, on_header);
+    curl().easy_setopt(t.easy, CURLOPT_HEADERDATA, &t);
+    curl().easy_setopt(t.easy, CURLOPT_ERRORBUFFER, t.error_buffer);
+    curl().easy_setopt(t.easy, CURLOPT_PRIVATE, &t);
+    curl().multi_add_handle(impl_->multi, t.easy);
     t.in_flight = true;
     ++t.response.attempts;
     ++requests_sent_;
@@ -219,10 +284,10 @@ std::vector<HttpResponse> HttpClient::fetch(const std::vector<HttpRequest>& requ
 
   auto complete = [&](Transfer& t, CURLcode code) {
     long status = 0;
-    curl_easy_getinfo(t.easy, CURLINFO_RESPONSE_CODE, &status);
-    curl_multi_remove_handle(impl_->multi, t.easy);
-    curl_easy_cleanup(t.easy);
-    curl_slist_free_all(t.header_list);
+    curl().easy_getinfo(t.easy, CURLINFO_RESPONSE_CODE, &status);
+    curl().multi_remove_handle(impl_->multi, t.easy);
+    curl().easy_cleanup(t.easy);
+    curl().slist_free_all(t.header_list);
     t.easy = nullptr;
     t.header_list = nullptr;
     t.in_flight = false;
@@ -238,7 +303,8 @@ std::vector<HttpResponse> HttpClient::fetch(const std::vector<HttpRequest>& requ
       }
       t.response.status = 0;
       t.response.failure = failure;
-      t.response.error = t.error_buffer[0] != '\0' ? std::string(t.error_buffer) : std::string(curl_easy_strerror(code));
+      t.response.error =
+          t.error_buffer[0] != '\0' ? std::string(t.error_buffer) : std::string(curl().easy_strerror(code));
       finish(t);
       return;
     }
@@ -283,12 +349,12 @@ std::vector<HttpResponse> HttpClient::fetch(const std::vector<HttpRequest>& requ
       }
     }
     int running = 0;
-    curl_multi_perform(impl_->multi, &running);
+    curl().multi_perform(impl_->multi, &running);
     int queued = 0;
-    while (CURLMsg* msg = curl_multi_info_read(impl_->multi, &queued)) {
+    while (CURLMsg* msg = curl().multi_info_read(impl_->multi, &queued)) {
       if (msg->msg != CURLMSG_DONE) continue;
       Transfer* t = nullptr;
-      curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &t);
+      curl().easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &t);
       complete(*t, msg->data.result);
     }
     if (finished == transfers.size()) break;
@@ -298,7 +364,7 @@ std::vector<HttpResponse> HttpClient::fetch(const std::vector<HttpRequest>& requ
       wait_ms = static_cast<int>(std::clamp<long long>(until, 0, 100));
     }
     if (running > 0) {
-      curl_multi_poll(impl_->multi, nullptr, 0, wait_ms, nullptr);
+      curl().multi_poll(impl_->multi, nullptr, 0, wait_ms, nullptr);
     } else if (wait_ms > 0) {
       std::this_thread::sleep_for(std::chrono::milliseconds(wait_ms));
     }
