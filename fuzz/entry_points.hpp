@@ -125,12 +125,17 @@ inline Outcome run_config(std::string_view text) {
 
 // A small, valid Llama-like config normalized once: what the other targets plan with.
 inline const ModelArch& fixed_arch() {
-  static const ModelArch arch = normalize_config(
-      nlohmann::json{{"model_type", "llama"}, {"architectures", {"LlamaForCausalLM"}}, {"hidden_size", 512},
-                     {"num_hidden_layers", 4}, {"num_attention_heads", 8}, {"num_key_value_heads", 2},
-                     {"intermediate_size", 1024}, {"vocab_size", 1000}, {"max_position_embeddings", 4096},
-                     {"torch_dtype", "bfloat16"}},
-      "fixed config");
+  static const ModelArch arch = normalize_config(nlohmann::json{{"model_type", "llama"},
+                                                                {"architectures", {"LlamaForCausalLM"}},
+                                                                {"hidden_size", 512},
+                                                                {"num_hidden_layers", 4},
+                                                                {"num_attention_heads", 8},
+                                                                {"num_key_value_heads", 2},
+                                                                {"intermediate_size", 1024},
+                                                                {"vocab_size", 1000},
+                                                                {"max_position_embeddings", 4096},
+                                                                {"torch_dtype", "bfloat16"}},
+                                                 "fixed config");
   return arch;
 }
 
@@ -167,8 +172,8 @@ inline Outcome run_safetensors(std::string_view bytes) {
 inline cli::Options options_from_profile(std::string_view text) {
   // One file per process, rewritten for each input and removed at exit.
   struct ScratchFile {
-    std::filesystem::path path = std::filesystem::temp_directory_path() /
-                                 ("vram-calc-fuzz-profile-" + std::to_string(::getpid()) + ".yaml");
+    std::filesystem::path path =
+        std::filesystem::temp_directory_path() / ("vram-calc-fuzz-profile-" + std::to_string(::getpid()) + ".yaml");
     ~ScratchFile() {
       std::error_code ignored;
       std::filesystem::remove(path, ignored);
@@ -180,8 +185,8 @@ inline cli::Options options_from_profile(std::string_view text) {
     out.write(text.data(), static_cast<std::streamsize>(text.size()));
   }
   // --model and --sku are required; given here, they override the profile's (which are only names anyway).
-  std::vector<std::string> args = {"vram-calc", "--profile", file.path.string(),
-                                   "--model",   "fuzz/model", "--sku", "fuzz"};
+  std::vector<std::string> args = {"vram-calc", "--profile", file.path.string(), "--model", "fuzz/model",
+                                   "--sku",     "fuzz"};
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -239,9 +244,7 @@ inline Outcome run_hub(std::string_view data) {
         (void)normalize_config(config, origin);
         break;
       }
-      case HubPart::ConfigBody:
-        (void)normalize_config(hub_detail::parse_json_body(body, false, origin), origin);
-        break;
+      case HubPart::ConfigBody: (void)normalize_config(hub_detail::parse_json_body(body, false, origin), origin); break;
       case HubPart::FirstRange: {
         const std::uint64_t length = hub_detail::first_range_header_length(body, origin);
         if (body.size() >= 8 + length) {
@@ -252,9 +255,7 @@ inline Outcome run_hub(std::string_view data) {
         }
         break;
       }
-      case HubPart::SizeHeader:
-        (void)hub_detail::parse_size_header(body);
-        break;
+      case HubPart::SizeHeader: (void)hub_detail::parse_size_header(body); break;
       case HubPart::Location: {
         const auto newline = body.find('\n');
         const std::string base = body.substr(0, newline);

@@ -42,12 +42,22 @@ std::optional<DType> parse_torch_dtype(std::string_view name) {
     DType type;
   };
   static constexpr std::array kNames = {
-      Entry{"float32", DType::Float32},    Entry{"float", DType::Float32},       Entry{"fp32", DType::Float32},
-      Entry{"f32", DType::Float32},        Entry{"float16", DType::Float16},     Entry{"half", DType::Float16},
-      Entry{"fp16", DType::Float16},       Entry{"f16", DType::Float16},         Entry{"bfloat16", DType::BFloat16},
-      Entry{"bf16", DType::BFloat16},      Entry{"float64", DType::Float64},     Entry{"double", DType::Float64},
-      Entry{"float8_e4m3fn", DType::Float8E4M3}, Entry{"fp8_e4m3", DType::Float8E4M3},
-      Entry{"float8_e5m2", DType::Float8E5M2},   Entry{"fp8_e5m2", DType::Float8E5M2},
+      Entry{"float32", DType::Float32},
+      Entry{"float", DType::Float32},
+      Entry{"fp32", DType::Float32},
+      Entry{"f32", DType::Float32},
+      Entry{"float16", DType::Float16},
+      Entry{"half", DType::Float16},
+      Entry{"fp16", DType::Float16},
+      Entry{"f16", DType::Float16},
+      Entry{"bfloat16", DType::BFloat16},
+      Entry{"bf16", DType::BFloat16},
+      Entry{"float64", DType::Float64},
+      Entry{"double", DType::Float64},
+      Entry{"float8_e4m3fn", DType::Float8E4M3},
+      Entry{"fp8_e4m3", DType::Float8E4M3},
+      Entry{"float8_e5m2", DType::Float8E5M2},
+      Entry{"fp8_e5m2", DType::Float8E5M2},
       Entry{"int8", DType::Int8},
   };
   for (const auto& e : kNames)
@@ -61,10 +71,10 @@ std::optional<double> safetensors_dtype_bytes(std::string_view name) {
     double bytes;
   };
   static constexpr std::array kSizes = {
-      Entry{"F64", 8},     Entry{"I64", 8},     Entry{"U64", 8},     Entry{"F32", 4},     Entry{"I32", 4},
-      Entry{"U32", 4},     Entry{"F16", 2},     Entry{"BF16", 2},    Entry{"I16", 2},     Entry{"U16", 2},
-      Entry{"I8", 1},      Entry{"U8", 1},      Entry{"BOOL", 1},    Entry{"F8_E4M3", 1}, Entry{"F8_E5M2", 1},
-      Entry{"F8_E8M0", 1}, Entry{"F4", 0.5},    Entry{"I4", 0.5},    Entry{"U4", 0.5},
+      Entry{"F64", 8},     Entry{"I64", 8},  Entry{"U64", 8},  Entry{"F32", 4},     Entry{"I32", 4},
+      Entry{"U32", 4},     Entry{"F16", 2},  Entry{"BF16", 2}, Entry{"I16", 2},     Entry{"U16", 2},
+      Entry{"I8", 1},      Entry{"U8", 1},   Entry{"BOOL", 1}, Entry{"F8_E4M3", 1}, Entry{"F8_E5M2", 1},
+      Entry{"F8_E8M0", 1}, Entry{"F4", 0.5}, Entry{"I4", 0.5}, Entry{"U4", 0.5},
   };
   for (const auto& e : kSizes)
     if (e.name == name) return e.bytes;

@@ -16,9 +16,10 @@ DType parse_kv_dtype(const std::string& flag, DType serving) {
   if (flag == "float16" || flag == "half") return DType::Float16;
   if (flag == "bfloat16") return DType::BFloat16;
   if (flag == "float32" || flag == "float") return DType::Float32;
-  fail_input(fmt::format("--kv-cache-dtype: \"{}\" is not one of auto, fp8, fp8_e4m3, fp8_e5m2, float16, bfloat16, "
-                         "float32",
-                         flag));
+  fail_input(
+      fmt::format("--kv-cache-dtype: \"{}\" is not one of auto, fp8, fp8_e4m3, fp8_e5m2, float16, bfloat16, "
+                  "float32",
+                  flag));
 }
 
 }  // namespace
@@ -33,8 +34,8 @@ KvCacheSpec kv_cache_spec(const ModelArch& arch, const std::string& kv_cache_dty
   if (arch.mla) {
     kv.mla = true;
     kv.mla_latent = arch.kv_lora_rank + arch.qk_rope_head_dim;
-    kv.bytes_per_token = checked_mul(checked_mul(kv.layers, kv.mla_latent, "KV bytes per token"), bytes,
-                                     "KV bytes per token");
+    kv.bytes_per_token =
+        checked_mul(checked_mul(kv.layers, kv.mla_latent, "KV bytes per token"), bytes, "KV bytes per token");
     kv.formula = fmt::format("{} layers x ({} kv_lora_rank + {} qk_rope_head_dim) x {} B ({}) = {} B (MLA latent)",
                              kv.layers, arch.kv_lora_rank, arch.qk_rope_head_dim, bytes, dtype_name(kv.dtype),
                              format_count(kv.bytes_per_token));

@@ -70,8 +70,7 @@ bool ignore_matches(const std::string& entry, const std::string& name) {
       return false;
     }
   }
-  if (entry.find('*') != std::string::npos)
-    return glob_match(entry, name) || glob_match(entry + ".*", name);
+  if (entry.find('*') != std::string::npos) return glob_match(entry, name) || glob_match(entry + ".*", name);
   if (name == entry || name.rfind(entry + ".", 0) == 0) return true;
   const std::string dotted = "." + entry;
   return name.find(dotted + ".") != std::string::npos ||
@@ -223,7 +222,8 @@ bool group_is_quantized(const WeightGroup& g, const QuantScheme& s) {
       break;
     default: return false;
   }
-  return std::none_of(s.ignore.begin(), s.ignore.end(), [&](const std::string& e) { return ignore_matches(e, g.name); });
+  return std::none_of(s.ignore.begin(), s.ignore.end(),
+                      [&](const std::string& e) { return ignore_matches(e, g.name); });
 }
 
 double group_bytes(const WeightGroup& g, const QuantScheme& s, DType dtype) {
@@ -239,19 +239,18 @@ double group_bytes(const WeightGroup& g, const QuantScheme& s, DType dtype) {
   switch (s.method) {
     case Method::Gptq:
     case Method::Awq:
-      per_matrix += groups_per_row * rows * 2.0;               // fp16 scales
-      per_matrix += groups_per_row * rows * s.bits / 8.0;      // packed zero points
-      if (s.has_g_idx) per_matrix += cols * 4.0;               // int32 g_idx
+      per_matrix += groups_per_row * rows * 2.0;           // fp16 scales
+      per_matrix += groups_per_row * rows * s.bits / 8.0;  // packed zero points
+      if (s.has_g_idx) per_matrix += cols * 4.0;           // int32 g_idx
       break;
     case Method::Fp8:
       if (s.block)
         per_matrix += static_cast<double>(ceil_div(g.rows, s.block->first) * ceil_div(g.cols, s.block->second)) * 4.0;
-      else
-        per_matrix += 4.0;                                      // one float32 scale
+      else per_matrix += 4.0;  // one float32 scale
       break;
     case Method::FbgemmFp8:
     case Method::Int8:
-      per_matrix += rows * 4.0;                                 // float32 per-channel scale
+      per_matrix += rows * 4.0;  // float32 per-channel scale
       break;
     case Method::CompressedTensors:
       if (s.per_tensor_scale) {
@@ -259,16 +258,16 @@ double group_bytes(const WeightGroup& g, const QuantScheme& s, DType dtype) {
       } else if (s.block) {
         per_matrix += static_cast<double>(ceil_div(g.rows, s.block->first) * ceil_div(g.cols, s.block->second)) * 4.0;
       } else {
-        per_matrix += groups_per_row * rows * 2.0;              // bf16 scale per group (or per channel)
+        per_matrix += groups_per_row * rows * 2.0;               // bf16 scale per group (or per channel)
         if (s.zero_points) per_matrix += groups_per_row * rows;  // int8 zero points
       }
       break;
     case Method::Mxfp4:
-      per_matrix += rows * groups_per_row;                      // one E8M0 scale byte per 32 elements
+      per_matrix += rows * groups_per_row;  // one E8M0 scale byte per 32 elements
       break;
     case Method::BitsAndBytes:
       if (s.bits == 8) {
-        per_matrix += rows * 4.0;                               // SCB row scales
+        per_matrix += rows * 4.0;  // SCB row scales
       } else {
         const double blocks = elements / 64.0;
         per_matrix += s.double_quant ? blocks * 1.0 + blocks / 256.0 * 4.0 : blocks * 4.0;  // absmax

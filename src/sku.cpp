@@ -30,7 +30,8 @@ std::string to_lower(std::string_view s) {
 }
 
 bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return lower(x) == lower(y); });
+  return a.size() == b.size() &&
+         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return lower(x) == lower(y); });
 }
 
 std::string read_file(const std::filesystem::path& file) {
@@ -211,7 +212,7 @@ SkuCatalog SkuCatalog::load(const std::filesystem::path& file) {
       }
     }
     for (std::size_t i = 0; i < gpu_count; ++i)
-      catalog.skus_[i].kaito_supported = kaito_gpus.count(catalog.skus_[i].gpu.name) > 0;
+      catalog.skus_[i].kaito_supported = kaito_gpus.contains(catalog.skus_[i].gpu.name);
 
     for (auto& s : rows) catalog.skus_.push_back(std::move(s));
   } catch (const SchemaError& err) {

@@ -22,12 +22,9 @@ std::uint64_t blocks_per_layer(const VllmKvGroup& g, std::uint64_t block, std::u
     case LayerKind::SlidingAttention:
       // The window need not start on a block boundary: one block more.
       return ceil_div(std::min(g.window - 1 + mnbt, len), block) + 1;
-    case LayerKind::ChunkedAttention:
-      return ceil_div(std::min(g.window + mnbt, len), block);
-    case LayerKind::Mamba:
-      return 1;  // one state per request, whatever its length
-    default:
-      return ceil_div(len, block);
+    case LayerKind::ChunkedAttention: return ceil_div(std::min(g.window + mnbt, len), block);
+    case LayerKind::Mamba: return 1;  // one state per request, whatever its length
+    default: return ceil_div(len, block);
   }
 }
 
@@ -67,19 +64,24 @@ VllmKvLayout vllm_kv_layout(const ModelArch& arch, const KvCacheSpec& kv, const 
     // Mamba2 state of one layer on one GPU: conv state (conv_dim x (kernel - 1)) in the model dtype and SSM state
     // (heads x head_dim x state) in mamba_ssm_cache_dtype, both split by TP.
     const std::uint64_t tp = s.tensor_parallel_size;
-    const std::uint64_t conv_dim = arch.mamba_num_heads * arch.mamba_head_dim + 2 * arch.mamba_n_groups * arch.ssm_state_size;
-    const auto model_bytes = static_cast<std::uint64_t>(dtype_bytes(kv.dtype == DType::Float8E4M3 || kv.dtype == DType::Float8E5M2
-                                                                        ? DType::BFloat16 : kv.dtype));
-    const auto ssm_bytes = static_cast<std::uint64_t>(dtype_bytes(arch.mamba_ssm_cache_dtype.value_or(DType::BFloat16)));
-    const std::uint64_t conv = conv_dim / tp * (arch.mamba_conv_kernel > 0 ? arch.mamba_conv_kernel - 1 : 0) * model_bytes;
-    const std::uint64_t ssm = std::max<std::uint64_t>(1, arch.mamba_num_heads / tp) * arch.mamba_head_dim * arch.ssm_state_size * ssm_bytes;
+    const std::uint64_t conv_dim =
+        arch.mamba_num_heads * arch.mamba_head_dim + 2 * arch.mamba_n_groups * arch.ssm_state_size;
+    const auto model_bytes = static_cast<std::uint64_t>(
+        dtype_bytes(kv.dtype == DType::Float8E4M3 || kv.dtype == DType::Float8E5M2 ? DType::BFloat16 : kv.dtype));
+    const auto ssm_bytes =
+        static_cast<std::uint64_t>(dtype_bytes(arch.mamba_ssm_cache_dtype.value_or(DType::BFloat16)));
+    const std::uint64_t conv =
+        conv_dim / tp * (arch.mamba_conv_kernel > 0 ? arch.mamba_conv_kernel - 1 : 0) * model_bytes;
+    const std::uint64_t ssm =
+        std::max<std::uint64_t>(1, arch.mamba_num_heads / tp) * arch.mamba_head_dim * arch.ssm_state_size * ssm_bytes;
     l.mamba_page_bytes = conv + ssm;
     if (s.block_size == 0 && per_token > 0) {
       constexpr std::uint64_t kAlignment = 16;
       l.block_size = kAlignment * ceil_div(l.mamba_page_bytes, kAlignment * per_token);
-      l.notes.push_back(fmt::format("hybrid Mamba model: vLLM raises the attention block size to {} tokens so that an "
-                                    "attention page holds a Mamba state page ({} bytes)",
-                                    l.block_size, format_count(l.mamba_page_bytes)));
+      l.notes.push_back(
+          fmt::format("hybrid Mamba model: vLLM raises the attention block size to {} tokens so that an "
+                      "attention page holds a Mamba state page ({} bytes)",
+                      l.block_size, format_count(l.mamba_page_bytes)));
     }
   }
   l.page_bytes = checked_mul(l.block_size, per_token, "KV page");
@@ -130,8 +132,7 @@ std::uint64_t vllm_request_bytes(const VllmKvLayout& l, std::uint64_t len, std::
   return checked_mul(blocks, l.page_bytes, "KV bytes per request");
 }
 
-VllmKvCapacity vllm_kv_capacity(const VllmKvLayout& l, std::int64_t available, std::uint64_t len,
-                                std::uint64_t mnbt) {
+VllmKvCapacity vllm_kv_capacity(const VllmKvLayout& l, std::int64_t available, std::uint64_t len, std::uint64_t mnbt) {
   VllmKvCapacity c;
   c.available_bytes = available;
   c.needed_bytes = vllm_request_bytes(l, len, mnbt);
@@ -146,7 +147,8 @@ VllmKvCapacity vllm_kv_capacity(const VllmKvLayout& l, std::int64_t available, s
 
   // Blocks a request takes from the shared pool: per group, the blocks one of its layers holds.
   std::uint64_t per_request = 0;
-  for (const auto& g : l.kinds) per_request += ceil_div(g.layers, l.group_size) * blocks_per_layer(g, l.block_size, len, mnbt);
+  for (const auto& g : l.kinds)
+    per_request += ceil_div(g.layers, l.group_size) * blocks_per_layer(g, l.block_size, len, mnbt);
   c.max_concurrency = per_request > 0 ? static_cast<double>(blocks) / static_cast<double>(per_request) : 0.0;
 
   c.fits = c.needed_bytes <= avail;

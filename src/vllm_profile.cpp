@@ -53,15 +53,15 @@ namespace vramcalc {
 namespace {
 
 // Fitted by scripts/fit_vllm_profile.py; must equal data/vllm_profile_fit.json "coefficients" (tests check it).
-constexpr double kForwardCopies = 4.0867;         // f: copies of T x W x b the forward pass holds at its peak
-constexpr double kSamplerCopiesNative = 9.4621;   // s: float32 R x vocab copies, PyTorch-native top-k/top-p
-constexpr double kSamplerCopiesFlashInfer = 2.352; // s_fi: the same with FlashInfer's sampling kernel
-constexpr double kActivationConstantGiB = 0.0726; // c
-constexpr double kNonTorchBaseGiB = 0.1338;       // n0: cuBLAS workspaces and the like, any TP
+constexpr double kForwardCopies = 4.0867;             // f: copies of T x W x b the forward pass holds at its peak
+constexpr double kSamplerCopiesNative = 9.4621;       // s: float32 R x vocab copies, PyTorch-native top-k/top-p
+constexpr double kSamplerCopiesFlashInfer = 2.352;    // s_fi: the same with FlashInfer's sampling kernel
+constexpr double kActivationConstantGiB = 0.0726;     // c
+constexpr double kNonTorchBaseGiB = 0.1338;           // n0: cuBLAS workspaces and the like, any TP
 constexpr double kNonTorchPerTpDoublingGiB = 0.4063;  // n1: NCCL + custom all-reduce buffers per doubling of TP
 // Fixed by construction, not fitted.
-constexpr double kHiddenStateCopies = 1.0;        // the forward's output hidden states alive during the sampler pass
-constexpr double kLogitBytes = 4.0;               // the sampler works on float32 logits
+constexpr double kHiddenStateCopies = 1.0;  // the forward's output hidden states alive during the sampler pass
+constexpr double kLogitBytes = 4.0;         // the sampler works on float32 logits
 
 double gib(double bytes) { return bytes / static_cast<double>(kGiB); }
 
@@ -134,13 +134,11 @@ VllmBatchDefaults vllm_batch_defaults(double gpu_total_gib, const std::string& g
   const bool large = gpu_total_gib >= 70.0 && lower.find("a100") == std::string::npos;
   VllmBatchDefaults d;
   d.max_num_seqs = large ? 1024 : 256;
-  if (large)
-    d.max_num_batched_tokens = offline_llm_class ? 16384 : 8192;
-  else
-    d.max_num_batched_tokens = offline_llm_class ? 8192 : 2048;
-  const std::string gpu_class = large ? "H100-class GPU (>= 70 GiB, not A100)"
-                                      : (gpu_total_gib >= 70.0 ? "A100 (excluded from the large defaults)"
-                                                               : "GPU under 70 GiB");
+  if (large) d.max_num_batched_tokens = offline_llm_class ? 16384 : 8192;
+  else d.max_num_batched_tokens = offline_llm_class ? 8192 : 2048;
+  const std::string gpu_class =
+      large ? "H100-class GPU (>= 70 GiB, not A100)"
+            : (gpu_total_gib >= 70.0 ? "A100 (excluded from the large defaults)" : "GPU under 70 GiB");
   d.reason = fmt::format("{}, {}: max_num_batched_tokens {}, max_num_seqs {}", gpu_class,
                          offline_llm_class ? "offline LLM class" : "OpenAI API server", d.max_num_batched_tokens,
                          d.max_num_seqs);
@@ -219,10 +217,10 @@ VllmProfileEstimate estimate_vllm_profile(const ModelArch& arch, const VllmProfi
     const double levels = std::log2(tp);
     const double nt = kNonTorchBaseGiB + kNonTorchPerTpDoublingGiB * levels;
     e.non_torch_bytes = round_bytes(nt * static_cast<double>(kGiB), "non-torch memory");
-    e.non_torch_formula =
-        fmt::format("{:.2f} GiB + {:.2f} GiB x log2(TP {}) = {:.2f} GiB (NCCL and custom all-reduce buffers are "
-                    "created after vLLM {}'s baseline snapshot)",
-                    kNonTorchBaseGiB, kNonTorchPerTpDoublingGiB, s.tensor_parallel_size, nt, s.version.str());
+    e.non_torch_formula = fmt::format(
+        "{:.2f} GiB + {:.2f} GiB x log2(TP {}) = {:.2f} GiB (NCCL and custom all-reduce buffers are "
+        "created after vLLM {}'s baseline snapshot)",
+        kNonTorchBaseGiB, kNonTorchPerTpDoublingGiB, s.tensor_parallel_size, nt, s.version.str());
   }
   return e;
 }

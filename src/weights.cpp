@@ -95,9 +95,10 @@ WeightEstimate estimate_weights(const ModelArch& arch, const ModelInput& input, 
   } else if (arch.quant.active()) {
     w.quantization = arch.quant;
   } else if (!arch.quant.method_name.empty()) {
-    w.warnings.push_back(fmt::format("quantization method '{}' is not one vram-calc knows: weights are sized as "
-                                     "unquantized {} (likely an overestimate)",
-                                     arch.quant.method_name, dtype_name(w.serving_dtype)));
+    w.warnings.push_back(
+        fmt::format("quantization method '{}' is not one vram-calc knows: weights are sized as "
+                    "unquantized {} (likely an overestimate)",
+                    arch.quant.method_name, dtype_name(w.serving_dtype)));
   }
   const bool quantized = w.quantization.has_value();
 
@@ -106,10 +107,12 @@ WeightEstimate estimate_weights(const ModelArch& arch, const ModelInput& input, 
   w.num_params_source = "architecture";
   if (settings.params_b) {
     if (!std::isfinite(*settings.params_b) || *settings.params_b <= 0 || *settings.params_b > 1e6)
-      fail_input(fmt::format("--params-b: {} is not a parameter count in billions (0 < N <= 1000000)", *settings.params_b));
+      fail_input(
+          fmt::format("--params-b: {} is not a parameter count in billions (0 < N <= 1000000)", *settings.params_b));
     const std::uint64_t overridden = round_bytes(*settings.params_b * 1e9, "--params-b");
     // Keep the architecture's mix of quantized and unquantized groups, scaled to the stated count.
-    const double scale = static_cast<double>(overridden) / static_cast<double>(std::max<std::uint64_t>(w.num_params, 1));
+    const double scale =
+        static_cast<double>(overridden) / static_cast<double>(std::max<std::uint64_t>(w.num_params, 1));
     w.computed_bytes = round_bytes(static_cast<double>(w.computed_bytes) * scale, "weight bytes");
     w.quantized_params = round_bytes(static_cast<double>(w.quantized_params) * scale, "parameters");
     w.num_params = overridden;
@@ -172,8 +175,8 @@ WeightEstimate estimate_weights(const ModelArch& arch, const ModelInput& input, 
     return w;
   w.bytes = w.computed_bytes;
   w.source = WeightSource::ParameterCount;
-  w.source_detail = fmt::format("{} parameters x {}{}", format_count(w.num_params), dtype_name(w.serving_dtype),
-                                quant_note);
+  w.source_detail =
+      fmt::format("{} parameters x {}{}", format_count(w.num_params), dtype_name(w.serving_dtype), quant_note);
   return w;
 }
 

@@ -1,18 +1,18 @@
 #include "fakehub.hpp"
 
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <cerrno>
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
-#include <fcntl.h>
 #include <fstream>
-#include <spawn.h>
 #include <sstream>
 #include <stdexcept>
-#include <sys/wait.h>
 #include <thread>
-#include <unistd.h>
 #include <vector>
 
 extern char** environ;
@@ -58,18 +58,14 @@ FakeHub::FakeHub(bool tls, int latency_ms) : tls_(tls) {
   const auto log = log_file();
   const char* python_env = std::getenv("VRAMCALC_TEST_PYTHON");
   // Debian's interpreter when present: a version-manager shim on PATH can cost a second per start.
-  const std::string python = python_env && *python_env                          ? python_env
+  const std::string python = python_env && *python_env                     ? python_env
                              : std::filesystem::exists("/usr/bin/python3") ? "/usr/bin/python3"
-                                                                             : "python3";
+                                                                           : "python3";
 
-  std::vector<std::string> args = {python,
-                                   (tests_dir() / "fakehub" / "server.py").string(),
-                                   "--repos",
-                                   repos_dir().string(),
-                                   "--port-file",
-                                   port_file.string(),
-                                   "--stats-file",
-                                   (dir_.path() / "stats.json").string()};
+  std::vector<std::string> args = {python,         (tests_dir() / "fakehub" / "server.py").string(),
+                                   "--repos",      repos_dir().string(),
+                                   "--port-file",  port_file.string(),
+                                   "--stats-file", (dir_.path() / "stats.json").string()};
   if (tls) {
     args.insert(args.end(), {"--tls", test_data("tls/server.pem").string(), test_data("tls/server-key.pem").string()});
   }

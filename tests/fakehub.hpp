@@ -3,9 +3,9 @@
 // See tests/fakehub/README.md for the repositories, routes, faults and the stats format.
 #pragma once
 
+#include <sys/types.h>
 #include <filesystem>
 #include <string>
-#include <sys/types.h>
 
 #include <nlohmann/json.hpp>
 

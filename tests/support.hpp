@@ -45,10 +45,8 @@ class EnvVar {
 
  private:
   void set(const std::optional<std::string>& value) {
-    if (value)
-      ::setenv(name_, value->c_str(), 1);
-    else
-      ::unsetenv(name_);
+    if (value) ::setenv(name_, value->c_str(), 1);
+    else ::unsetenv(name_);
   }
   const char* name_;
   std::optional<std::string> old_;

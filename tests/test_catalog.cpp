@@ -71,16 +71,12 @@ class ScopedEnv {
  public:
   ScopedEnv(const char* name, const std::optional<std::string>& value) : name_(name) {
     if (const char* old = std::getenv(name)) old_ = old;
-    if (value)
-      ::setenv(name, value->c_str(), 1);
-    else
-      ::unsetenv(name);
+    if (value) ::setenv(name, value->c_str(), 1);
+    else ::unsetenv(name);
   }
   ~ScopedEnv() {
-    if (old_)
-      ::setenv(name_, old_->c_str(), 1);
-    else
-      ::unsetenv(name_);
+    if (old_) ::setenv(name_, old_->c_str(), 1);
+    else ::unsetenv(name_);
   }
   ScopedEnv(const ScopedEnv&) = delete;
   ScopedEnv& operator=(const ScopedEnv&) = delete;
@@ -185,10 +181,8 @@ TEST_CASE("catalog: sizes, counts and provenance match INDEX.json and param_coun
     CHECK(m->safetensors_total_bytes ==
           (size.is_null() ? std::nullopt : std::optional<std::uint64_t>(size.get<std::uint64_t>())));
     std::optional<std::uint64_t> params;
-    if (measured.count(dir))
-      params = measured.at(dir);
-    else if (!row.at("num_params").is_null())
-      params = row.at("num_params").get<std::uint64_t>();
+    if (measured.count(dir)) params = measured.at(dir);
+    else if (!row.at("num_params").is_null()) params = row.at("num_params").get<std::uint64_t>();
     CHECK(m->num_params == params);
     CHECK(m->source == row.at("source").get<std::string>());
     const bool expect_reconstructed = row.at("source").get<std::string>().rfind("reconstructed", 0) == 0;

@@ -6,8 +6,8 @@
 #include "support.hpp"
 #include "vramcalc/units.hpp"
 
-using testsupport::run_cli;
 using nlohmann::json;
+using testsupport::run_cli;
 
 namespace {
 
@@ -64,8 +64,7 @@ TEST_CASE("the README's command: Llama-3.1-8B on one A100-80G from the bundled c
   CHECK(j["plan"]["max_model_len"] == 131072);
   CHECK(j["plan"]["max_model_len_by_memory"] == 445999);
   CHECK(j["plan"]["fits"] == true);
-  CHECK(j["vllm_command"] ==
-        "vllm serve meta-llama/Llama-3.1-8B --max-model-len 131072 --gpu-memory-utilization 0.9");
+  CHECK(j["vllm_command"] == "vllm serve meta-llama/Llama-3.1-8B --max-model-len 131072 --gpu-memory-utilization 0.9");
   CHECK(j["warnings"].is_array());
 }
 
@@ -118,12 +117,14 @@ TEST_CASE("pinned hardware: does it fit on exactly these GPUs? The exit code say
   auto j = run_json("--model meta-llama/Llama-3.1-70B --sku A100-80G --gpus 1", 1);
   CHECK(j["plan"]["fits"] == false);
   CHECK(j["plan"]["gpus"] == 1);
-  j = run_json("--model meta-llama/Llama-3.1-70B --sku Standard_ND96amsr_A100_v4 --tensor-parallel-size 4 "
-               "--max-model-len 32768");
+  j = run_json(
+      "--model meta-llama/Llama-3.1-70B --sku Standard_ND96amsr_A100_v4 --tensor-parallel-size 4 "
+      "--max-model-len 32768");
   CHECK(j["plan"]["gpus"] == 4);
   CHECK(j["plan"]["tensor_parallel_size"] == 4);
   CHECK(j["plan"]["fits"] == true);
-  CHECK(j["vllm_command"].get<std::string>().find("--tensor-parallel-size 4 --max-model-len 32768") != std::string::npos);
+  CHECK(j["vllm_command"].get<std::string>().find("--tensor-parallel-size 4 --max-model-len 32768") !=
+        std::string::npos);
 }
 
 TEST_CASE("Falcon does not fit where it needs several GPUs", "[cli]") {
@@ -222,7 +223,8 @@ TEST_CASE("a model directory with safetensors shards: exact sizes from the heade
   // Two shards: 64000 BF16 elements, then 10 F32 elements (cast to bfloat16 for serving) and 96 packed U8 bytes.
   auto shard = [&](const std::string& name, const std::string& header) {
     std::string prefix(8, '\0');
-    for (int i = 0; i < 8; ++i) prefix[static_cast<std::size_t>(i)] = static_cast<char>((header.size() >> (8 * i)) & 0xff);
+    for (int i = 0; i < 8; ++i)
+      prefix[static_cast<std::size_t>(i)] = static_cast<char>((header.size() >> (8 * i)) & 0xff);
     testsupport::write_file(dir.path() / name, prefix + header);
   };
   shard("model-00001-of-00002.safetensors",
@@ -252,21 +254,27 @@ TEST_CASE("the vLLM estimator: what vLLM will log, with the layout it needs", "[
 
   SECTION("--kv-cache-memory sizes blocks from the budget exactly as vLLM does") {
     // 1000 blocks of 32 layers x 64 KiB pages.
-    j = run_json("--model meta-llama/Llama-3.1-8B --sku H100-80G --estimator vllm --max-model-len 16000 "
-                 "--kv-cache-memory " + std::to_string(1000ULL * 32 * 65536));
+    j = run_json(
+        "--model meta-llama/Llama-3.1-8B --sku H100-80G --estimator vllm --max-model-len 16000 "
+        "--kv-cache-memory " +
+        std::to_string(1000ULL * 32 * 65536));
     CHECK(j["vllm"]["num_gpu_blocks"] == 1000);
     CHECK(j["vllm"]["kv_cache_tokens"] == 16000);
     CHECK(j["vllm"]["max_concurrency"] == 1.0);
     CHECK(j["vllm_command"].get<std::string>().find("--kv-cache-memory 2097152000") != std::string::npos);
     // Pinned to one GPU: unpinned, the search would move to TP 2, where half the KV heads per GPU fit 32000.
-    j = run_json("--model meta-llama/Llama-3.1-8B --sku H100-80G --estimator vllm --max-model-len 32000 "
-                 "--tensor-parallel-size 1 --kv-cache-memory " + std::to_string(1000ULL * 32 * 65536), 1);
+    j = run_json(
+        "--model meta-llama/Llama-3.1-8B --sku H100-80G --estimator vllm --max-model-len 32000 "
+        "--tensor-parallel-size 1 --kv-cache-memory " +
+            std::to_string(1000ULL * 32 * 65536),
+        1);
     CHECK(j["vllm"]["max_model_len_fits"] == false);
     CHECK(j["vllm"]["estimated_max_model_len"] == 16000);
   }
   SECTION("--max-model-len auto gives the largest length that fits") {
-    j = run_json("--model meta-llama/Llama-3.1-70B --sku H100-80G --estimator vllm --tensor-parallel-size 2 "
-                 "--max-model-len auto");
+    j = run_json(
+        "--model meta-llama/Llama-3.1-70B --sku H100-80G --estimator vllm --tensor-parallel-size 2 "
+        "--max-model-len auto");
     CHECK(j["vllm"]["max_model_len_fits"] == true);
     CHECK(j["vllm"]["max_model_len"].get<std::uint64_t>() <= 131072u);
   }
@@ -278,13 +286,16 @@ TEST_CASE("the vLLM estimator: what vLLM will log, with the layout it needs", "[
     CHECK(j["plan"]["fits"] == true);
     // One GPU fewer (a valid TP that divides 64 heads and 8 KV heads) would not fit.
     const auto tp = j["plan"]["tensor_parallel_size"].get<int>();
-    const auto smaller = run_cli("--model meta-llama/Llama-3.1-70B --sku p5.48xlarge --estimator vllm "
-                                 "--max-model-len 8192 --tensor-parallel-size " + std::to_string(tp / 2));
+    const auto smaller = run_cli(
+        "--model meta-llama/Llama-3.1-70B --sku p5.48xlarge --estimator vllm "
+        "--max-model-len 8192 --tensor-parallel-size " +
+        std::to_string(tp / 2));
     CHECK(smaller.exit_code == 1);
   }
   SECTION("vLLM v0.21+ subtracts the CUDA-graph pool from the KV budget; earlier releases leave it in the headroom") {
-    const std::string base = "--model meta-llama/Llama-3.1-8B --sku H100-80G --estimator vllm --max-model-len 16000 "
-                             "--gpu-memory-utilization 0.9 ";
+    const std::string base =
+        "--model meta-llama/Llama-3.1-8B --sku H100-80G --estimator vllm --max-model-len 16000 "
+        "--gpu-memory-utilization 0.9 ";
     const auto old = run_json(base + "--vllm-version 0.11");
     CHECK(old["vllm"]["cudagraph_in_kv_budget"] == false);
     CHECK(old["vllm"]["cudagraph_bytes"] == vramcalc::kGiB / 2);
@@ -306,10 +317,10 @@ TEST_CASE("the vLLM estimator: what vLLM will log, with the layout it needs", "[
     CHECK(fresh["vllm"]["available_kv_cache_bytes"] == v012["vllm"]["available_kv_cache_bytes"]);
     CHECK(fresh["vllm_command"].get<std::string>().find("--enforce-eager") != std::string::npos);
     // v0.22 and later default to 0.92 utilization.
-    const auto v022 = run_json("--model meta-llama/Llama-3.1-8B --sku H100-80G --estimator vllm --vllm-version 0.22 "
-                               "--max-model-len 16000");
-    CHECK(v022["vllm"]["requested_bytes"] ==
-          static_cast<std::uint64_t>(std::llround(81085.0 * 1048576.0 * 0.92)));
+    const auto v022 = run_json(
+        "--model meta-llama/Llama-3.1-8B --sku H100-80G --estimator vllm --vllm-version 0.22 "
+        "--max-model-len 16000");
+    CHECK(v022["vllm"]["requested_bytes"] == static_cast<std::uint64_t>(std::llround(81085.0 * 1048576.0 * 0.92)));
   }
   SECTION("flags of the vLLM estimator need it") {
     const auto r = run_cli("--model meta-llama/Llama-3.1-8B --sku H100-80G --kv-cache-memory 10GiB");

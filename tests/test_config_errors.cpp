@@ -11,9 +11,15 @@ using nlohmann::json;
 namespace {
 
 json llama() {
-  return {{"model_type", "llama"},      {"architectures", {"LlamaForCausalLM"}}, {"hidden_size", 4096},
-          {"num_attention_heads", 32},  {"num_key_value_heads", 8},              {"num_hidden_layers", 32},
-          {"intermediate_size", 14336}, {"vocab_size", 128256},                  {"max_position_embeddings", 8192}};
+  return {{"model_type", "llama"},
+          {"architectures", {"LlamaForCausalLM"}},
+          {"hidden_size", 4096},
+          {"num_attention_heads", 32},
+          {"num_key_value_heads", 8},
+          {"num_hidden_layers", 32},
+          {"intermediate_size", 14336},
+          {"vocab_size", 128256},
+          {"max_position_embeddings", 8192}};
 }
 
 // The message of the BadInput error that normalizing `c` throws ("" when it does not throw).
@@ -98,9 +104,16 @@ TEST_CASE("config errors name the file and the field", "[errors]") {
     CHECK_THAT(error_of(c), Catch::Contains("num_experts_per_tok"));
   }
   SECTION("a hybrid pattern of the wrong length") {
-    json c = {{"model_type", "nemotron_h"}, {"hidden_size", 1024}, {"num_attention_heads", 8},
-              {"num_hidden_layers", 4},     {"vocab_size", 1000},  {"intermediate_size", 4096},
-              {"hybrid_override_pattern", "M*-"}, {"mamba_num_heads", 8}, {"mamba_head_dim", 64}, {"ssm_state_size", 16}};
+    json c = {{"model_type", "nemotron_h"},
+              {"hidden_size", 1024},
+              {"num_attention_heads", 8},
+              {"num_hidden_layers", 4},
+              {"vocab_size", 1000},
+              {"intermediate_size", 4096},
+              {"hybrid_override_pattern", "M*-"},
+              {"mamba_num_heads", 8},
+              {"mamba_head_dim", 64},
+              {"ssm_state_size", 16}};
     CHECK_THAT(error_of(c), Catch::Contains("has 3 letters but num_hidden_layers is 4"));
   }
   SECTION("text_config that is not an object") {

@@ -7,8 +7,8 @@
 #include "support.hpp"
 #include "vramcalc/units.hpp"
 
-using testsupport::run_cli;
 using nlohmann::json;
+using testsupport::run_cli;
 
 namespace {
 
@@ -78,8 +78,9 @@ TEST_CASE("TGI engine: the notebook's example with the corrected head_dim, end t
     CHECK(two["tgi"]["available_bytes"] == 45'600'000'000ULL);
     CHECK(two["tgi"]["cuda_overhead_bytes"] == 2'400'000'000ULL);
     // 48 GB of 4 x 24 GB L4 node? A bare L4 is one GPU: a request that needs two does not fit on one.
-    const auto big = run_json("--model meta-llama/Llama-3.1-8B --sku g6.12xlarge --engine tgi --dtype float16 "
-                              "--max-input-tokens 30000 --max-total-tokens 32000 --max-batch-prefill-tokens 32000");
+    const auto big = run_json(
+        "--model meta-llama/Llama-3.1-8B --sku g6.12xlarge --engine tgi --dtype float16 "
+        "--max-input-tokens 30000 --max-total-tokens 32000 --max-batch-prefill-tokens 32000");
     CHECK(big["tgi"]["num_shard"].get<int>() > 1);
     CHECK(big["fits"] == true);
   }
@@ -101,8 +102,9 @@ TEST_CASE("TGI engine: the notebook's example with the corrected head_dim, end t
 }
 
 TEST_CASE("TGI sweep: the notebook's table over 4 x 24 GB, as table, JSON array and CSV", "[cli][tgi][sweep]") {
-  const std::string base = "--model meta-llama/Llama-3.1-8B --sku L4 --gpu-memory 24GB --engine tgi --dtype float16 "
-                           "--num-shard 4 --sweep-tokens 10000:20000:1000";
+  const std::string base =
+      "--model meta-llama/Llama-3.1-8B --sku L4 --gpu-memory 24GB --engine tgi --dtype float16 "
+      "--num-shard 4 --sweep-tokens 10000:20000:1000";
   const auto j = run_json(base);
   REQUIRE(j.size() == 11);
   CHECK(j[0]["sweep"]["value"] == "10000");
@@ -131,14 +133,16 @@ TEST_CASE("TGI sweep: the notebook's table over 4 x 24 GB, as table, JSON array 
 }
 
 TEST_CASE("sweep: any numeric flag, one plan per value; the original value is replaced", "[cli][sweep]") {
-  const auto j = run_json("--model meta-llama/Llama-3.1-8B --sku A100-80G --estimator vllm --max-model-len 999 "
-                          "--sweep max-model-len=4096:16384:4096");
+  const auto j = run_json(
+      "--model meta-llama/Llama-3.1-8B --sku A100-80G --estimator vllm --max-model-len 999 "
+      "--sweep max-model-len=4096:16384:4096");
   REQUIRE(j.size() == 4);
   CHECK(j[0]["vllm"]["max_model_len"] == 4096);
   CHECK(j[3]["vllm"]["max_model_len"] == 16384);
   CHECK(j[3]["sweep"]["flag"] == "--max-model-len");
   // Utilization in fractional steps stays exact.
-  const auto u = run_json("--model meta-llama/Llama-3.1-8B --sku A100-80G --sweep gpu-memory-utilization=0.8:0.95:0.05");
+  const auto u =
+      run_json("--model meta-llama/Llama-3.1-8B --sku A100-80G --sweep gpu-memory-utilization=0.8:0.95:0.05");
   REQUIRE(u.size() == 4);
   CHECK(u[1]["settings"]["gpu_memory_utilization"] == Approx(0.85));
   CHECK(u[3]["sweep"]["value"] == "0.95");
@@ -203,8 +207,9 @@ TEST_CASE("feasibility: headroom, risk, bounds and the exit code follow fits wha
     CHECK_THAT(usage_error(base + " --risk-thresholds-gib 0,2"), Catch::Contains("--risk-thresholds-gib"));
   }
   SECTION("a plan that does not fit exits 1 and lists the nearest changes that would, each one proven") {
-    const std::string tight = "--model meta-llama/Llama-3.1-8B --sku L4 --estimator vllm --max-model-len 131072 "
-                              "--tensor-parallel-size 1";
+    const std::string tight =
+        "--model meta-llama/Llama-3.1-8B --sku L4 --estimator vllm --max-model-len 131072 "
+        "--tensor-parallel-size 1";
     const auto n = run_json(tight, 1);
     CHECK(n["fits"] == false);
     REQUIRE_FALSE(n["suggestions"].empty());
@@ -235,13 +240,16 @@ TEST_CASE("emit: prints only the artefact for the chosen plan", "[cli][emit]") {
   CHECK(cmd.exit_code == 0);
   CHECK(cmd.out == plan["vllm_command"].get<std::string>() + "\n");
   const auto args = run_cli(base + " --emit vllm-args");
-  CHECK(args.out == plan["vllm_command"].get<std::string>().substr(std::string("vllm serve meta-llama/Llama-3.1-70B ").size()) + "\n");
+  CHECK(args.out ==
+        plan["vllm_command"].get<std::string>().substr(std::string("vllm serve meta-llama/Llama-3.1-70B ").size()) +
+            "\n");
   const auto k8s = run_cli(base + " --emit k8s");
   CHECK(k8s.exit_code == 0);
   CHECK_THAT(k8s.out, Catch::Contains("kind: Deployment"));
   CHECK_THAT(k8s.out, Catch::Contains("nvidia.com/gpu: " + std::to_string(plan["plan"]["gpus"].get<int>())));
   CHECK_THAT(k8s.out, Catch::Contains("nvidia.com/gpu.product: \"NVIDIA-A100-SXM4-80GB\""));
-  CHECK_THAT(k8s.out, Catch::Contains("\"--tensor-parallel-size\", \"" + std::to_string(plan["plan"]["tensor_parallel_size"].get<int>()) + "\""));
+  CHECK_THAT(k8s.out, Catch::Contains("\"--tensor-parallel-size\", \"" +
+                                      std::to_string(plan["plan"]["tensor_parallel_size"].get<int>()) + "\""));
   CHECK_THAT(k8s.out, Catch::Contains("image: \"vllm/vllm-openai:"));
   const auto tgi = run_cli(kNotebook + " --emit tgi-command,k8s");
   CHECK(tgi.exit_code == 0);
@@ -268,10 +276,11 @@ TEST_CASE("profile: a vllm-wizard profile sizes the deployment; flags override i
   CHECK_THAT(err, Catch::Contains(":5"));
 
   const auto prof = dir.path() / "p.yaml";
-  testsupport::write_file(prof, "model:\n  id: meta-llama/Llama-3.1-8B\n  max_model_len: 8192\nhardware:\n"
-                                "  gpu_name: A100-80G\n  vram_gb: 40\nworkload:\n  concurrency: 3\npolicy:\n"
-                                "  headroom_gb: 1.5\n  fragmentation_factor: 1.2\noutputs:\n  emit: vllm-command\n"
-                                "  vllm_args:\n    enable-prefix-caching: true\n");
+  testsupport::write_file(prof,
+                          "model:\n  id: meta-llama/Llama-3.1-8B\n  max_model_len: 8192\nhardware:\n"
+                          "  gpu_name: A100-80G\n  vram_gb: 40\nworkload:\n  concurrency: 3\npolicy:\n"
+                          "  headroom_gb: 1.5\n  fragmentation_factor: 1.2\noutputs:\n  emit: vllm-command\n"
+                          "  vllm_args:\n    enable-prefix-caching: true\n");
   const auto cmd = run_cli("--profile " + prof.string());
   CHECK(cmd.exit_code == 0);
   CHECK_THAT(cmd.out, Catch::StartsWith("vllm serve meta-llama/Llama-3.1-8B"));
@@ -283,7 +292,8 @@ TEST_CASE("profile: a vllm-wizard profile sizes the deployment; flags override i
   CHECK(pj["settings"]["fragmentation_factor"] == Approx(1.2));
 }
 
-TEST_CASE("a bfloat16 model on a GPU without bfloat16 is served as float16, and the commands say so", "[cli][feasibility]") {
+TEST_CASE("a bfloat16 model on a GPU without bfloat16 is served as float16, and the commands say so",
+          "[cli][feasibility]") {
   const auto v = run_json("--model meta-llama/Llama-3.1-8B --sku g4dn.12xlarge --max-model-len 2048");
   CHECK_THAT(v["vllm_command"].get<std::string>(), Catch::Contains("--dtype float16"));
   bool warned = false;
@@ -297,8 +307,10 @@ TEST_CASE("a bfloat16 model on a GPU without bfloat16 is served as float16, and 
 }
 
 TEST_CASE("TGI: a shard count that does not divide the heads does not fit", "[cli][tgi]") {
-  const auto j = run_json("--model meta-llama/Llama-3.1-8B --sku g6.48xlarge --engine tgi --num-shard 3 "
-                          "--max-total-tokens 4096", 1);
+  const auto j = run_json(
+      "--model meta-llama/Llama-3.1-8B --sku g6.48xlarge --engine tgi --num-shard 3 "
+      "--max-total-tokens 4096",
+      1);
   CHECK(j["fits"] == false);
   CHECK_THAT(j["tgi"]["not_fit_reasons"].dump(), Catch::Contains("do not divide the 32 attention heads"));
 }

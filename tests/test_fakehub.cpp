@@ -25,15 +25,30 @@ using nlohmann::json;
 struct Request {
   std::string method = "GET";  // or "HEAD"
   std::vector<std::string> headers;
-  std::string range;          // "0-7" -> CURLOPT_RANGE
-  std::string ca_bundle;      // CURLOPT_CAINFO when set
-  bool follow = false;        // CURLOPT_FOLLOWLOCATION
+  std::string range;      // "0-7" -> CURLOPT_RANGE
+  std::string ca_bundle;  // CURLOPT_CAINFO when set
+  bool follow = false;    // CURLOPT_FOLLOWLOCATION
 
-  Request& head() { method = "HEAD"; return *this; }
-  Request& with(std::string header_line) { headers.push_back(std::move(header_line)); return *this; }
-  Request& bytes(std::string r) { range = std::move(r); return *this; }
-  Request& ca(std::string file) { ca_bundle = std::move(file); return *this; }
-  Request& follow_redirects() { follow = true; return *this; }
+  Request& head() {
+    method = "HEAD";
+    return *this;
+  }
+  Request& with(std::string header_line) {
+    headers.push_back(std::move(header_line));
+    return *this;
+  }
+  Request& bytes(std::string r) {
+    range = std::move(r);
+    return *this;
+  }
+  Request& ca(std::string file) {
+    ca_bundle = std::move(file);
+    return *this;
+  }
+  Request& follow_redirects() {
+    follow = true;
+    return *this;
+  }
 };
 
 struct Reply {
@@ -121,7 +136,7 @@ std::uint64_t le64(const std::string& bytes) {
 }
 
 struct ShardHeader {
-  json header;                  // the parsed JSON header
+  json header;                   // the parsed JSON header
   std::uint64_t header_len = 0;  // the 8-byte prefix
   std::uint64_t size = 0;        // the file size, from Content-Range
   std::uint64_t data_end = 0;    // the largest data_offsets end

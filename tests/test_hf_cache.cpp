@@ -18,8 +18,8 @@
 #include "vramcalc/hf_cache.hpp"
 
 using namespace vramcalc;
-using testsupport::EnvVar;
 using nlohmann::json;
+using testsupport::EnvVar;
 namespace fs = std::filesystem;
 
 namespace {
@@ -84,8 +84,7 @@ std::string shard2() {
 }
 std::string index_file(std::uint64_t total_size) {
   return json{{"metadata", {{"total_size", total_size}}},
-              {"weight_map",
-               {{"embed.weight", kShard1}, {"lm_head.weight", kShard2}, {"norm.scale", kShard2}}}}
+              {"weight_map", {{"embed.weight", kShard1}, {"lm_head.weight", kShard2}, {"norm.scale", kShard2}}}}
       .dump();
 }
 

@@ -232,7 +232,8 @@ TEST_CASE("TLS is verified: the test CA through --ca-bundle or CURL_CA_BUNDLE, n
   testsupport::TempDir cache;
   REQUIRE(hub.endpoint().rfind("https://", 0) == 0);
   ok_json(HubRun{hub, cache, ""}("--model acme/single"));
-  const std::string no_ca = "HF_ENDPOINT=" + hub.endpoint() + " HF_HUB_OFFLINE=0 CURL_CA_BUNDLE= REQUESTS_CA_BUNDLE= SSL_CERT_FILE=";
+  const std::string no_ca =
+      "HF_ENDPOINT=" + hub.endpoint() + " HF_HUB_OFFLINE=0 CURL_CA_BUNDLE= REQUESTS_CA_BUNDLE= SSL_CERT_FILE=";
   CHECK_THAT(remote_error(run_cli("--model acme/single --sku L4", no_ca)), Catch::Contains("TLS"));
   ok_json(run_cli("--model acme/single --sku L4 --format json --ca-bundle '" + hub.ca_bundle() + "'",
                   "HF_ENDPOINT=" + hub.endpoint() + " HF_HUB_OFFLINE=0"));

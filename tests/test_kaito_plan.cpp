@@ -15,8 +15,8 @@ namespace {
 
 ModelArch arch_of(const std::string& dir) { return normalize_config(testsupport::load_test_config(dir), dir); }
 
-constexpr std::uint64_t kA100 = 81920ULL * kMiB;  // nvidia-smi: 81920 MiB = 80.00 GiB
-constexpr std::uint64_t kH100 = 81559ULL * kMiB;  // nvidia-smi: 81559 MiB = 79.65 GiB
+constexpr std::uint64_t kA100 = 81920ULL * kMiB;                // nvidia-smi: 81920 MiB = 80.00 GiB
+constexpr std::uint64_t kH100 = 81559ULL * kMiB;                // nvidia-smi: 81559 MiB = 79.65 GiB
 constexpr std::uint64_t kLlama8BWeights = 16'060'522'496ULL;    // safetensors total of Llama-3.1-8B
 constexpr std::uint64_t kLlama70BWeights = 141'107'412'992ULL;  // safetensors total of Llama-3.1-70B
 
@@ -83,12 +83,13 @@ TEST_CASE("Llama-3.1-8B on one A100-80G: one GPU, capped by max_position_embeddi
     CHECK(p.per_gpu.weights_bytes == kLlama8BWeights);
     CHECK(p.per_gpu.weight_overhead_bytes == 321210450);  // 0.02 x W, rounded
     CHECK(p.per_gpu.kv_cache_bytes == 131072ULL * 131072);
-    CHECK(p.per_gpu.activation_bytes == 1825361101);      // 1.7 GiB, rounded
-    CHECK(p.per_gpu.non_torch_bytes == 644245094);        // 0.6 GiB, rounded
+    CHECK(p.per_gpu.activation_bytes == 1825361101);  // 1.7 GiB, rounded
+    CHECK(p.per_gpu.non_torch_bytes == 644245094);    // 0.6 GiB, rounded
     CHECK(p.per_gpu.total_bytes == p.per_gpu.weights_bytes + p.per_gpu.weight_overhead_bytes +
-                                       p.per_gpu.kv_cache_bytes + p.per_gpu.activation_bytes + p.per_gpu.non_torch_bytes);
+                                       p.per_gpu.kv_cache_bytes + p.per_gpu.activation_bytes +
+                                       p.per_gpu.non_torch_bytes);
     CHECK(p.per_gpu.capacity_bytes == kA100);
-    CHECK(p.per_gpu.budget_bytes == 77309411328ULL);      // 72 GiB
+    CHECK(p.per_gpu.budget_bytes == 77309411328ULL);  // 72 GiB
     CHECK(p.per_gpu.total_bytes <= p.per_gpu.budget_bytes);
   }
 }

@@ -70,13 +70,18 @@ TEST_CASE("KV heads follow seed 000 and the Falcon and MPT spellings", "[model][
     CHECK(a.head_dim == 64);
   }
   SECTION("Falcon in the converted format: new_decoder_architecture + num_kv_heads") {
-    json c = {{"model_type", "falcon"}, {"hidden_size", 8192}, {"num_attention_heads", 128}, {"num_hidden_layers", 60},
-              {"num_kv_heads", 8}, {"new_decoder_architecture", true}, {"vocab_size", 65024}};
+    json c = {{"model_type", "falcon"},  {"hidden_size", 8192}, {"num_attention_heads", 128},
+              {"num_hidden_layers", 60}, {"num_kv_heads", 8},   {"new_decoder_architecture", true},
+              {"vocab_size", 65024}};
     CHECK(normalize_config(c, "falcon").num_key_value_heads == 8);
   }
   SECTION("Falcon-7B style: multi_query true -> 1 KV head") {
-    json c = {{"model_type", "RefinedWebModel"}, {"hidden_size", 4544}, {"n_head", 71}, {"n_layer", 32},
-              {"multi_query", true}, {"vocab_size", 65024}};
+    json c = {{"model_type", "RefinedWebModel"},
+              {"hidden_size", 4544},
+              {"n_head", 71},
+              {"n_layer", 32},
+              {"multi_query", true},
+              {"vocab_size", 65024}};
     const auto a = normalize_config(c, "falcon-7b");
     CHECK(a.num_key_value_heads == 1);
     CHECK(a.falcon_single_gpu);
@@ -88,7 +93,7 @@ TEST_CASE("KV heads follow seed 000 and the Falcon and MPT spellings", "[model][
   }
   SECTION("generic multi_query: true -> 1") {
     json c = {{"model_type", "llama"}, {"hidden_size", 1024}, {"num_attention_heads", 8}, {"num_hidden_layers", 2},
-              {"multi_query", true}, {"vocab_size", 100}, {"intermediate_size", 4096}};
+              {"multi_query", true},   {"vocab_size", 100},   {"intermediate_size", 4096}};
     CHECK(normalize_config(c, "mq").num_key_value_heads == 1);
   }
 }
@@ -217,9 +222,10 @@ TEST_CASE("non-strict numbers in real configs are accepted", "[model][json]") {
 }
 
 TEST_CASE("an unknown architecture is sized as a Llama-style decoder, with a warning", "[model][unknown]") {
-  json c = {{"model_type", "brand_new_lm"}, {"architectures", {"BrandNewForCausalLM"}}, {"hidden_size", 2048},
-            {"num_attention_heads", 16}, {"num_hidden_layers", 24}, {"intermediate_size", 8192},
-            {"vocab_size", 32000}, {"max_position_embeddings", 4096}};
+  json c = {{"model_type", "brand_new_lm"}, {"architectures", {"BrandNewForCausalLM"}},
+            {"hidden_size", 2048},          {"num_attention_heads", 16},
+            {"num_hidden_layers", 24},      {"intermediate_size", 8192},
+            {"vocab_size", 32000},          {"max_position_embeddings", 4096}};
   const auto a = normalize_config(c, "new.json");
   CHECK_FALSE(a.known_family);
   REQUIRE_FALSE(a.warnings.empty());

@@ -52,9 +52,8 @@ std::string one_key(const std::string& section, const std::string& key, const st
 bool all_unset(const Profile& p) {
   return !p.model_id && !p.revision && !p.dtype && !p.quantization && !p.kv_cache_dtype && !p.max_model_len &&
          !p.params_b && !p.gpu_name && !p.sku && !p.gpus && !p.vram_gb && !p.interconnect && !p.tp_size &&
-         !p.prompt_tokens && !p.gen_tokens && !p.concurrency && !p.streaming && !p.mode &&
-         !p.gpu_memory_utilization && !p.overhead_gb && !p.fragmentation_factor && !p.headroom_gb && p.emit.empty() &&
-         p.vllm_args.empty();
+         !p.prompt_tokens && !p.gen_tokens && !p.concurrency && !p.streaming && !p.mode && !p.gpu_memory_utilization &&
+         !p.overhead_gb && !p.fragmentation_factor && !p.headroom_gb && p.emit.empty() && p.vllm_args.empty();
 }
 
 }  // namespace
@@ -86,7 +85,8 @@ TEST_CASE("profile: a full profile sets every field, with aliases made canonical
   CHECK(p.fragmentation_factor == Approx(1.1));
   CHECK(p.headroom_gb == Approx(2.0));
   CHECK(p.emit == std::vector<std::string>{"vllm-command", "k8s"});
-  CHECK(p.vllm_args == Flags{{"--enable-prefix-caching", ""}, {"--max-num-seqs", "64"}, {"--served-model-name", "llama"}});
+  CHECK(p.vllm_args ==
+        Flags{{"--enable-prefix-caching", ""}, {"--max-num-seqs", "64"}, {"--served-model-name", "llama"}});
 }
 
 TEST_CASE("profile: empty profiles and null sections leave everything unset", "[profile]") {
@@ -152,7 +152,8 @@ TEST_CASE("profile: the top level and each section must be mappings", "[profile]
 TEST_CASE("profile: strings must be non-empty single lines; any scalar is text", "[profile]") {
   CHECK(error_of(one_key("model", "id", "\"\"")) == "p.yaml:2: model.id: must not be empty");
   CHECK_THAT(error_of(one_key("model", "id", "\"a\\nb\"")), StartsWith("p.yaml:2: model.id: must be one line"));
-  CHECK_THAT(error_of(one_key("model", "id", "[a, b]")), StartsWith("p.yaml:2: model.id: must be a string, not a list"));
+  CHECK_THAT(error_of(one_key("model", "id", "[a, b]")),
+             StartsWith("p.yaml:2: model.id: must be a string, not a list"));
   CHECK_THAT(error_of(one_key("hardware", "interconnect", "{kind: nvlink}")),
              StartsWith("p.yaml:2: hardware.interconnect: must be a string, not a mapping"));
   CHECK_THAT(error_of(one_key("model", "revision", std::string(5000, 'a'))), Contains("longer than 4096"));
@@ -163,8 +164,8 @@ TEST_CASE("profile: strings must be non-empty single lines; any scalar is text",
 }
 
 TEST_CASE("profile: whole numbers are plain positive decimal digits", "[profile]") {
-  const std::vector<std::string> bad = {"1.5", "-3", "abc", "true", "0", "1e3", "0x10", "0o17", "1_000",
-                                        "+5",  "\"64\"", "'64'", "[1]", "{a: 1}", "12abc", ".inf"};
+  const std::vector<std::string> bad = {"1.5",   "-3", "abc",    "true", "0",   "1e3",    "0x10",  "0o17",
+                                        "1_000", "+5", "\"64\"", "'64'", "[1]", "{a: 1}", "12abc", ".inf"};
   for (const auto& value : bad) {
     INFO(value);
     CHECK_THAT(error_of(one_key("model", "max_model_len", value)),
@@ -188,7 +189,8 @@ TEST_CASE("profile: whole numbers have upper limits", "[profile]") {
   CHECK(parse(one_key("hardware", "gpus", "100000")).gpus == 100000u);
   CHECK(parse(one_key("hardware", "tp_size", "100000")).tp_size == 100000u);
   CHECK(parse(one_key("workload", "concurrency", "100000")).concurrency == 100000u);
-  CHECK(error_of(one_key("hardware", "gpus", "100001")) == "p.yaml:2: hardware.gpus: 100001 is over the limit of 100000");
+  CHECK(error_of(one_key("hardware", "gpus", "100001")) ==
+        "p.yaml:2: hardware.gpus: 100001 is over the limit of 100000");
   CHECK_THAT(error_of(one_key("hardware", "tp_size", "100001")), Contains("over the limit of 100000"));
   CHECK_THAT(error_of(one_key("workload", "concurrency", "100001")), Contains("over the limit of 100000"));
 }
@@ -218,17 +220,28 @@ TEST_CASE("profile: numbers are checked against their ranges", "[profile]") {
     bool ok;
   };
   const std::vector<Case> cases = {
-      {"policy", "gpu_memory_utilization", "0", false},   {"policy", "gpu_memory_utilization", "1", true},
-      {"policy", "gpu_memory_utilization", "1.01", false}, {"policy", "gpu_memory_utilization", "0.01", true},
-      {"policy", "fragmentation_factor", "0.99", false},   {"policy", "fragmentation_factor", "1", true},
-      {"policy", "fragmentation_factor", "10", true},      {"policy", "fragmentation_factor", "10.5", false},
-      {"policy", "overhead_gb", "-0.1", false},            {"policy", "overhead_gb", "0", true},
-      {"policy", "overhead_gb", "1024", true},             {"policy", "overhead_gb", "1024.5", false},
-      {"policy", "headroom_gb", "-1", false},              {"policy", "headroom_gb", "0", true},
-      {"policy", "headroom_gb", "2000", false},            {"hardware", "vram_gb", "0", false},
-      {"hardware", "vram_gb", "100000", true},             {"hardware", "vram_gb", "100001", false},
-      {"hardware", "vram_gb", "-80", false},               {"model", "params_b", "0", false},
-      {"model", "params_b", "1e6", true},                  {"model", "params_b", "1.5e6", false},
+      {"policy", "gpu_memory_utilization", "0", false},
+      {"policy", "gpu_memory_utilization", "1", true},
+      {"policy", "gpu_memory_utilization", "1.01", false},
+      {"policy", "gpu_memory_utilization", "0.01", true},
+      {"policy", "fragmentation_factor", "0.99", false},
+      {"policy", "fragmentation_factor", "1", true},
+      {"policy", "fragmentation_factor", "10", true},
+      {"policy", "fragmentation_factor", "10.5", false},
+      {"policy", "overhead_gb", "-0.1", false},
+      {"policy", "overhead_gb", "0", true},
+      {"policy", "overhead_gb", "1024", true},
+      {"policy", "overhead_gb", "1024.5", false},
+      {"policy", "headroom_gb", "-1", false},
+      {"policy", "headroom_gb", "0", true},
+      {"policy", "headroom_gb", "2000", false},
+      {"hardware", "vram_gb", "0", false},
+      {"hardware", "vram_gb", "100000", true},
+      {"hardware", "vram_gb", "100001", false},
+      {"hardware", "vram_gb", "-80", false},
+      {"model", "params_b", "0", false},
+      {"model", "params_b", "1e6", true},
+      {"model", "params_b", "1.5e6", false},
   };
   for (const auto& c : cases) {
     INFO(c.key << ": " << c.value);
@@ -264,8 +277,8 @@ TEST_CASE("profile: booleans are YAML 1.1's words, unquoted", "[profile]") {
 
 TEST_CASE("profile: dtype, quantization, kv_cache_dtype and mode are closed sets with aliases", "[profile]") {
   const std::vector<std::pair<std::string, std::string>> dtypes = {
-      {"auto", "auto"},         {"float16", "float16"}, {"fp16", "float16"}, {"half", "float16"},
-      {"BF16", "bfloat16"},     {"bfloat16", "bfloat16"}, {"fp32", "float32"}, {"float32", "float32"}};
+      {"auto", "auto"},     {"float16", "float16"},   {"fp16", "float16"}, {"half", "float16"},
+      {"BF16", "bfloat16"}, {"bfloat16", "bfloat16"}, {"fp32", "float32"}, {"float32", "float32"}};
   for (const auto& [written, canonical] : dtypes) CHECK(parse(one_key("model", "dtype", written)).dtype == canonical);
   CHECK(error_of(one_key("model", "dtype", "int4")) ==
         "p.yaml:2: model.dtype: \"int4\" is not one of auto, float16, bfloat16, float32 (or fp16, half, bf16, fp32)");
@@ -278,8 +291,8 @@ TEST_CASE("profile: dtype, quantization, kv_cache_dtype and mode are closed sets
         "p.yaml:2: model.quantization: \"q4_k_m\" is not one of none, awq, gptq, int8, fp8, bitsandbytes");
 
   const std::vector<std::pair<std::string, std::string>> kv = {
-      {"auto", "auto"},         {"fp8", "fp8"},         {"fp8_e4m3", "fp8_e4m3"}, {"fp8_e4m3fn", "fp8_e4m3"},
-      {"fp8_e5m2", "fp8_e5m2"}, {"fp16", "float16"},    {"bf16", "bfloat16"},     {"float32", "float32"}};
+      {"auto", "auto"},         {"fp8", "fp8"},      {"fp8_e4m3", "fp8_e4m3"}, {"fp8_e4m3fn", "fp8_e4m3"},
+      {"fp8_e5m2", "fp8_e5m2"}, {"fp16", "float16"}, {"bf16", "bfloat16"},     {"float32", "float32"}};
   for (const auto& [written, canonical] : kv)
     CHECK(parse(one_key("model", "kv_cache_dtype", written)).kv_cache_dtype == canonical);
   CHECK_THAT(error_of(one_key("model", "kv_cache_dtype", "int8")),
@@ -387,8 +400,7 @@ TEST_CASE("profile: hostile input ends in a profile or a BadInput error", "[prof
     bomb += std::string(1, c) + ": &" + c + " [" + items + "]\n";
   }
   CHECK_THAT(error_of(bomb), StartsWith("p.yaml:1: unknown section 'a'"));
-  CHECK_THAT(error_of("x: &x [1, 2]\noutputs:\n  emit: [*x, *x, *x]\n"),
-             StartsWith("p.yaml:1: unknown section 'x'"));
+  CHECK_THAT(error_of("x: &x [1, 2]\noutputs:\n  emit: [*x, *x, *x]\n"), StartsWith("p.yaml:1: unknown section 'x'"));
   CHECK(error_of("outputs:\n  emit: &e [k8s, vllm-args]\n") == "(no error)");
   // Binary junk and control bytes.
   CHECK_THAT(error_of(std::string("\x01\x02\xff\xfe: 3\n")), StartsWith("p.yaml:1: unknown section '\\x01\\x02"));
@@ -428,7 +440,8 @@ TEST_CASE("profile: unreadable profile files", "[profile]") {
 
   const fs::path big = dir.path() / "big.yaml";
   testsupport::write_file(big, "# " + std::string(1024 * 1024, 'x') + "\n");
-  CHECK(load_error_of(big) == big.string() + ": cannot read profile: 1048579 bytes is over the 1 MiB limit for profiles");
+  CHECK(load_error_of(big) ==
+        big.string() + ": cannot read profile: 1048579 bytes is over the 1 MiB limit for profiles");
 
   // Just under the limit is read (and here parses as an empty profile).
   const fs::path fits = dir.path() / "fits.yaml";

@@ -14,7 +14,9 @@ namespace {
 ModelArch arch_of(const std::string& dir) { return normalize_config(testsupport::load_test_config(dir), dir); }
 
 // One 4096 x 4096 attention projection, plus a 4096-element norm.
-WeightGroup proj() { return WeightGroup{"model.layers.0.self_attn.q_proj", WeightRole::Attention, 0, 1, 4096, 4096, 0}; }
+WeightGroup proj() {
+  return WeightGroup{"model.layers.0.self_attn.q_proj", WeightRole::Attention, 0, 1, 4096, 4096, 0};
+}
 WeightGroup norm() { return WeightGroup{"model.layers.0.norms", WeightRole::Norm, 0, 0, 0, 0, 4096}; }
 constexpr double kElems = 4096.0 * 4096.0;
 
@@ -37,8 +39,8 @@ TEST_CASE("AWQ: like GPTQ without g_idx; per-channel when group_size is -1", "[q
 }
 
 TEST_CASE("FP8: one byte per weight, plus float32 scales per 128x128 block or per tensor", "[quant]") {
-  const auto block = parse_quantization_config(
-      json{{"quant_method", "fp8"}, {"weight_block_size", {128, 128}}, {"fmt", "e4m3"}}, "q");
+  const auto block =
+      parse_quantization_config(json{{"quant_method", "fp8"}, {"weight_block_size", {128, 128}}, {"fmt", "e4m3"}}, "q");
   CHECK(group_bytes(proj(), block, DType::BFloat16) == kElems + 32.0 * 32 * 4);
   const auto tensor = parse_quantization_config(json{{"quant_method", "fp8"}}, "q");
   CHECK(group_bytes(proj(), tensor, DType::BFloat16) == kElems + 4);
@@ -47,20 +49,25 @@ TEST_CASE("FP8: one byte per weight, plus float32 scales per 128x128 block or pe
 }
 
 TEST_CASE("compressed-tensors reads its config_groups and ignore list", "[quant]") {
-  json w8 = {{"quant_method", "compressed-tensors"},
-             {"ignore", {"lm_head", "re:.*self_attn.k_proj"}},
-             {"config_groups",
-              {{"group_0", {{"targets", {"Linear"}}, {"weights", {{"num_bits", 8}, {"type", "float"}, {"strategy", "channel"}}}}}}}};
+  json w8 = {
+      {"quant_method", "compressed-tensors"},
+      {"ignore", {"lm_head", "re:.*self_attn.k_proj"}},
+      {"config_groups",
+       {{"group_0",
+         {{"targets", {"Linear"}}, {"weights", {{"num_bits", 8}, {"type", "float"}, {"strategy", "channel"}}}}}}}};
   const auto s = parse_quantization_config(w8, "q");
   CHECK(s.method == QuantScheme::Method::CompressedTensors);
   CHECK(s.bits == 8);
   CHECK(s.is_float);
   CHECK(group_bytes(proj(), s, DType::BFloat16) == kElems + 4096.0 * 2);
-  CHECK_FALSE(group_is_quantized(WeightGroup{"model.layers.3.self_attn.k_proj", WeightRole::Attention, 3, 1, 1024, 4096, 0}, s));
-  json w4 = {{"quant_method", "compressed-tensors"},
-             {"config_groups",
-              {{"group_0",
-                {{"weights", {{"num_bits", 4}, {"type", "int"}, {"strategy", "group"}, {"group_size", 128}, {"symmetric", true}}}}}}}};
+  CHECK_FALSE(group_is_quantized(
+      WeightGroup{"model.layers.3.self_attn.k_proj", WeightRole::Attention, 3, 1, 1024, 4096, 0}, s));
+  json w4 = {
+      {"quant_method", "compressed-tensors"},
+      {"config_groups",
+       {{"group_0",
+         {{"weights",
+           {{"num_bits", 4}, {"type", "int"}, {"strategy", "group"}, {"group_size", 128}, {"symmetric", true}}}}}}}};
   const auto s4 = parse_quantization_config(w4, "q");
   CHECK(group_bytes(proj(), s4, DType::BFloat16) == kElems * 0.5 + 32.0 * 4096 * 2);
 }
@@ -70,7 +77,8 @@ TEST_CASE("MXFP4 converts only the experts, at 4.25 bits", "[quant]") {
   REQUIRE(a.quant.method == QuantScheme::Method::Mxfp4);
   WeightGroup experts{"model.layers.0.mlp.experts.down_proj", WeightRole::Experts, 0, 32, 2880, 2880, 0};
   CHECK(group_bytes(experts, a.quant, DType::BFloat16) == 32.0 * (2880.0 * 2880 * 0.5 + 2880.0 * 90));
-  CHECK_FALSE(group_is_quantized(WeightGroup{"model.layers.0.self_attn.q_proj", WeightRole::Attention, 0, 1, 4096, 2880, 0}, a.quant));
+  CHECK_FALSE(group_is_quantized(
+      WeightGroup{"model.layers.0.self_attn.q_proj", WeightRole::Attention, 0, 1, 4096, 2880, 0}, a.quant));
   // The whole model: about 13.8 GB (12.8 GiB), the published size of gpt-oss-20b's checkpoint.
   const auto bytes = weight_bytes_from_groups(a, a.quant, DType::BFloat16);
   CHECK(bytes > 13'500'000'000ULL);
@@ -154,5 +162,6 @@ TEST_CASE("malformed quantization_config is bad input naming the field", "[quant
                     Catch::Contains("quantization_config.bits"));
   CHECK_THROWS_WITH(parse_quantization_config(json{{"quant_method", "fp8"}, {"weight_block_size", {128}}}, "cfg"),
                     Catch::Contains("weight_block_size"));
-  CHECK_THROWS_WITH(parse_quantization_config(json{{"quant_method", "gptq"}, {"bits", 5}}, "cfg"), Catch::Contains("5 bits"));
+  CHECK_THROWS_WITH(parse_quantization_config(json{{"quant_method", "gptq"}, {"bits", 5}}, "cfg"),
+                    Catch::Contains("5 bits"));
 }

@@ -23,8 +23,8 @@
 #include "vramcalc/result_cache.hpp"
 
 using namespace vramcalc;
-using testsupport::EnvVar;
 using nlohmann::json;
+using testsupport::EnvVar;
 namespace fs = std::filesystem;
 
 namespace {
@@ -34,8 +34,7 @@ const std::string kMirror = "http://127.0.0.1:8080";
 const std::string kCommit = "0123456789abcdef0123456789abcdef01234567";
 const std::string kOtherCommit = "fedcba9876543210fedcba9876543210fedcba98";
 
-TensorInfo tensor_info(const std::string& name, const std::string& dtype, std::uint64_t elements,
-                       std::uint64_t bytes) {
+TensorInfo tensor_info(const std::string& name, const std::string& dtype, std::uint64_t elements, std::uint64_t bytes) {
   TensorInfo t;
   t.name = name;
   t.dtype = dtype;
@@ -150,7 +149,9 @@ TEST_CASE("cached_model_to_json: schema_version 1, safetensors as totals without
 }
 
 TEST_CASE("cached_model_from_json: reads back every field of cached_model_to_json", "[result_cache]") {
-  SECTION("a full entry") { check_same_entry(cached_model_from_json(cached_model_to_json(full_entry())), full_entry()); }
+  SECTION("a full entry") {
+    check_same_entry(cached_model_from_json(cached_model_to_json(full_entry())), full_entry());
+  }
   SECTION("an entry without optional sizes or safetensors") {
     CachedModel m = full_entry();
     m.index_total_size.reset();
@@ -438,9 +439,10 @@ TEST_CASE("ResultCache: hostile ids and commits are refused and never leave the 
   const fs::path dir = root.path() / "cache";
   const ResultCache cache(dir);
 
-  for (const std::string& id : std::vector<std::string>{"../../etc", "../etc/passwd", "acme/../../x", "acme/..", "./acme", "..", ".", "",
-                               "/etc/passwd", "acme/tiny/llama", "acme//x", "acme/", "/acme", "acme/na me",
-                               "acme/x\\y", "acme--x/y", "acme/x..y", std::string("acme/x\0y", 8)}) {
+  for (const std::string& id :
+       std::vector<std::string>{"../../etc", "../etc/passwd", "acme/../../x", "acme/..", "./acme", "..", ".", "",
+                                "/etc/passwd", "acme/tiny/llama", "acme//x", "acme/", "/acme", "acme/na me",
+                                "acme/x\\y", "acme--x/y", "acme/x..y", std::string("acme/x\0y", 8)}) {
     INFO("id: " << id);
     CachedModel m = full_entry();
     m.id = id;
@@ -449,7 +451,8 @@ TEST_CASE("ResultCache: hostile ids and commits are refused and never leave the 
     CHECK_FALSE(cache.find(kHub, id, kCommit).has_value());
     CHECK_FALSE(cache.find_commit(kHub, id, kCommit).has_value());
   }
-  for (const std::string& commit : std::vector<std::string>{"../../../../x", "..", ".hidden", "", "a/b", std::string(300, 'a')}) {
+  for (const std::string& commit :
+       std::vector<std::string>{"../../../../x", "..", ".hidden", "", "a/b", std::string(300, 'a')}) {
     INFO("commit: " << commit);
     CachedModel m = full_entry();
     m.commit = commit;

@@ -276,7 +276,8 @@ TEST_CASE("skus: a missing or malformed file is bad input naming the file", "[sk
               R"(], "instances": [{"name": "i1", "cloud": "aws", "gpu": "NOPE", "gpu_count": 1}]})",
           R"({"schema_version": 1, "gpus": [)" + std::string(gpu) +
               R"(], "instances": [{"name": "i1", "cloud": "aws", "gpu": "G1", "gpu_count": 0}]})",
-          std::string(R"({"schema_version": 1, "gpus": [{"name": "G2", "memory_gib_marketed": "16"}], "instances": []})")}) {
+          std::string(
+              R"({"schema_version": 1, "gpus": [{"name": "G2", "memory_gib_marketed": "16"}], "instances": []})")}) {
       INFO(text);
       auto e = load_error(text);
       REQUIRE(e);
@@ -287,8 +288,9 @@ TEST_CASE("skus: a missing or malformed file is bad input naming the file", "[sk
   SECTION("a minimal valid file loads, with defaults for what it leaves out") {
     testsupport::TempDir dir;
     const auto file = dir.path() / "skus.json";
-    testsupport::write_file(file, R"({"schema_version": 1, "gpus": [)" + std::string(gpu) +
-                                      R"(], "instances": [{"name": "i1", "cloud": "aws", "gpu": "G1", "gpu_count": 2}]})");
+    testsupport::write_file(file,
+                            R"({"schema_version": 1, "gpus": [)" + std::string(gpu) +
+                                R"(], "instances": [{"name": "i1", "cloud": "aws", "gpu": "G1", "gpu_count": 2}]})");
     const SkuCatalog c = SkuCatalog::load(file);
     REQUIRE(c.all().size() == 2);
     CHECK(c.all()[0].gpu.vllm_cuda);

@@ -84,11 +84,11 @@ TEST_CASE("TGI: the notebook's example with the corrected head_dim fits one 24 G
   CHECK(tgi_gb(p.total_needed_bytes) == Approx(21.64417));
   CHECK(tgi_gb(p.available_bytes) == Approx(22.8));
   // The formulas carry their numbers, in GB with 5 decimals.
-  CHECK_THAT(p.prefill_formula, Catch::Contains("2 batch x 8750 tokens x 118,944 B/token") &&
-                                    Catch::EndsWith("= 2.08152 GB"));
+  CHECK_THAT(p.prefill_formula,
+             Catch::Contains("2 batch x 8750 tokens x 118,944 B/token") && Catch::EndsWith("= 2.08152 GB"));
   CHECK_THAT(p.decode_formula, Catch::EndsWith("= 0.00024 GB"));
-  CHECK_THAT(p.kv_formula, Catch::StartsWith("2 batch x (8782 - 1) tokens x 131,072 B/token") &&
-                               Catch::EndsWith("= 2.30189 GB"));
+  CHECK_THAT(p.kv_formula,
+             Catch::StartsWith("2 batch x (8782 - 1) tokens x 131,072 B/token") && Catch::EndsWith("= 2.30189 GB"));
 }
 
 TEST_CASE("TGI: with the notebook's head_dim 512 the figures are the notebook's printed ones", "[tgi]") {
@@ -271,7 +271,9 @@ TEST_CASE("TGI: settings TGI rejects are bad input naming the flag", "[tgi]") {
       CHECK(std::string(e.what()).find('\n') == std::string::npos);
     }
   };
-  SECTION("max_input_tokens must be below max_total_tokens") { expect_bad(settings(8782, 8782, 8782), "--max-input-tokens"); }
+  SECTION("max_input_tokens must be below max_total_tokens") {
+    expect_bad(settings(8782, 8782, 8782), "--max-input-tokens");
+  }
   SECTION("max_batch_prefill_tokens must hold one prompt") {
     expect_bad(settings(8750, 8782, 8000), "--max-batch-prefill-tokens");
   }
@@ -325,8 +327,8 @@ TEST_CASE("TGI: absurd token counts fail instead of wrapping", "[tgi]") {
                       Catch::Contains("--max-total-tokens") && Catch::Contains("overflows 64 bits"));
   }
   SECTION("the default prefill (input + 50) at the top of the range") {
-    TgiSettings s = settings(std::numeric_limits<std::uint64_t>::max() - 10, std::numeric_limits<std::uint64_t>::max(),
-                             1);
+    TgiSettings s =
+        settings(std::numeric_limits<std::uint64_t>::max() - 10, std::numeric_limits<std::uint64_t>::max(), 1);
     s.max_batch_prefill_tokens.reset();
     CHECK_THROWS_AS(plan_for(arch, s), Error);
   }

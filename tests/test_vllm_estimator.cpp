@@ -32,8 +32,10 @@ std::string config_dir(const std::string& model) {
 // Known gaps: records whose logged figures the estimator does not reproduce yet, and why.
 const std::map<std::string, std::string>& known_gaps() {
   static const std::map<std::string, std::string> gaps = {
-      {"vllm-log-001", "V0 engine: profiles max(max_model_len, 2048) tokens without chunked prefill; only V1 is modelled"},
-      {"vllm-log-002", "V0 engine: profiles max(max_model_len, 2048) tokens without chunked prefill; only V1 is modelled"},
+      {"vllm-log-001",
+       "V0 engine: profiles max(max_model_len, 2048) tokens without chunked prefill; only V1 is modelled"},
+      {"vllm-log-002",
+       "V0 engine: profiles max(max_model_len, 2048) tokens without chunked prefill; only V1 is modelled"},
       {"vllm-log-012", "MXFP4 on Hopper: vLLM's loaded weights exceed the checkpoint's packed size (kernel padding)"},
       {"vllm-log-013", "MXFP4 on Hopper: vLLM's loaded weights exceed the checkpoint's packed size (kernel padding)"},
       {"vllm-log-034", "MXFP4 on Hopper: vLLM's loaded weights exceed the checkpoint's packed size (kernel padding)"},
@@ -45,7 +47,8 @@ double gib_of(std::int64_t bytes) { return static_cast<double>(bytes) / static_c
 
 }  // namespace
 
-TEST_CASE("the vLLM estimator reproduces every calibration record, or names the gap", "[vllm][calibration][estimator]") {
+TEST_CASE("the vLLM estimator reproduces every calibration record, or names the gap",
+          "[vllm][calibration][estimator]") {
   std::ifstream in(testsupport::test_data("vllm_calibration.jsonl"));
   std::string line;
   int reproduced = 0;
@@ -76,11 +79,13 @@ TEST_CASE("the vLLM estimator reproduces every calibration record, or names the 
     if (r["vllm_version"].is_string()) s.version = parse_vllm_version(r["vllm_version"]);
     if (r["gpu_memory_utilization"].is_number()) s.gpu_memory_utilization = r["gpu_memory_utilization"].get<double>();
     if (r["max_model_len"].is_number()) s.max_model_len = r["max_model_len"].get<std::uint64_t>();
-    if (r["max_num_batched_tokens"].is_number()) s.max_num_batched_tokens = r["max_num_batched_tokens"].get<std::uint64_t>();
+    if (r["max_num_batched_tokens"].is_number())
+      s.max_num_batched_tokens = r["max_num_batched_tokens"].get<std::uint64_t>();
     if (r["max_num_seqs"].is_number()) s.max_num_seqs = r["max_num_seqs"].get<std::uint64_t>();
     if (r["block_size"].is_number()) s.block_size = r["block_size"].get<std::uint64_t>();
     s.tensor_parallel_size = r["tensor_parallel_size"].is_number() ? r["tensor_parallel_size"].get<std::uint64_t>() : 1;
-    s.pipeline_parallel_size = r["pipeline_parallel_size"].is_number() ? r["pipeline_parallel_size"].get<std::uint64_t>() : 1;
+    s.pipeline_parallel_size =
+        r["pipeline_parallel_size"].is_number() ? r["pipeline_parallel_size"].get<std::uint64_t>() : 1;
     s.gpus_per_node = 8;
     // Which sampler ran is not logged. Records whose version is logged come from images released before
     // v0.11.1, which sampled with FlashInfer; the others (llm-d, pip installs) used PyTorch's sampler.
@@ -114,7 +119,8 @@ TEST_CASE("the vLLM estimator reproduces every calibration record, or names the 
     if (r["error_estimated_max_model_len"].is_number()) {
       const double logged = r["error_estimated_max_model_len"];
       if (std::fabs(static_cast<double>(p.capacity.estimated_max_model_len) - logged) > 0.02 * logged)
-        problems += fmt::format("estimated max_model_len {} vs logged {}; ", p.capacity.estimated_max_model_len, logged);
+        problems +=
+            fmt::format("estimated max_model_len {} vs logged {}; ", p.capacity.estimated_max_model_len, logged);
     }
 
     if (gap != known_gaps().end()) {

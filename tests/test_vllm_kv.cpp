@@ -92,9 +92,9 @@ TEST_CASE("hybrid attention + Mamba: state pages, and attention blocks raised to
   CHECK(l.mamba_page_bytes == 8'511'488u);
   CHECK(l.block_size == 2080);
   CHECK(l.page_bytes == 8'519'680u);
-  CHECK(l.layers_per_gpu == 64);   // 10 attention + 54 Mamba layers
+  CHECK(l.layers_per_gpu == 64);  // 10 attention + 54 Mamba layers
   CHECK(l.group_size == 10);
-  CHECK(l.num_groups == 7);        // 1 attention group + ceil(54 / 10) Mamba groups
+  CHECK(l.num_groups == 7);  // 1 attention group + ceil(54 / 10) Mamba groups
   // A request of 8192 tokens: 10 layers x ceil(8192 / 2080) = 4 blocks, plus one state page per Mamba layer.
   CHECK(vllm_request_bytes(l, 8192, 8192) == (10ULL * 4 + 54) * 8'519'680ULL);
   SECTION("Nemotron 3 Nano keeps its SSM state in float32, as its config says") {
@@ -147,7 +147,8 @@ TEST_CASE("every logged KV budget reproduces vLLM's logged blocks, tokens and co
     VllmKvSettings s;
     s.block_size = r["block_size"].is_number() ? r["block_size"].get<std::uint64_t>() : 16;
     s.tensor_parallel_size = r["tensor_parallel_size"].is_number() ? r["tensor_parallel_size"].get<std::uint64_t>() : 1;
-    s.max_num_batched_tokens = r["max_num_batched_tokens"].is_number() ? r["max_num_batched_tokens"].get<std::uint64_t>() : 2048;
+    s.max_num_batched_tokens =
+        r["max_num_batched_tokens"].is_number() ? r["max_num_batched_tokens"].get<std::uint64_t>() : 2048;
     const auto l = vllm_kv_layout(a, kv_cache_spec(a, kv_dtype, DType::BFloat16), s);
     const std::uint64_t len = r["max_model_len"].is_number() ? r["max_model_len"].get<std::uint64_t>() : 16000;
 

@@ -137,7 +137,8 @@ TEST_CASE("batch defaults follow vLLM's table by device and usage context", "[vl
     }
   }
   SECTION("GPUs under 70 GiB: L4, A10G") {
-    for (const auto& [total, name] : std::vector<std::pair<double, std::string>>{{22.03, "NVIDIA L4"}, {22.3, "A10G"}}) {
+    for (const auto& [total, name] :
+         std::vector<std::pair<double, std::string>>{{22.03, "NVIDIA L4"}, {22.3, "A10G"}}) {
       const auto api = vllm_batch_defaults(total, name, false, v);
       CHECK(api.max_num_batched_tokens == 2048);
       CHECK(api.max_num_seqs == 256);
@@ -327,8 +328,8 @@ TEST_CASE("every logged activation peak is predicted within max(25%, 0.75 GiB)",
     s.flashinfer_sampler = f.at("flashinfer_sampler").get<bool>();
 
     // The script applied vLLM's defaults where the log has none; they must be the C++ defaults.
-    const auto d = vllm_batch_defaults(f.at("gpu_total_gib").get<double>(), rec.at("gpu").get<std::string>(), false,
-                                       s.version);
+    const auto d =
+        vllm_batch_defaults(f.at("gpu_total_gib").get<double>(), rec.at("gpu").get<std::string>(), false, s.version);
     if (rec.at("max_num_batched_tokens").is_null()) CHECK(s.max_num_batched_tokens == d.max_num_batched_tokens);
     if (rec.at("max_num_seqs").is_null()) CHECK(s.max_num_seqs == d.max_num_seqs);
 

@@ -17,8 +17,8 @@
 #include "vramcalc/wizard.hpp"
 
 using namespace vramcalc;
-using nlohmann::json;
 using Catch::Contains;
+using nlohmann::json;
 
 namespace {
 
@@ -28,22 +28,18 @@ ModelArch arch_of(const std::string& dir) { return normalize_config(testsupport:
 // would get transformers' Llama default of 2048, so the field is dropped after normalizing).
 ModelArch synthetic(std::uint64_t layers, std::uint64_t heads, std::uint64_t kv_heads, std::uint64_t hidden,
                     std::uint64_t max_positions) {
-  json c = {{"model_type", "llama"},
-            {"hidden_size", hidden},
-            {"num_attention_heads", heads},
-            {"num_key_value_heads", kv_heads},
-            {"num_hidden_layers", layers},
-            {"intermediate_size", hidden * 4},
-            {"vocab_size", 32000},
-            {"torch_dtype", "float16"}};
+  json c = {{"model_type", "llama"},        {"hidden_size", hidden},
+            {"num_attention_heads", heads}, {"num_key_value_heads", kv_heads},
+            {"num_hidden_layers", layers},  {"intermediate_size", hidden * 4},
+            {"vocab_size", 32000},          {"torch_dtype", "float16"}};
   if (max_positions > 0) c["max_position_embeddings"] = max_positions;
   ModelArch arch = normalize_config(c, "synthetic");
   if (max_positions == 0) arch.max_position_embeddings.reset();
   return arch;
 }
 
-constexpr std::uint64_t kV24 = 24 * kGiB;  // 25769803776 B
-constexpr std::uint64_t kV80 = 80 * kGiB;  // 85899345920 B
+constexpr std::uint64_t kV24 = 24 * kGiB;                       // 25769803776 B
+constexpr std::uint64_t kV80 = 80 * kGiB;                       // 85899345920 B
 constexpr std::uint64_t kSeedWeights = 14'000'000'000ULL;       // seed 003: 7e9 params x 2 B
 constexpr std::uint64_t kLlama8BWeights = 16'060'522'496ULL;    // safetensors total of Llama-3.1-8B
 constexpr std::uint64_t kLlama70BWeights = 141'107'412'992ULL;  // safetensors total of Llama-3.1-70B
@@ -169,9 +165,7 @@ TEST_CASE("wizard: overhead is max(1 GiB, 2% of one GPU) plus 0.25 GiB per extra
     s.tensor_parallel_size = tp;
     return plan_wizard(arch, kLlama8BWeights, kv, gpu, s);
   };
-  SECTION("24 GiB: 0.02 x 24 = 0.48 GiB is under the 1 GiB floor") {
-    CHECK(pinned(kV24, 1).overhead_bytes == kGiB);
-  }
+  SECTION("24 GiB: 0.02 x 24 = 0.48 GiB is under the 1 GiB floor") { CHECK(pinned(kV24, 1).overhead_bytes == kGiB); }
   SECTION("50 GiB: 0.02 x 50 = exactly 1 GiB") { CHECK(pinned(50 * kGiB, 1).overhead_bytes == kGiB); }
   SECTION("51 GiB: 0.02 x 51 GiB = 1095216660.48 -> 1095216660 B") {
     CHECK(pinned(51 * kGiB, 1).overhead_bytes == 1'095'216'660ULL);
@@ -529,12 +523,10 @@ TEST_CASE("wizard: absurd context and concurrency never wrap", "[wizard]") {
     CHECK_THAT(bad_input([&] { plan_wizard(arch, kGiB, kv, kV80, at(t40, t40)); }), Contains("--max-model-len"));
   }
   SECTION("2^40 x 2^13 tokens x 2^11 B = 2^64 B: bad input") {
-    CHECK_THAT(bad_input([&] { plan_wizard(arch, kGiB, kv, kV80, at(t40, 1ULL << 13)); }),
-               Contains("--concurrency"));
+    CHECK_THAT(bad_input([&] { plan_wizard(arch, kGiB, kv, kV80, at(t40, 1ULL << 13)); }), Contains("--concurrency"));
   }
   SECTION("2^63 B x 1.15 is past the byte range: bad input") {
-    CHECK_THAT(bad_input([&] { plan_wizard(arch, kGiB, kv, kV80, at(t40, 1ULL << 12)); }),
-               Contains("--max-model-len"));
+    CHECK_THAT(bad_input([&] { plan_wizard(arch, kGiB, kv, kV80, at(t40, 1ULL << 12)); }), Contains("--max-model-len"));
   }
   SECTION("weights near 2^64 B: bad input, not a wrapped headroom") {
     const auto message =

@@ -13,14 +13,14 @@
 namespace vramcalc {
 
 struct CatalogModel {
-  std::string id;                          // current Hugging Face id, e.g. "meta-llama/Llama-3.1-8B"
-  std::vector<std::string> aliases;        // renamed ids, e.g. "meta-llama/Meta-Llama-3.1-8B"
-  nlohmann::json config;                   // the verbatim config.json
-  nlohmann::json summary;                  // the normalized summary written by the generator (informational)
+  std::string id;                    // current Hugging Face id, e.g. "meta-llama/Llama-3.1-8B"
+  std::vector<std::string> aliases;  // renamed ids, e.g. "meta-llama/Meta-Llama-3.1-8B"
+  nlohmann::json config;             // the verbatim config.json
+  nlohmann::json summary;            // the normalized summary written by the generator (informational)
   std::optional<std::uint64_t> safetensors_total_bytes;  // known checkpoint size, when known
   std::optional<std::uint64_t> num_params;               // known exact logical parameter count
-  std::string source;                      // where the config came from
-  bool reconstructed = false;              // config reconstructed rather than verbatim
+  std::string source;                                    // where the config came from
+  bool reconstructed = false;                            // config reconstructed rather than verbatim
 };
 
 class ModelCatalog {

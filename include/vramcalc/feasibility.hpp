@@ -21,19 +21,19 @@ namespace vramcalc {
 struct Feasibility {
   bool fits = false;
   OomRisk oom_risk = OomRisk::High;
-  std::int64_t headroom_bytes = 0;              // per GPU
-  std::string headroom_formula;                 // with its numbers
-  std::uint64_t context = 0;                    // the length checked
-  std::uint64_t concurrency = 1;                // sequences of that length that must fit at once
-  std::uint64_t max_concurrency_at_context = 0; // sequences of `context` tokens that fit at once
-  std::uint64_t max_context_at_concurrency = 0; // the longest length `concurrency` sequences can each have
-  std::vector<std::string> warnings;            // KV share of memory, context capped, risk explained
+  std::int64_t headroom_bytes = 0;               // per GPU
+  std::string headroom_formula;                  // with its numbers
+  std::uint64_t context = 0;                     // the length checked
+  std::uint64_t concurrency = 1;                 // sequences of that length that must fit at once
+  std::uint64_t max_concurrency_at_context = 0;  // sequences of `context` tokens that fit at once
+  std::uint64_t max_context_at_concurrency = 0;  // the longest length `concurrency` sequences can each have
+  std::vector<std::string> warnings;             // KV share of memory, context capped, risk explained
 };
 
 // One change to the settings and what the plan becomes with it.
 struct Suggestion {
-  std::string change;        // in words: "fp8 KV cache"
-  std::string flags;         // what to add to the command line: "--kv-cache-dtype fp8"
+  std::string change;  // in words: "fp8 KV cache"
+  std::string flags;   // what to add to the command line: "--kv-cache-dtype fp8"
   bool fits = false;
   std::uint64_t gpus = 0;
   std::uint64_t tensor_parallel_size = 1;

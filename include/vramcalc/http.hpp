@@ -15,32 +15,32 @@
 namespace vramcalc {
 
 struct HttpOptions {
-  std::string ca_bundle;            // CA file for TLS verification (empty: the system's); verification is always on
+  std::string ca_bundle;  // CA file for TLS verification (empty: the system's); verification is always on
   long connect_timeout_s = 10;
-  long timeout_s = 60;              // whole transfer, per attempt
+  long timeout_s = 60;  // whole transfer, per attempt
   int max_tries = 3;
-  double backoff_s = 0.5;           // first retry delay; doubles each time
-  double max_retry_after_s = 30;    // longest Retry-After honoured
+  double backoff_s = 0.5;         // first retry delay; doubles each time
+  double max_retry_after_s = 30;  // longest Retry-After honoured
   int max_redirects = 5;
   std::string user_agent = "vram-calc";
 };
 
 struct HttpRequest {
   std::string url;
-  std::vector<std::string> headers;        // "Name: value" (Range, If-None-Match, ...)
-  std::optional<std::string> bearer_token; // sent only while the URL's scheme://host:port equals auth_origin
-  std::string auth_origin;                 // "https://huggingface.co" (scheme://host[:port])
-  std::size_t max_body = 64u << 20;        // bytes kept; the transfer stops once this much arrived
+  std::vector<std::string> headers;         // "Name: value" (Range, If-None-Match, ...)
+  std::optional<std::string> bearer_token;  // sent only while the URL's scheme://host:port equals auth_origin
+  std::string auth_origin;                  // "https://huggingface.co" (scheme://host[:port])
+  std::size_t max_body = 64u << 20;         // bytes kept; the transfer stops once this much arrived
   bool head = false;
 };
 
 struct HttpResponse {
-  long status = 0;                              // final status (0: no HTTP response at all)
-  std::map<std::string, std::string> headers;   // lowercase names, final response
+  long status = 0;                                       // final status (0: no HTTP response at all)
+  std::map<std::string, std::string> headers;            // lowercase names, final response
   std::map<std::string, std::string> first_hop_headers;  // headers of the first response (before a redirect)
   std::string body;
-  bool body_capped = false;                     // stopped at max_body (the rest was never downloaded)
-  std::string error;                            // transport failure, one line ("" when an HTTP response came)
+  bool body_capped = false;  // stopped at max_body (the rest was never downloaded)
+  std::string error;         // transport failure, one line ("" when an HTTP response came)
   enum class Failure { None, Connect, Timeout, Tls, Truncated, Other } failure = Failure::None;
   int attempts = 0;
   std::string final_url;

@@ -18,7 +18,7 @@
 
 namespace vramcalc {
 
-inline constexpr std::size_t kSpeculativeRangeBytes = 256 * 1024;
+inline constexpr std::size_t kSpeculativeRangeBytes = std::size_t{256} * 1024;
 
 // A hub failure (exit 3). `transient` marks network trouble (connection errors, timeouts, 5xx and 429 after
 // retries), where a possibly stale cached entry is better than nothing.
@@ -41,8 +41,8 @@ struct HubOptions {
   bool refresh = false;                             // --refresh: skip caches and catalog
   bool progress = false;                            // one-line progress on stderr
   HttpOptions http;
-  std::filesystem::path hf_hub_dir;                 // huggingface_hub's cache
-  std::filesystem::path cache_dir;                  // vram-calc's own cache
+  std::filesystem::path hf_hub_dir;  // huggingface_hub's cache
+  std::filesystem::path cache_dir;   // vram-calc's own cache
 };
 
 // Options from the environment (HF_ENDPOINT, HF_HUB_OFFLINE, CURL_CA_BUNDLE / REQUESTS_CA_BUNDLE /

@@ -10,15 +10,15 @@
 namespace vramcalc {
 
 struct KvCacheSpec {
-  std::string dtype_flag;           // --kv-cache-dtype as given ("auto", "fp8", ...)
-  DType dtype = DType::BFloat16;    // element type of the cache
-  std::uint64_t layers = 0;         // layers holding KV per token
-  std::uint64_t kv_heads = 0;       // KV heads per layer (0 for MLA)
+  std::string dtype_flag;         // --kv-cache-dtype as given ("auto", "fp8", ...)
+  DType dtype = DType::BFloat16;  // element type of the cache
+  std::uint64_t layers = 0;       // layers holding KV per token
+  std::uint64_t kv_heads = 0;     // KV heads per layer (0 for MLA)
   std::uint64_t head_dim = 0;
-  bool mla = false;                 // one latent per token: kv_lora_rank + qk_rope_head_dim elements, no x2
+  bool mla = false;  // one latent per token: kv_lora_rank + qk_rope_head_dim elements, no x2
   std::uint64_t mla_latent = 0;
   std::uint64_t bytes_per_token = 0;  // for the whole model, all layers, one token
-  std::string formula;              // the formula with its numbers, for the breakdown
+  std::string formula;                // the formula with its numbers, for the breakdown
 };
 
 // KV bytes per token:

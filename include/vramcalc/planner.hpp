@@ -16,7 +16,7 @@ namespace vramcalc {
 // The per-GPU memory figure a planner uses, and which of the SKU's figures it is.
 struct GpuMemory {
   std::uint64_t bytes = 0;
-  std::string source;   // "reported" (nvidia-smi), "marketed" (label number read as GiB), "cuda", "--gpu-memory"
+  std::string source;  // "reported" (nvidia-smi), "marketed" (label number read as GiB), "cuda", "--gpu-memory"
 };
 
 // KAITO: nvidia-smi's reported total; where none is known, the marketed number read as GiB (warned).
@@ -24,18 +24,18 @@ GpuMemory kaito_gpu_memory(const Gpu& gpu, std::optional<std::uint64_t> override
                            std::vector<std::string>& warnings);
 
 struct KaitoSettings {
-  double gpu_memory_utilization = 0.90;       // u
-  std::uint64_t max_model_len = 2048;         // L requested
-  bool max_model_len_given = false;           // --max-model-len was passed (else KAITO's default 2048)
-  double non_torch_gib = 0.6;                 // non-PyTorch memory per GPU
-  double activation_gib = 1.7;                // activation peak per GPU
-  double weight_overhead = 1.02;              // observed VRAM / checkpoint size
+  double gpu_memory_utilization = 0.90;  // u
+  std::uint64_t max_model_len = 2048;    // L requested
+  bool max_model_len_given = false;      // --max-model-len was passed (else KAITO's default 2048)
+  double non_torch_gib = 0.6;            // non-PyTorch memory per GPU
+  double activation_gib = 1.7;           // activation peak per GPU
+  double weight_overhead = 1.02;         // observed VRAM / checkpoint size
   // Shared axes (issue 5), neutral by default so the seed's formula is unchanged:
-  std::uint64_t concurrency = 1;              // --concurrency: sequences of max_model_len held at once
-  double kv_fragmentation = 1.0;              // --fragmentation-factor on the KV term
-  double reserve_gib = 0.0;                   // --headroom-gib: kept free per GPU, on top of the overheads
+  std::uint64_t concurrency = 1;  // --concurrency: sequences of max_model_len held at once
+  double kv_fragmentation = 1.0;  // --fragmentation-factor on the KV term
+  double reserve_gib = 0.0;       // --headroom-gib: kept free per GPU, on top of the overheads
   int gpus_per_node = 1;
-  std::optional<std::uint64_t> gpus;          // --gpus: pinned GPU count
+  std::optional<std::uint64_t> gpus;                    // --gpus: pinned GPU count
   std::optional<std::uint64_t> tensor_parallel_size;    // pinned TP
   std::optional<std::uint64_t> pipeline_parallel_size;  // pinned PP
 };
@@ -46,18 +46,18 @@ struct PerGpuBreakdown {
   std::uint64_t kv_cache_bytes = 0;         // bytes_per_token x max_model_len / N
   std::uint64_t activation_bytes = 0;
   std::uint64_t non_torch_bytes = 0;
-  std::uint64_t reserve_bytes = 0;          // --headroom-gib
+  std::uint64_t reserve_bytes = 0;  // --headroom-gib
   std::uint64_t total_bytes = 0;
-  std::uint64_t capacity_bytes = 0;         // V
-  std::uint64_t budget_bytes = 0;           // V x u
+  std::uint64_t capacity_bytes = 0;  // V
+  std::uint64_t budget_bytes = 0;    // V x u
 };
 
 struct KaitoPlan {
   bool fits = false;
   std::vector<std::string> not_fit_reasons;
-  bool pinned = false;                      // GPU count fixed by --gpus / --tensor-parallel-size / --pipeline-parallel-size
-  std::uint64_t gpus_needed = 0;            // n from the GPU-count formula
-  std::uint64_t gpus = 0;                   // N = nodes x gpus_per_node (or the pinned count)
+  bool pinned = false;            // GPU count fixed by --gpus / --tensor-parallel-size / --pipeline-parallel-size
+  std::uint64_t gpus_needed = 0;  // n from the GPU-count formula
+  std::uint64_t gpus = 0;         // N = nodes x gpus_per_node (or the pinned count)
   std::uint64_t nodes = 0;
   std::uint64_t tensor_parallel_size = 1;
   std::uint64_t pipeline_parallel_size = 1;

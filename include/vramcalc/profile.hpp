@@ -27,19 +27,19 @@ struct Profile {
   // model
   std::optional<std::string> model_id;
   std::optional<std::string> revision;
-  std::optional<std::string> dtype;            // auto, float16, bfloat16, float32 (fp16/bf16/fp32/half accepted)
-  std::optional<std::string> quantization;     // awq, gptq, int8, fp8, bitsandbytes ("none" leaves it unset)
-  std::optional<std::string> kv_cache_dtype;   // auto, fp8, fp8_e4m3, fp8_e5m2, float16, bfloat16, float32
-                                               // (fp8_e4m3fn, fp16, bf16, fp32, half accepted)
+  std::optional<std::string> dtype;           // auto, float16, bfloat16, float32 (fp16/bf16/fp32/half accepted)
+  std::optional<std::string> quantization;    // awq, gptq, int8, fp8, bitsandbytes ("none" leaves it unset)
+  std::optional<std::string> kv_cache_dtype;  // auto, fp8, fp8_e4m3, fp8_e5m2, float16, bfloat16, float32
+                                              // (fp8_e4m3fn, fp16, bf16, fp32, half accepted)
   std::optional<std::uint64_t> max_model_len;
   std::optional<double> params_b;
 
   // hardware
-  std::optional<std::string> gpu_name;         // a GPU name the SKU catalog knows ("A100-80G", "H100", ...)
-  std::optional<std::string> sku;              // a vram-calc SKU name; wins over gpu_name
+  std::optional<std::string> gpu_name;  // a GPU name the SKU catalog knows ("A100-80G", "H100", ...)
+  std::optional<std::string> sku;       // a vram-calc SKU name; wins over gpu_name
   std::optional<std::uint64_t> gpus;
-  std::optional<double> vram_gb;               // GiB per GPU
-  std::optional<std::string> interconnect;     // pcie, nvlink, ... (recorded, not used in memory sizing)
+  std::optional<double> vram_gb;            // GiB per GPU
+  std::optional<std::string> interconnect;  // pcie, nvlink, ... (recorded, not used in memory sizing)
   std::optional<std::uint64_t> tp_size;
 
   // workload
@@ -47,17 +47,17 @@ struct Profile {
   std::optional<std::uint64_t> gen_tokens;
   std::optional<std::uint64_t> concurrency;
   std::optional<bool> streaming;
-  std::optional<std::string> mode;             // throughput, latency, balanced
+  std::optional<std::string> mode;  // throughput, latency, balanced
 
   // policy
   std::optional<double> gpu_memory_utilization;
-  std::optional<double> overhead_gb;           // GiB
+  std::optional<double> overhead_gb;  // GiB
   std::optional<double> fragmentation_factor;
-  std::optional<double> headroom_gb;           // GiB
+  std::optional<double> headroom_gb;  // GiB
 
   // outputs
-  std::vector<std::string> emit;               // emit: one name or a list (vllm-args, vllm-command, tgi-command, k8s;
-                                               // vllm-wizard's command and kubernetes accepted); repeats dropped
+  std::vector<std::string> emit;  // emit: one name or a list (vllm-args, vllm-command, tgi-command, k8s;
+                                  // vllm-wizard's command and kubernetes accepted); repeats dropped
   // Extra `vllm serve` flags in file order: {"--enable-prefix-caching", ""}, {"--max-num-seqs", "64"}. From a mapping
   // (flag: value; true or null is a bare flag, false leaves it out) or a list ("--flag" or "--flag=value").
   std::vector<std::pair<std::string, std::string>> vllm_args;

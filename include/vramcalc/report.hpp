@@ -28,11 +28,11 @@ struct ReportSettings {
   std::optional<std::string> quantization_flag;
   std::optional<std::uint64_t> gpu_memory_override;
   std::optional<int> gpus_per_node_override;
-  std::string engine = "vllm";          // --engine: vllm | tgi
-  std::string estimator = "kaito";      // --estimator (engine vllm): kaito | vllm | wizard
-  VllmSettings vllm;                    // settings of the vLLM-faithful estimator
-  WizardSettings wizard;                // settings of the vllm-wizard estimator (context, TP, GPUs filled per SKU)
-  TgiSettings tgi;                      // settings of the TGI engine (num_shard, GPU memory filled per SKU)
+  std::string engine = "vllm";      // --engine: vllm | tgi
+  std::string estimator = "kaito";  // --estimator (engine vllm): kaito | vllm | wizard
+  VllmSettings vllm;                // settings of the vLLM-faithful estimator
+  WizardSettings wizard;            // settings of the vllm-wizard estimator (context, TP, GPUs filled per SKU)
+  TgiSettings tgi;                  // settings of the TGI engine (num_shard, GPU memory filled per SKU)
   std::optional<std::uint64_t> tgi_num_shard;  // --num-shard pinned (else the smallest that fits in a node)
   // Shared axes: every engine and estimator.
   double fragmentation_factor = 1.0;    // --fragmentation-factor (1.15 under wizard)
@@ -48,13 +48,13 @@ struct SkuPlan {
   Sku sku;
   GpuMemory gpu_memory;
   KaitoPlan plan;
-  std::optional<VllmPlan> vllm;       // with --estimator vllm
-  GpuMemory vllm_total;               // the CUDA-reported total the vLLM estimator used
-  std::optional<WizardPlan> wizard;   // with --estimator wizard
-  std::optional<TgiPlan> tgi;         // with --engine tgi
-  Feasibility feasibility;            // for the chosen engine and estimator
+  std::optional<VllmPlan> vllm;         // with --estimator vllm
+  GpuMemory vllm_total;                 // the CUDA-reported total the vLLM estimator used
+  std::optional<WizardPlan> wizard;     // with --estimator wizard
+  std::optional<TgiPlan> tgi;           // with --engine tgi
+  Feasibility feasibility;              // for the chosen engine and estimator
   std::vector<Suggestion> suggestions;  // when it does not fit: the nearest changes that would
-  std::vector<std::string> warnings;  // SKU-specific (memory figure guessed, unsupported accelerator, ...)
+  std::vector<std::string> warnings;    // SKU-specific (memory figure guessed, unsupported accelerator, ...)
 
   // The verdict and layout of the chosen engine and estimator.
   [[nodiscard]] bool fits() const { return feasibility.fits; }
@@ -67,7 +67,7 @@ struct SkuPlan {
 };
 
 struct Report {
-  ModelInput input;          // id, origin, warnings of the source
+  ModelInput input;  // id, origin, warnings of the source
   ModelArch arch;
   WeightEstimate weights;
   KvCacheSpec kv;

@@ -14,18 +14,18 @@
 namespace vramcalc {
 
 struct CachedModel {
-  std::string endpoint;                          // e.g. "https://huggingface.co"
-  std::string id;                                // "org/name"
-  std::string revision;                          // as requested: "main", a tag, or a commit hash
-  std::string commit;                            // resolved commit (X-Repo-Commit)
-  std::string config_etag;                       // ETag of config.json, for If-None-Match revalidation
-  std::string config_file;                       // "config.json" or "params.json" (Mistral format)
-  nlohmann::json config;                         // the config object as fetched
-  std::optional<std::uint64_t> index_total_size; // metadata.total_size of the safetensors index
-  std::optional<std::uint64_t> other_total_size; // pytorch_model.bin.index.json total or a single file's size
-  std::string other_total_source;                // where other_total_size came from
-  std::optional<SafetensorsSummary> safetensors; // per-dtype totals (tensors list left empty)
-  std::int64_t fetched_at = 0;                   // unix seconds
+  std::string endpoint;                           // e.g. "https://huggingface.co"
+  std::string id;                                 // "org/name"
+  std::string revision;                           // as requested: "main", a tag, or a commit hash
+  std::string commit;                             // resolved commit (X-Repo-Commit)
+  std::string config_etag;                        // ETag of config.json, for If-None-Match revalidation
+  std::string config_file;                        // "config.json" or "params.json" (Mistral format)
+  nlohmann::json config;                          // the config object as fetched
+  std::optional<std::uint64_t> index_total_size;  // metadata.total_size of the safetensors index
+  std::optional<std::uint64_t> other_total_size;  // pytorch_model.bin.index.json total or a single file's size
+  std::string other_total_source;                 // where other_total_size came from
+  std::optional<SafetensorsSummary> safetensors;  // per-dtype totals (tensors list left empty)
+  std::int64_t fetched_at = 0;                    // unix seconds
 };
 
 // Serializes a cached entry to JSON and back (the on-disk format, schema_version 1). Throws Error(BadInput)

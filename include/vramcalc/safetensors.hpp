@@ -20,10 +20,10 @@ inline constexpr std::uint64_t kMaxSafetensorsHeaderBytes = 100'000'000;
 
 struct TensorInfo {
   std::string name;
-  std::string dtype;                 // as written in the header: "BF16", "F8_E4M3", "U8", ...
+  std::string dtype;  // as written in the header: "BF16", "F8_E4M3", "U8", ...
   std::vector<std::uint64_t> shape;
-  std::uint64_t elements = 0;        // product of shape (1 for a scalar)
-  std::uint64_t bytes = 0;           // data_offsets[1] - data_offsets[0]
+  std::uint64_t elements = 0;  // product of shape (1 for a scalar)
+  std::uint64_t bytes = 0;     // data_offsets[1] - data_offsets[0]
 };
 
 struct SafetensorsSummary {
@@ -32,8 +32,8 @@ struct SafetensorsSummary {
   std::map<std::string, std::uint64_t> elements_by_dtype;  // "BF16" -> elements
   std::uint64_t total_bytes = 0;
   std::uint64_t total_elements = 0;
-  std::uint64_t tensor_count = 0;    // kept when `tensors` is dropped (cached summaries)
-  std::uint64_t files = 0;           // number of headers merged into this summary
+  std::uint64_t tensor_count = 0;               // kept when `tensors` is dropped (cached summaries)
+  std::uint64_t files = 0;                      // number of headers merged into this summary
   std::map<std::string, std::string> metadata;  // "__metadata__" of the first file (string values)
 };
 

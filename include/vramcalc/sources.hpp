@@ -16,15 +16,15 @@ namespace vramcalc {
 
 // Everything a source knows about a model before normalization.
 struct ModelInput {
-  std::string id;                     // what to call the model in output (catalog id, or the path given)
-  std::string origin;                 // "local file ...", "local directory ...", "bundled catalog"
-  nlohmann::json config;              // the config.json object
-  std::optional<SafetensorsSummary> safetensors;   // exact sizes from safetensors headers, when read
-  std::optional<std::uint64_t> index_total_size;   // metadata.total_size of model.safetensors.index.json
+  std::string id;                                 // what to call the model in output (catalog id, or the path given)
+  std::string origin;                             // "local file ...", "local directory ...", "bundled catalog"
+  nlohmann::json config;                          // the config.json object
+  std::optional<SafetensorsSummary> safetensors;  // exact sizes from safetensors headers, when read
+  std::optional<std::uint64_t> index_total_size;  // metadata.total_size of model.safetensors.index.json
   std::optional<std::uint64_t> checkpoint_total_size;  // pytorch_model.bin.index.json total, or one file's size
   std::string checkpoint_total_source;                 // where checkpoint_total_size came from
-  std::optional<std::uint64_t> catalog_weight_bytes;  // catalog-known checkpoint bytes (INDEX.json)
-  std::optional<std::uint64_t> catalog_num_params;    // catalog-known logical parameter count
+  std::optional<std::uint64_t> catalog_weight_bytes;   // catalog-known checkpoint bytes (INDEX.json)
+  std::optional<std::uint64_t> catalog_num_params;     // catalog-known logical parameter count
   std::vector<std::string> warnings;
 };
 

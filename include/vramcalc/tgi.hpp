@@ -37,30 +37,31 @@ struct TgiSettings {
 struct TgiPlan {
   // The token settings used (given or TGI's defaults) and which were defaulted, in words.
   std::uint64_t max_input_tokens = 0, max_total_tokens = 0, max_batch_prefill_tokens = 0;
-  std::vector<std::string> defaults_used;  // e.g. "max_total_tokens 4096 (TGI default: min(max_position_embeddings, 4096))"
+  std::vector<std::string>
+      defaults_used;  // e.g. "max_total_tokens 4096 (TGI default: min(max_position_embeddings, 4096))"
   std::uint64_t num_shard = 1;
   double cuda_memory_fraction = 1.0;
   std::uint64_t batch_size = 0;
-  std::uint64_t gpu_memory_bytes = 0;      // per GPU
+  std::uint64_t gpu_memory_bytes = 0;  // per GPU
 
-  std::uint64_t cuda_overhead_bytes = 0;   // all GPUs
-  std::uint64_t model_bytes = 0;           // weights
+  std::uint64_t cuda_overhead_bytes = 0;  // all GPUs
+  std::uint64_t model_bytes = 0;          // weights
   std::uint64_t prefill_bytes = 0;
   std::uint64_t decode_bytes = 0;
   std::uint64_t kv_bytes_per_token = 0;
-  std::uint64_t kv_tokens_needed = 0;      // batch x (max_total_tokens - 1)
+  std::uint64_t kv_tokens_needed = 0;  // batch x (max_total_tokens - 1)
   std::uint64_t kv_cache_bytes = 0;
   std::uint64_t total_needed_bytes = 0;
-  std::uint64_t available_bytes = 0;       // all GPUs
+  std::uint64_t available_bytes = 0;  // all GPUs
   bool is_enough_vram = false;
 
-  std::int64_t free_for_kv_bytes = 0;      // the first version's free memory for the KV cache (can be negative)
-  std::uint64_t kv_token_budget = 0;       // floor(free / kv_bytes_per_token), 0 when free <= 0
+  std::int64_t free_for_kv_bytes = 0;  // the first version's free memory for the KV cache (can be negative)
+  std::uint64_t kv_token_budget = 0;   // floor(free / kv_bytes_per_token), 0 when free <= 0
 
   std::string prefill_formula, decode_formula, kv_formula;  // with their numbers, for the breakdown
-  std::vector<std::string> notes;          // always includes the head_dim correction note
-  std::vector<std::string> warnings;       // guesses (MoE intermediate, defaults), settings out of the ordinary
-  bool fits = false;                       // is_enough_vram, and settings TGI would accept
+  std::vector<std::string> notes;                           // always includes the head_dim correction note
+  std::vector<std::string> warnings;  // guesses (MoE intermediate, defaults), settings out of the ordinary
+  bool fits = false;                  // is_enough_vram, and settings TGI would accept
   std::vector<std::string> not_fit_reasons;
 };
 
@@ -72,8 +73,8 @@ TgiPlan plan_tgi(const ModelArch& arch, std::uint64_t weight_bytes, const KvCach
 struct TgiLaunchOptions {
   std::string model_id;
   std::optional<std::string> revision;
-  std::optional<std::string> dtype;        // "float16" / "bfloat16" when not the checkpoint's own
-  std::optional<std::string> quantize;     // TGI's --quantize value (fp8, awq, gptq, bitsandbytes, ...)
+  std::optional<std::string> dtype;           // "float16" / "bfloat16" when not the checkpoint's own
+  std::optional<std::string> quantize;        // TGI's --quantize value (fp8, awq, gptq, bitsandbytes, ...)
   std::optional<std::string> kv_cache_dtype;  // TGI's --kv-cache-dtype (fp8_e4m3fn, fp8_e5m2)
 };
 // The equivalent `text-generation-launcher --model-id ... --num-shard ... --max-input-tokens ...` line,

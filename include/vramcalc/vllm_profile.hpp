@@ -43,12 +43,12 @@ VllmBatchDefaults vllm_batch_defaults(double gpu_total_gib, const std::string& g
                                       const VllmVersion& version);
 
 struct VllmProfileSettings {
-  DType dtype = DType::BFloat16;            // activation dtype (the serving dtype)
+  DType dtype = DType::BFloat16;  // activation dtype (the serving dtype)
   std::uint64_t tensor_parallel_size = 1;
   std::uint64_t pipeline_parallel_size = 1;
   std::uint64_t max_num_batched_tokens = 2048;
   std::uint64_t max_num_seqs = 256;
-  bool last_pipeline_stage = true;           // the sampler pass runs there only
+  bool last_pipeline_stage = true;  // the sampler pass runs there only
   VllmVersion version;
   // The sampler pass ran on FlashInfer's top-k/top-p kernel (vLLM images with FlashInfer before v0.11.1, where it
   // was on by default) instead of the PyTorch-native sort path (the default from v0.11.1, and every install
@@ -57,10 +57,10 @@ struct VllmProfileSettings {
 };
 
 struct VllmProfileEstimate {
-  std::uint64_t activation_bytes = 0;        // torch peak increase of the profile run, per GPU
-  std::uint64_t sampler_bytes = 0;           // the part of activation_bytes that is the sampler pass
-  std::uint64_t non_torch_bytes = 0;         // non-torch increase, per GPU
-  std::string activation_formula;            // the formula with its numbers, for the breakdown
+  std::uint64_t activation_bytes = 0;  // torch peak increase of the profile run, per GPU
+  std::uint64_t sampler_bytes = 0;     // the part of activation_bytes that is the sampler pass
+  std::uint64_t non_torch_bytes = 0;   // non-torch increase, per GPU
+  std::string activation_formula;      // the formula with its numbers, for the breakdown
   std::string non_torch_formula;
 };
 

@@ -25,23 +25,23 @@ enum class WeightSource {
 std::string_view weight_source_name(WeightSource s);  // "safetensors_headers", ...
 
 struct WeightSettings {
-  std::string dtype = "auto";                  // --dtype: auto|float16|bfloat16|float32
+  std::string dtype = "auto";                    // --dtype: auto|float16|bfloat16|float32
   std::optional<QuantScheme> load_quantization;  // --quantization applied at load time
-  std::optional<double> params_b;              // --params-b: parameter count in billions
-  std::optional<std::uint64_t> weight_bytes;   // --weight-bytes
+  std::optional<double> params_b;                // --params-b: parameter count in billions
+  std::optional<std::uint64_t> weight_bytes;     // --weight-bytes
 };
 
 struct WeightEstimate {
-  std::uint64_t bytes = 0;                 // weight bytes in GPU memory
+  std::uint64_t bytes = 0;  // weight bytes in GPU memory
   WeightSource source = WeightSource::ParameterCount;
-  std::string source_detail;               // human explanation of how `bytes` was obtained
-  std::uint64_t num_params = 0;            // logical parameter count
-  std::string num_params_source;           // "architecture" or "--params-b"
-  DType serving_dtype = DType::BFloat16;   // dtype unquantized weights are served in
-  std::string serving_dtype_reason;        // "config torch_dtype bfloat16", "float32 checkpoint served as bfloat16"
-  std::optional<QuantScheme> quantization; // scheme in effect (checkpoint's or --quantization)
-  std::uint64_t quantized_params = 0;      // parameters in converted groups
-  std::uint64_t computed_bytes = 0;        // the parameter-count figure, for comparison with the chosen one
+  std::string source_detail;                // human explanation of how `bytes` was obtained
+  std::uint64_t num_params = 0;             // logical parameter count
+  std::string num_params_source;            // "architecture" or "--params-b"
+  DType serving_dtype = DType::BFloat16;    // dtype unquantized weights are served in
+  std::string serving_dtype_reason;         // "config torch_dtype bfloat16", "float32 checkpoint served as bfloat16"
+  std::optional<QuantScheme> quantization;  // scheme in effect (checkpoint's or --quantization)
+  std::uint64_t quantized_params = 0;       // parameters in converted groups
+  std::uint64_t computed_bytes = 0;         // the parameter-count figure, for comparison with the chosen one
   std::map<std::string, std::uint64_t> stored_bytes_by_dtype;  // from headers, as stored on disk
   std::vector<std::string> warnings;
 };

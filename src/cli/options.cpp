@@ -8,15 +8,15 @@
 #include <cmath>
 #include <cstdlib>
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 
 #include "vramcalc/error.hpp"
 #include "vramcalc/hf_cache.hpp"
 #include "vramcalc/profile.hpp"
-#include "vramcalc/vllm_profile.hpp"
 #include "vramcalc/quant.hpp"
 #include "vramcalc/units.hpp"
+#include "vramcalc/vllm_profile.hpp"
 
 #ifndef VRAMCALC_VERSION
 #define VRAMCALC_VERSION "0.0.0"
@@ -98,7 +98,8 @@ double parse_number(const std::string& flag, const std::string& text) {
 
 std::uint64_t parse_size_flag(const std::string& flag, const std::string& text) {
   auto v = parse_size(text);
-  if (!v) fail_input(fmt::format("{}: expected a size such as 48GiB, 80GB, 15.99GiB or 24000MiB, got \"{}\"", flag, text));
+  if (!v)
+    fail_input(fmt::format("{}: expected a size such as 48GiB, 80GB, 15.99GiB or 24000MiB, got \"{}\"", flag, text));
   return *v;
 }
 
@@ -225,9 +226,10 @@ std::vector<std::string> args_for_sweep_value(const std::vector<std::string>& ar
 Options parse_options(int argc, char** argv) {
   Options o;
   for (int i = 1; i < argc; ++i) o.args.emplace_back(argv[i]);
-  CLI::App app{"vram-calc: how much GPU memory an LLM needs to be served with vLLM or TGI, how many GPUs and nodes "
-               "of a SKU that takes, and the longest max_model_len they hold.",
-               "vram-calc"};
+  CLI::App app{
+      "vram-calc: how much GPU memory an LLM needs to be served with vLLM or TGI, how many GPUs and nodes "
+      "of a SKU that takes, and the longest max_model_len they hold.",
+      "vram-calc"};
   app.footer(kFooter);
   app.set_version_flag("--version", version_string());
   app.get_formatter()->column_width(36);
@@ -247,17 +249,20 @@ Options parse_options(int argc, char** argv) {
   app.add_option("-m,--model", model,
                  "Model: a config.json path, a model directory (config.json + safetensors headers), or a Hugging Face "
                  "id (bundled catalog, caches, or the Hub)");
-  app.add_option("-s,--sku", sku, "GPU or instance SKU (A100-80G, Standard_NC24ads_A100_v4, ...), a comma list, or all");
+  app.add_option("-s,--sku", sku,
+                 "GPU or instance SKU (A100-80G, Standard_NC24ads_A100_v4, ...), a comma list, or all");
   app.add_option("--profile", profile,
                  "YAML deployment profile (vllm-wizard's sections: model, hardware, workload, policy, outputs; "
                  "_gb keys are GiB); flags override it");
   app.add_option("--format", format, "Output: table, json or csv")->default_str("table");
   app.add_option("--engine", engine, "Server to size: vllm or tgi")->default_str("vllm");
-  app.add_option("--dtype", dtype, "Weight dtype: auto|float16|bfloat16|float32 (auto: the config's; float32 served as bfloat16)")
+  app.add_option("--dtype", dtype,
+                 "Weight dtype: auto|float16|bfloat16|float32 (auto: the config's; float32 served as bfloat16)")
       ->default_str("auto");
   app.add_option("--quantization,-q", quantization,
                  "Quantize an unquantized checkpoint at load time: fp8|awq|gptq|int8|bitsandbytes (Q8, Q4 accepted)");
-  app.add_option("--kv-cache-dtype", kv_dtype, "KV cache dtype: auto|fp8|fp8_e4m3|fp8_e5m2 (what-if: float16|bfloat16|float32)")
+  app.add_option("--kv-cache-dtype", kv_dtype,
+                 "KV cache dtype: auto|fp8|fp8_e4m3|fp8_e5m2 (what-if: float16|bfloat16|float32)")
       ->default_str("auto");
   app.add_option("--max-model-len,--context", max_model_len,
                  "Context length L to size for (kaito: 2048, as KAITO; vllm, wizard: the model's maximum; tgi: sets "
@@ -276,7 +281,8 @@ Options parse_options(int argc, char** argv) {
   app.add_option("--risk-thresholds-gib", risk, "Headroom per GPU for low,medium OOM risk")->default_str("2,0");
   app.add_option("--non-torch-gib", non_torch, "kaito: non-PyTorch memory per GPU in GiB")->default_str("0.6");
   app.add_option("--activation-gib", activation, "kaito: activation peak per GPU in GiB")->default_str("1.7");
-  app.add_option("--overhead-gib", overhead, "wizard: fixed overhead in GiB replacing max(1 GiB, 2%) + 0.25 GiB x (TP - 1)");
+  app.add_option("--overhead-gib", overhead,
+                 "wizard: fixed overhead in GiB replacing max(1 GiB, 2%) + 0.25 GiB x (TP - 1)");
   app.add_option("--params-b", params_b, "Override the parameter count, in billions");
   app.add_option("--weight-bytes", weight_bytes, "Override the weight size: bytes or a size with a unit (15GiB)");
 
@@ -301,19 +307,25 @@ Options parse_options(int argc, char** argv) {
                "vllm: the server samples with FlashInfer (VLLM_USE_FLASHINFER_SAMPLER=1; images before v0.11.1), "
                "which profiles fewer vocab-sized copies");
 
-  app.add_option("--max-input-tokens", max_input,
-                 "tgi: longest prompt (default: max_total_tokens - 1; TGI v2's min(max_position_embeddings, 4096) - 1)");
-  app.add_option("--max-total-tokens", max_total,
-                 "tgi: prompt + generated tokens per request (default: --context, else min(max_position_embeddings, 4096))");
-  app.add_option("--max-batch-prefill-tokens", max_prefill,
-                 "tgi: tokens per prefill batch (default: max_input_tokens + 50; with --concurrency N: N x max_input_tokens)");
-  app.add_option("--cuda-memory-fraction", cuda_fraction, "tgi: fraction of GPU memory TGI may use")->default_str("1.0");
+  app.add_option(
+      "--max-input-tokens", max_input,
+      "tgi: longest prompt (default: max_total_tokens - 1; TGI v2's min(max_position_embeddings, 4096) - 1)");
+  app.add_option(
+      "--max-total-tokens", max_total,
+      "tgi: prompt + generated tokens per request (default: --context, else min(max_position_embeddings, 4096))");
+  app.add_option(
+      "--max-batch-prefill-tokens", max_prefill,
+      "tgi: tokens per prefill batch (default: max_input_tokens + 50; with --concurrency N: N x max_input_tokens)");
+  app.add_option("--cuda-memory-fraction", cuda_fraction, "tgi: fraction of GPU memory TGI may use")
+      ->default_str("1.0");
   app.add_option("--cuda-overhead-gb", cuda_overhead, "tgi: CUDA context per GPU in GB (1 GB x 1.2 buffer)")
       ->default_str("1.2");
 
-  app.add_option("--sweep", sweep, "One plan per value: FLAG=START:END:STEP (e.g. --sweep max-model-len=4096:32768:4096)");
-  app.add_option("--sweep-tokens", sweep_tokens,
-                 "tgi: START:END:STEP over t, with max_input_tokens t-1, max_total_tokens t, max_batch_prefill_tokens t");
+  app.add_option("--sweep", sweep,
+                 "One plan per value: FLAG=START:END:STEP (e.g. --sweep max-model-len=4096:32768:4096)");
+  app.add_option(
+      "--sweep-tokens", sweep_tokens,
+      "tgi: START:END:STEP over t, with max_input_tokens t-1, max_total_tokens t, max_batch_prefill_tokens t");
   app.add_option("--emit", emit,
                  "Print only a ready-to-run artefact: vllm-args, vllm-command, tgi-command or k8s (comma list)");
 
@@ -321,7 +333,8 @@ Options parse_options(int argc, char** argv) {
   app.add_option("--token", token, "Hugging Face token (else HF_TOKEN, else the huggingface_hub token file)");
   app.add_flag("--offline", offline, "Use only local sources: files, caches, the catalog (also HF_HUB_OFFLINE=1)");
   app.add_flag("--refresh", refresh, "Fetch from the hub again, skipping the caches and the catalog");
-  app.add_option("--ca-bundle", ca_bundle, "CA certificates for TLS (else CURL_CA_BUNDLE, REQUESTS_CA_BUNDLE, SSL_CERT_FILE)");
+  app.add_option("--ca-bundle", ca_bundle,
+                 "CA certificates for TLS (else CURL_CA_BUNDLE, REQUESTS_CA_BUNDLE, SSL_CERT_FILE)");
   app.add_option("--connect-timeout", connect_timeout, "Seconds to connect to the hub")->default_str("10");
   app.add_option("--timeout", timeout, "Seconds for one whole transfer")->default_str("60");
 
@@ -414,13 +427,15 @@ Options parse_options(int argc, char** argv) {
     if (app.count("--emit") == 0)
       for (const auto& e : pr.emit) emit += (emit.empty() ? "" : ",") + e;
     o.report.extra_vllm_args = pr.vllm_args;
-    if (pr.interconnect) o.notes.push_back(fmt::format("hardware.interconnect {} is recorded, not sized", *pr.interconnect));
+    if (pr.interconnect)
+      o.notes.push_back(fmt::format("hardware.interconnect {} is recorded, not sized", *pr.interconnect));
     if (pr.mode) o.notes.push_back(fmt::format("workload.mode {} does not change memory sizing", *pr.mode));
     if (pr.streaming) o.notes.push_back("workload.streaming does not change memory sizing");
   }
   o.model = model;
   o.sku = sku;
-  if (o.model.empty()) fail_input("--model is required (a config.json, a model directory or a catalog id; see vram-calc models)");
+  if (o.model.empty())
+    fail_input("--model is required (a config.json, a model directory or a catalog id; see vram-calc models)");
   if (o.sku.empty()) fail_input("--sku is required (a GPU or instance name, a comma list, or all; see vram-calc skus)");
 
   // Engine and estimator.
@@ -445,16 +460,24 @@ Options parse_options(int argc, char** argv) {
       if (given) fail_input(fmt::format("{} needs {}", name, needs));
   };
   only(vllm_est,
-       {{"--vllm-version", !vllm_version.empty()}, {"--kv-cache-memory", !kv_cache_memory.empty()},
-        {"--max-num-batched-tokens", !mnbt.empty()}, {"--max-num-seqs", !mns.empty()},
-        {"--block-size", !block_size.empty()}, {"--data-parallel-size", !dp.empty()},
-        {"--enable-expert-parallel", expert_parallel}, {"--flashinfer-sampler", flashinfer_sampler},
-        {"--cudagraph-memory", !cudagraph_memory.empty()}, {"--enforce-eager", enforce_eager}},
+       {{"--vllm-version", !vllm_version.empty()},
+        {"--kv-cache-memory", !kv_cache_memory.empty()},
+        {"--max-num-batched-tokens", !mnbt.empty()},
+        {"--max-num-seqs", !mns.empty()},
+        {"--block-size", !block_size.empty()},
+        {"--data-parallel-size", !dp.empty()},
+        {"--enable-expert-parallel", expert_parallel},
+        {"--flashinfer-sampler", flashinfer_sampler},
+        {"--cudagraph-memory", !cudagraph_memory.empty()},
+        {"--enforce-eager", enforce_eager}},
        "--estimator vllm");
   only(tgi,
-       {{"--max-input-tokens", !max_input.empty()}, {"--max-total-tokens", !max_total.empty()},
-        {"--max-batch-prefill-tokens", !max_prefill.empty()}, {"--cuda-memory-fraction", !cuda_fraction.empty()},
-        {"--cuda-overhead-gb", !cuda_overhead.empty()}, {"--sweep-tokens", !sweep_tokens.empty()}},
+       {{"--max-input-tokens", !max_input.empty()},
+        {"--max-total-tokens", !max_total.empty()},
+        {"--max-batch-prefill-tokens", !max_prefill.empty()},
+        {"--cuda-memory-fraction", !cuda_fraction.empty()},
+        {"--cuda-overhead-gb", !cuda_overhead.empty()},
+        {"--sweep-tokens", !sweep_tokens.empty()}},
        "--engine tgi");
   only(wizard, {{"--overhead-gib", !overhead.empty()}}, "--estimator wizard");
   only(!tgi, {{"--gpu-memory-utilization", !utilization.empty()}, {"--pipeline-parallel-size", !pp.empty()}},
@@ -533,12 +556,16 @@ Options parse_options(int argc, char** argv) {
   else if (tgi && k.max_model_len_given) t.max_total_tokens = k.max_model_len;  // --context sizes the request
   // A request length without a prompt length: the prompt may take all but one token (TGI v2 itself would keep its
   // own default, min(max_position_embeddings, 4096) - 1, and refuse a shorter total).
-  if (tgi && t.max_total_tokens && !t.max_input_tokens) t.max_input_tokens = *t.max_total_tokens > 1 ? *t.max_total_tokens - 1 : 1;
-  if (!max_prefill.empty()) t.max_batch_prefill_tokens = parse_count("--max-batch-prefill-tokens", max_prefill, 1ULL << 40);
+  if (tgi && t.max_total_tokens && !t.max_input_tokens)
+    t.max_input_tokens = *t.max_total_tokens > 1 ? *t.max_total_tokens - 1 : 1;
+  if (!max_prefill.empty())
+    t.max_batch_prefill_tokens = parse_count("--max-batch-prefill-tokens", max_prefill, 1ULL << 40);
   if (tgi && rs.concurrency > 1 && !t.max_batch_prefill_tokens) {
     // N sequences at once: a prefill batch of N prompts, so batch = ceil(prefill / input) = N.
     if (!t.max_input_tokens)
-      fail_input("--concurrency with --engine tgi needs --max-input-tokens (batch = max_batch_prefill_tokens / max_input_tokens)");
+      fail_input(
+          "--concurrency with --engine tgi needs --max-input-tokens (batch = max_batch_prefill_tokens / "
+          "max_input_tokens)");
     t.max_batch_prefill_tokens = *t.max_input_tokens * rs.concurrency;
   }
   if (!cuda_fraction.empty()) {
@@ -548,7 +575,8 @@ Options parse_options(int argc, char** argv) {
   }
   if (!cuda_overhead.empty()) {
     t.cuda_overhead_gb = parse_number("--cuda-overhead-gb", cuda_overhead);
-    if (!(t.cuda_overhead_gb >= 0 && t.cuda_overhead_gb <= 1000)) fail_input("--cuda-overhead-gb: must be from 0 to 1000");
+    if (!(t.cuda_overhead_gb >= 0 && t.cuda_overhead_gb <= 1000))
+      fail_input("--cuda-overhead-gb: must be from 0 to 1000");
   }
 
   if (!params_b.empty()) {

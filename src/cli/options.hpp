@@ -16,7 +16,7 @@ enum class Format { Table, Json, Csv };
 
 // --sweep FLAG=a:b:step or --sweep-tokens a:b:step: one plan per value (values as they will be passed to FLAG).
 struct Sweep {
-  std::string flag;                  // "--max-model-len", or "tokens" for --sweep-tokens
+  std::string flag;  // "--max-model-len", or "tokens" for --sweep-tokens
   std::vector<std::string> values;
 };
 
@@ -27,13 +27,13 @@ struct Options {
   std::string sku;
   WeightSettings weights;
   ReportSettings report;
-  std::optional<std::string> profile;    // --profile FILE
+  std::optional<std::string> profile;  // --profile FILE
   HubOptions hub;
-  std::string help_text;                 // what Command::Help prints: --help, or the hidden --completions / --man
-  std::vector<std::string> emit;         // --emit: vllm-args, vllm-command, tgi-command, k8s (in order)
+  std::string help_text;          // what Command::Help prints: --help, or the hidden --completions / --man
+  std::vector<std::string> emit;  // --emit: vllm-args, vllm-command, tgi-command, k8s (in order)
   std::optional<Sweep> sweep;
-  std::vector<std::string> args;         // argv[1..], so a sweep can re-parse with one flag replaced
-  std::vector<std::string> notes;        // what a profile set that vram-calc records but does not size with
+  std::vector<std::string> args;   // argv[1..], so a sweep can re-parse with one flag replaced
+  std::vector<std::string> notes;  // what a profile set that vram-calc records but does not size with
 };
 
 // The flags --sweep accepts (numeric ones), with their aliases.

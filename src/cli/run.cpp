@@ -57,9 +57,10 @@ bool several_skus(const Options& o, std::size_t count) { return count > 1 || o.s
 void add_report_warnings(Report& r) {
   const std::string& kv = r.settings.kv_cache_dtype_flag;
   if ((kv == "float16" || kv == "bfloat16" || kv == "float32") && r.kv.dtype != r.weights.serving_dtype)
-    r.weights.warnings.push_back(fmt::format("--kv-cache-dtype {} is a what-if: vLLM's KV cache follows --dtype "
-                                             "({}) unless it is fp8, so the vllm serve line omits it",
-                                             kv, dtype_name(r.weights.serving_dtype)));
+    r.weights.warnings.push_back(
+        fmt::format("--kv-cache-dtype {} is a what-if: vLLM's KV cache follows --dtype "
+                    "({}) unless it is fp8, so the vllm serve line omits it",
+                    kv, dtype_name(r.weights.serving_dtype)));
   if (r.input.catalog_num_params && r.weights.num_params_source == "architecture") {
     const double known = static_cast<double>(*r.input.catalog_num_params);
     const double diff = std::abs(static_cast<double>(r.weights.num_params) - known) / known;
@@ -127,8 +128,8 @@ int plan(const Options& o) {
   }
   bool any_fits = false;
   for (const auto& pt : points)
-    any_fits = any_fits || std::any_of(pt.report.plans.begin(), pt.report.plans.end(),
-                                       [](const SkuPlan& p) { return p.fits(); });
+    any_fits = any_fits ||
+               std::any_of(pt.report.plans.begin(), pt.report.plans.end(), [](const SkuPlan& p) { return p.fits(); });
 
   std::string out;
   const Report& r = points.front().report;
@@ -153,8 +154,8 @@ int plan(const Options& o) {
 int list_models(const Options& o) {
   const ModelCatalog catalog = ModelCatalog::load(find_data_file("models.json"));
   nlohmann::json rows = nlohmann::json::array();
-  std::string table = fmt::format("{:<50} {:<34} {:>16} {:>12}  {}\n", "id", "architecture", "parameters",
-                                  "max context", "aliases");
+  std::string table =
+      fmt::format("{:<50} {:<34} {:>16} {:>12}  {}\n", "id", "architecture", "parameters", "max context", "aliases");
   for (const auto& m : catalog.models()) {
     const ModelArch a = normalize_config(m.config, m.id);
     std::string aliases;
@@ -165,10 +166,11 @@ int list_models(const Options& o) {
                     {"num_params", a.num_params()},
                     {"max_position_embeddings",
                      a.max_position_embeddings ? nlohmann::json(*a.max_position_embeddings) : nlohmann::json(nullptr)},
-                    {"safetensors_total_bytes",
-                     m.safetensors_total_bytes ? nlohmann::json(*m.safetensors_total_bytes) : nlohmann::json(nullptr)}});
-    table += fmt::format("{:<50} {:<34} {:>16} {:>12}  {}\n", m.id, a.architecture, format_count(a.num_params()),
-                         a.max_position_embeddings ? format_count(*a.max_position_embeddings) : std::string("-"), aliases);
+                    {"safetensors_total_bytes", m.safetensors_total_bytes ? nlohmann::json(*m.safetensors_total_bytes)
+                                                                          : nlohmann::json(nullptr)}});
+    table +=
+        fmt::format("{:<50} {:<34} {:>16} {:>12}  {}\n", m.id, a.architecture, format_count(a.num_params()),
+                    a.max_position_embeddings ? format_count(*a.max_position_embeddings) : std::string("-"), aliases);
   }
   const std::string out = o.format == Format::Json ? rows.dump(2) + "\n" : table;
   std::fwrite(out.data(), 1, out.size(), stdout);

@@ -78,7 +78,7 @@ std::optional<long double> integral_value(const nlohmann::json& v) {
 }  // namespace
 
 std::optional<std::uint64_t> ConfigReader::count_or_zero(std::initializer_list<std::string_view> names,
-                                                         std::uint64_t max) {
+                                                         std::uint64_t max) const {
   for (auto name : names) {
     const nlohmann::json* v = get(name);
     if (v == nullptr) continue;
@@ -93,7 +93,7 @@ std::optional<std::uint64_t> ConfigReader::count_or_zero(std::initializer_list<s
 }
 
 std::optional<std::uint64_t> ConfigReader::count(std::initializer_list<std::string_view> names, std::uint64_t max,
-                                                 std::string* which) {
+                                                 std::string* which) const {
   for (auto name : names) {
     if (!has(name)) continue;
     auto value = count_or_zero({name}, max);
@@ -105,7 +105,7 @@ std::optional<std::uint64_t> ConfigReader::count(std::initializer_list<std::stri
 }
 
 std::uint64_t ConfigReader::require_count(std::initializer_list<std::string_view> names, std::uint64_t max,
-                                          std::string* which) {
+                                          std::string* which) const {
   auto v = count(names, max, which);
   if (!v) {
     std::string list;
@@ -115,28 +115,28 @@ std::uint64_t ConfigReader::require_count(std::initializer_list<std::string_view
   return *v;
 }
 
-std::optional<bool> ConfigReader::flag(std::string_view name) {
+std::optional<bool> ConfigReader::flag(std::string_view name) const {
   const nlohmann::json* v = get(name);
   if (v == nullptr) return std::nullopt;
   if (!v->is_boolean()) fail(name, fmt::format("expected true or false, got {}", describe_json_value(*v)));
   return v->get<bool>();
 }
 
-std::optional<std::string> ConfigReader::text(std::string_view name) {
+std::optional<std::string> ConfigReader::text(std::string_view name) const {
   const nlohmann::json* v = get(name);
   if (v == nullptr) return std::nullopt;
   if (!v->is_string()) fail(name, fmt::format("expected a string, got {}", describe_json_value(*v)));
   return v->get<std::string>();
 }
 
-std::optional<double> ConfigReader::number(std::string_view name) {
+std::optional<double> ConfigReader::number(std::string_view name) const {
   const nlohmann::json* v = get(name);
   if (v == nullptr) return std::nullopt;
   if (!v->is_number()) fail(name, fmt::format("expected a number, got {}", describe_json_value(*v)));
   return v->get<double>();
 }
 
-std::optional<std::vector<std::uint64_t>> ConfigReader::index_list(std::string_view name, std::uint64_t max) {
+std::optional<std::vector<std::uint64_t>> ConfigReader::index_list(std::string_view name, std::uint64_t max) const {
   const nlohmann::json* v = get(name);
   if (v == nullptr) return std::nullopt;
   if (!v->is_array()) fail(name, fmt::format("expected a list of layer numbers, got {}", describe_json_value(*v)));

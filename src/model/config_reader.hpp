@@ -16,7 +16,7 @@ namespace vramcalc::detail {
 
 // Upper bounds past which a value is "absurd" rather than merely large.
 inline constexpr std::uint64_t kMaxLayers = 10'000;
-inline constexpr std::uint64_t kMaxWidth = 1'000'000;        // hidden, head_dim, ranks
+inline constexpr std::uint64_t kMaxWidth = 1'000'000;  // hidden, head_dim, ranks
 inline constexpr std::uint64_t kMaxHeads = 100'000;
 inline constexpr std::uint64_t kMaxIntermediate = 10'000'000;
 inline constexpr std::uint64_t kMaxVocab = 100'000'000;
@@ -31,23 +31,23 @@ class ConfigReader {
   ConfigReader(const nlohmann::json& object, std::string origin, std::string prefix,
                nlohmann::json defaults = nlohmann::json::object());
 
-  [[nodiscard]] bool has(std::string_view name) const;  // present and not null (config or defaults)
+  [[nodiscard]] bool has(std::string_view name) const;                   // present and not null (config or defaults)
   [[nodiscard]] const nlohmann::json* get(std::string_view name) const;  // nullptr when absent or null
 
   // A positive integer from the first of `names` present (integral floats like 4096.0 accepted).
   // Fractions, strings, booleans, zero, negatives and values over `max` are errors naming the field.
   std::optional<std::uint64_t> count(std::initializer_list<std::string_view> names, std::uint64_t max,
-                                     std::string* which = nullptr);
+                                     std::string* which = nullptr) const;
   // Like count() but zero is allowed (e.g. first_k_dense_replace, n_shared_experts).
-  std::optional<std::uint64_t> count_or_zero(std::initializer_list<std::string_view> names, std::uint64_t max);
+  std::optional<std::uint64_t> count_or_zero(std::initializer_list<std::string_view> names, std::uint64_t max) const;
   // Like count() but a missing field is an error: "<origin>: missing <names>".
   std::uint64_t require_count(std::initializer_list<std::string_view> names, std::uint64_t max,
-                              std::string* which = nullptr);
-  std::optional<bool> flag(std::string_view name);
-  std::optional<std::string> text(std::string_view name);
-  std::optional<double> number(std::string_view name);
+                              std::string* which = nullptr) const;
+  std::optional<bool> flag(std::string_view name) const;
+  std::optional<std::string> text(std::string_view name) const;
+  std::optional<double> number(std::string_view name) const;
   // A list of non-negative integers (e.g. cross_attention_layers); error on other element types.
-  std::optional<std::vector<std::uint64_t>> index_list(std::string_view name, std::uint64_t max);
+  std::optional<std::vector<std::uint64_t>> index_list(std::string_view name, std::uint64_t max) const;
 
   [[noreturn]] void fail(std::string_view field, const std::string& problem) const;
   [[nodiscard]] const std::set<std::string>& defaulted() const { return defaulted_; }

@@ -32,7 +32,10 @@ constexpr std::array kFamilies = {
     Family{.name = "qwen3_moe", .moe = MoeStyle::Qwen, .qk_norm = true},
     Family{.name = "gemma", .tie_default = true},
     Family{.name = "gemma2", .norms_per_layer = 4, .tie_default = true},
-    Family{.name = "gemma3_text", .qk_norm = true, .norms_per_layer = 4, .tie_default = true,
+    Family{.name = "gemma3_text",
+           .qk_norm = true,
+           .norms_per_layer = 4,
+           .tie_default = true,
            .defaults_json = kGemma3TextDefaults},
     Family{.name = "cohere", .norms_per_layer = 1, .tie_default = true},
     Family{.name = "phi3"},
@@ -55,11 +58,9 @@ struct Alias {
   std::string_view family;
 };
 constexpr std::array kAliases = {
-    Alias{"qwen2_vl", "qwen2"},          Alias{"qwen2_5_vl", "qwen2"},
-    Alias{"kimi_k2", "deepseek_v3"},     Alias{"deepseek_v2", "deepseek_v3"},
-    Alias{"RefinedWeb", "falcon"},       Alias{"RefinedWebModel", "falcon"},
-    Alias{"gemma3", "gemma3_text"},      Alias{"llama4", "llama4_text"},
-    Alias{"mllama", "mllama_text_model"},
+    Alias{"qwen2_vl", "qwen2"},          Alias{"qwen2_5_vl", "qwen2"},   Alias{"kimi_k2", "deepseek_v3"},
+    Alias{"deepseek_v2", "deepseek_v3"}, Alias{"RefinedWeb", "falcon"},  Alias{"RefinedWebModel", "falcon"},
+    Alias{"gemma3", "gemma3_text"},      Alias{"llama4", "llama4_text"}, Alias{"mllama", "mllama_text_model"},
 };
 
 }  // namespace
@@ -90,14 +91,14 @@ std::string_view default_text_model_type(std::string_view wrapper) {
 
 nlohmann::json vision_defaults(std::string_view type) {
   if (type == "clip_vision_model")
-    return {{"hidden_size", 768}, {"intermediate_size", 3072}, {"num_hidden_layers", 12},
-            {"num_attention_heads", 12}, {"num_channels", 3}, {"image_size", 224}, {"patch_size", 32}};
+    return {{"hidden_size", 768}, {"intermediate_size", 3072}, {"num_hidden_layers", 12}, {"num_attention_heads", 12},
+            {"num_channels", 3},  {"image_size", 224},         {"patch_size", 32}};
   if (type == "siglip_vision_model")
-    return {{"hidden_size", 768}, {"intermediate_size", 3072}, {"num_hidden_layers", 12},
-            {"num_attention_heads", 12}, {"num_channels", 3}, {"image_size", 224}, {"patch_size", 16}};
+    return {{"hidden_size", 768}, {"intermediate_size", 3072}, {"num_hidden_layers", 12}, {"num_attention_heads", 12},
+            {"num_channels", 3},  {"image_size", 224},         {"patch_size", 16}};
   if (type == "pixtral")
-    return {{"hidden_size", 1024}, {"intermediate_size", 4096}, {"num_hidden_layers", 24},
-            {"num_attention_heads", 16}, {"num_channels", 3}, {"image_size", 1024}, {"patch_size", 16}};
+    return {{"hidden_size", 1024}, {"intermediate_size", 4096}, {"num_hidden_layers", 24}, {"num_attention_heads", 16},
+            {"num_channels", 3},   {"image_size", 1024},        {"patch_size", 16}};
   return nlohmann::json::object();
 }
 

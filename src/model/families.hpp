@@ -30,18 +30,18 @@ enum class MoeStyle {
 };
 
 struct Family {
-  std::string_view name;               // canonical model_type
+  std::string_view name;  // canonical model_type
   Stack stack = Stack::Llama;
   MoeStyle moe = MoeStyle::None;
-  bool qkv_bias = false;               // q/k/v projections carry a bias (Qwen2)
-  bool qk_norm = false;                // per-head_dim RMSNorm on q and k (Qwen3, Gemma 3)
-  int norms_per_layer = 2;             // RMSNorm/LayerNorm vectors per decoder layer
-  bool norm_bias = false;              // LayerNorm with bias (PhiMoE)
-  bool lm_head_bias = false;           // lm_head carries a bias (PhiMoE)
-  bool attention_sinks = false;        // one learned sink per head (gpt-oss)
-  bool tie_default = false;            // tie_word_embeddings when the config omits it
-  bool falcon_single_gpu = false;      // KAITO: Falcon models do not support multi-GPU
-  std::string_view defaults_json = {}; // transformers defaults for omitted fields ("" when none apply)
+  bool qkv_bias = false;                // q/k/v projections carry a bias (Qwen2)
+  bool qk_norm = false;                 // per-head_dim RMSNorm on q and k (Qwen3, Gemma 3)
+  int norms_per_layer = 2;              // RMSNorm/LayerNorm vectors per decoder layer
+  bool norm_bias = false;               // LayerNorm with bias (PhiMoE)
+  bool lm_head_bias = false;            // lm_head carries a bias (PhiMoE)
+  bool attention_sinks = false;         // one learned sink per head (gpt-oss)
+  bool tie_default = false;             // tie_word_embeddings when the config omits it
+  bool falcon_single_gpu = false;       // KAITO: Falcon models do not support multi-GPU
+  std::string_view defaults_json = {};  // transformers defaults for omitted fields ("" when none apply)
 };
 
 // The family of a language model's model_type (several spellings map to one family); nullptr if unknown.

@@ -150,7 +150,8 @@ std::vector<LayerKind> read_layer_kinds(ModelArch& arch, const Family& family, C
       switch ((*pattern)[i]) {
         case 'M': kinds[i] = LayerKind::Mamba; break;
         case '*': kinds[i] = LayerKind::FullAttention; break;
-        case '-': case 'E': kinds[i] = LayerKind::MlpOnly; break;
+        case '-':
+        case 'E': kinds[i] = LayerKind::MlpOnly; break;
         default:
           cfg.fail("hybrid_override_pattern",
                    fmt::format("unknown layer letter {}", detail::quoted_excerpt(pattern->substr(i, 1))));
@@ -210,8 +211,8 @@ std::optional<std::uint64_t> read_sliding_window(ModelArch& arch, const Family& 
 }
 
 void read_moe(ModelArch& arch, ConfigReader& cfg) {
-  arch.num_experts = cfg.count_or_zero({"num_local_experts", "num_experts", "n_routed_experts"}, detail::kMaxExperts)
-                         .value_or(0);
+  arch.num_experts =
+      cfg.count_or_zero({"num_local_experts", "num_experts", "n_routed_experts"}, detail::kMaxExperts).value_or(0);
   if (arch.num_experts == 0) return;
   arch.experts_per_token =
       cfg.count_or_zero({"num_experts_per_tok", "experts_per_token", "moe_topk"}, detail::kMaxExperts).value_or(0);
@@ -219,8 +220,8 @@ void read_moe(ModelArch& arch, ConfigReader& cfg) {
   // 0 when absent: the experts then use intermediate_size (Mixtral), filled in once that is read.
   arch.moe_intermediate_size = cfg.count({"moe_intermediate_size"}, detail::kMaxIntermediate).value_or(0);
   if (arch.experts_per_token > arch.num_experts)
-    cfg.fail("num_experts_per_tok", fmt::format("{} is more than the {} experts", arch.experts_per_token,
-                                                arch.num_experts));
+    cfg.fail("num_experts_per_tok",
+             fmt::format("{} is more than the {} experts", arch.experts_per_token, arch.num_experts));
 }
 
 void read_mla(ModelArch& arch, ConfigReader& cfg) {
@@ -241,16 +242,12 @@ void read_mamba(ModelArch& arch, ConfigReader& cfg) {
 
 std::uint64_t read_intermediate(ModelArch& arch, const Family& family, ConfigReader& cfg) {
   switch (family.stack) {
-    case detail::Stack::Gpt2:
-      return cfg.count({"n_inner"}, detail::kMaxIntermediate).value_or(4 * arch.hidden_size);
-    case detail::Stack::Bloom:
-      return 4 * arch.hidden_size;
-    case detail::Stack::Mpt:
-      return cfg.count({"expansion_ratio"}, 1000).value_or(4) * arch.hidden_size;
+    case detail::Stack::Gpt2: return cfg.count({"n_inner"}, detail::kMaxIntermediate).value_or(4 * arch.hidden_size);
+    case detail::Stack::Bloom: return 4 * arch.hidden_size;
+    case detail::Stack::Mpt: return cfg.count({"expansion_ratio"}, 1000).value_or(4) * arch.hidden_size;
     case detail::Stack::Falcon:
       return cfg.count({"ffn_hidden_size"}, detail::kMaxIntermediate).value_or(4 * arch.hidden_size);
-    default:
-      break;
+    default: break;
   }
   if (auto i = cfg.count({"intermediate_size", "ffn_hidden_size", "n_inner"}, detail::kMaxIntermediate)) return *i;
   if (arch.num_experts > 0 && arch.moe_intermediate_size > 0) return arch.moe_intermediate_size;
@@ -282,10 +279,10 @@ ModelArch normalize_config(const nlohmann::json& config, std::string_view origin
       break;
     }
   }
-  arch.text_model_type = text_obj->is_object() && text_obj->contains("model_type") && (*text_obj)["model_type"].is_string()
-                             ? (*text_obj)["model_type"].get<std::string>()
-                             : std::string(prefix.empty() ? arch.model_type
-                                                          : detail::default_text_model_type(arch.model_type));
+  arch.text_model_type =
+      text_obj->is_object() && text_obj->contains("model_type") && (*text_obj)["model_type"].is_string()
+          ? (*text_obj)["model_type"].get<std::string>()
+          : std::string(prefix.empty() ? arch.model_type : detail::default_text_model_type(arch.model_type));
   if (arch.model_type.empty() && arch.text_model_type.empty() && arch.architecture.empty())
     fail_input(fmt::format("{}: missing model_type and architectures: is this a Hugging Face config.json?", origin));
 
@@ -294,18 +291,18 @@ ModelArch normalize_config(const nlohmann::json& config, std::string_view origin
   if (family == nullptr) {
     arch.known_family = false;
     family = &detail::generic_family();
-    arch.warnings.push_back(fmt::format(
-        "unknown architecture '{}' ({}): sized as a Llama-style decoder (q/k/v/o attention, gated MLP); "
-        "check the parameter count against the model card",
-        arch.text_model_type.empty() ? arch.model_type : arch.text_model_type, arch.architecture));
+    arch.warnings.push_back(
+        fmt::format("unknown architecture '{}' ({}): sized as a Llama-style decoder (q/k/v/o attention, gated MLP); "
+                    "check the parameter count against the model card",
+                    arch.text_model_type.empty() ? arch.model_type : arch.text_model_type, arch.architecture));
   }
   arch.falcon_single_gpu = family->falcon_single_gpu;
 
   ConfigReader cfg(*text_obj, origin, prefix,
                    arch.known_family ? detail::family_defaults(*family) : nlohmann::json::object());
 
-  arch.num_hidden_layers = cfg.require_count({"num_hidden_layers", "n_layer", "num_layers", "n_layers"},
-                                             detail::kMaxLayers);
+  arch.num_hidden_layers =
+      cfg.require_count({"num_hidden_layers", "n_layer", "num_layers", "n_layers"}, detail::kMaxLayers);
   arch.hidden_size = cfg.require_count({"hidden_size", "n_embd", "n_embed", "d_model"}, detail::kMaxWidth);
   arch.num_attention_heads =
       cfg.require_count({"num_attention_heads", "n_head", "n_heads", "num_heads"}, detail::kMaxHeads);
@@ -329,9 +326,9 @@ ModelArch normalize_config(const nlohmann::json& config, std::string_view origin
 
   arch.vocab_size = cfg.require_count({"vocab_size", "padded_vocab_size"}, detail::kMaxVocab);
   std::string pos_field;
-  arch.max_position_embeddings = cfg.count(
-      {"max_position_embeddings", "n_positions", "max_seq_len", "seq_length", "max_sequence_length"},
-      detail::kMaxPositions, &pos_field);
+  arch.max_position_embeddings =
+      cfg.count({"max_position_embeddings", "n_positions", "max_seq_len", "seq_length", "max_sequence_length"},
+                detail::kMaxPositions, &pos_field);
   if (arch.max_position_embeddings) {
     arch.max_position_source = pos_field;
   } else {
@@ -365,8 +362,8 @@ ModelArch normalize_config(const nlohmann::json& config, std::string_view origin
       if (auto name = r->text(key)) {
         arch.config_dtype = parse_torch_dtype(*name);
         if (!arch.config_dtype)
-          arch.warnings.push_back(fmt::format("{}{} \"{}\" is not a dtype vram-calc knows: treated as absent",
-                                              r->prefix(), key, *name));
+          arch.warnings.push_back(
+              fmt::format("{}{} \"{}\" is not a dtype vram-calc knows: treated as absent", r->prefix(), key, *name));
       }
     }
   }
@@ -383,7 +380,8 @@ ModelArch normalize_config(const nlohmann::json& config, std::string_view origin
   }
 
   if (!cfg.defaulted().empty())
-    arch.warnings.push_back(fmt::format("{} omits {}: using transformers' {} defaults", prefix.empty() ? "config" : prefix.substr(0, prefix.size() - 1),
+    arch.warnings.push_back(fmt::format("{} omits {}: using transformers' {} defaults",
+                                        prefix.empty() ? "config" : prefix.substr(0, prefix.size() - 1),
                                         joined(cfg.defaulted()), family->name));
   return arch;
 }

@@ -19,16 +19,16 @@ class Builder {
  public:
   Builder(ModelArch& arch, std::string origin) : arch_(arch), origin_(std::move(origin)) {}
 
-  void add(std::string name, WeightRole role, int layer, std::uint64_t matrices, std::uint64_t rows,
-           std::uint64_t cols, std::uint64_t extra) {
-    const std::uint64_t params =
-        checked_add(checked_mul(checked_mul(matrices, rows, "parameter count"), cols, "parameter count"), extra,
-                    "parameter count");
+  void add(std::string name, WeightRole role, int layer, std::uint64_t matrices, std::uint64_t rows, std::uint64_t cols,
+           std::uint64_t extra) {
+    const std::uint64_t params = checked_add(
+        checked_mul(checked_mul(matrices, rows, "parameter count"), cols, "parameter count"), extra, "parameter count");
     total_ = checked_add(total_, params, "parameter count");
     if (total_ > kMaxTotalParams)
-      fail_input(fmt::format("{}: the config describes more than 10^15 parameters: check the layer, width and "
-                             "expert counts",
-                             origin_));
+      fail_input(
+          fmt::format("{}: the config describes more than 10^15 parameters: check the layer, width and "
+                      "expert counts",
+                      origin_));
     arch_.weights.push_back(WeightGroup{std::move(name), role, layer, matrices, rows, cols, extra});
   }
   // A linear layer out x in, with an optional bias of `out` elements.
@@ -189,7 +189,8 @@ void build_llama_stack(Builder& b, ModelArch& a, const Family& f, ConfigReader& 
     } else {
       add_attention(b, a, p, i, attn);
       if (cohere_qk_norm)
-        b.vec(p + "self_attn.qk_norm", WeightRole::Norm, i, (a.num_attention_heads + a.num_key_value_heads) * a.head_dim);
+        b.vec(p + "self_attn.qk_norm", WeightRole::Norm, i,
+              (a.num_attention_heads + a.num_key_value_heads) * a.head_dim);
     }
     if (a.layer_kinds[li] == LayerKind::CrossAttention) {
       b.vec(p + "cross_attn.qk_norm", WeightRole::Norm, i, 2 * a.head_dim);
@@ -279,8 +280,8 @@ void build_mpt(Builder& b, ModelArch& a, ConfigReader& cfg) {
 void build_falcon(Builder& b, ModelArch& a, ConfigReader& cfg) {
   const std::uint64_t h = a.hidden_size;
   const bool bias = cfg.flag("bias").value_or(false);
-  const bool new_arch = cfg.flag("new_decoder_architecture").value_or(false) ||
-                        cfg.text("model_type").value_or("") == "RefinedWeb";
+  const bool new_arch =
+      cfg.flag("new_decoder_architecture").value_or(false) || cfg.text("model_type").value_or("") == "RefinedWeb";
   const bool parallel = cfg.flag("parallel_attn").value_or(true);
   const std::uint64_t norms = new_arch ? 2 : (parallel ? 1 : 2);
   const std::uint64_t qkv_out = (a.num_attention_heads + 2 * a.num_key_value_heads) * a.head_dim;
@@ -317,7 +318,8 @@ void build_nemotron_h(Builder& b, ModelArch& a, ConfigReader& cfg) {
     switch (pattern[li]) {
       case 'M':
         b.linear(p + "mixer.in_proj", WeightRole::Mamba, i, 2 * inner + groups_state + a.mamba_num_heads, h, proj_bias);
-        b.add(p + "mixer.conv1d", WeightRole::Mamba, i, 0, 0, 0, conv_dim * a.mamba_conv_kernel + (conv_bias ? conv_dim : 0));
+        b.add(p + "mixer.conv1d", WeightRole::Mamba, i, 0, 0, 0,
+              conv_dim * a.mamba_conv_kernel + (conv_bias ? conv_dim : 0));
         b.vec(p + "mixer.dt_bias_A_log_D", WeightRole::Norm, i, 3 * a.mamba_num_heads);
         b.vec(p + "mixer.norm", WeightRole::Norm, i, inner);
         b.linear(p + "mixer.out_proj", WeightRole::Mamba, i, h, inner, proj_bias);
@@ -360,7 +362,7 @@ struct VitLayout {
   bool patch_bias = false;
   bool class_token = false;
   bool position_embedding = true;
-  std::uint64_t extra_norms = 0;            // pre/post layernorms outside the layers
+  std::uint64_t extra_norms = 0;  // pre/post layernorms outside the layers
 };
 
 struct VitShape {
@@ -384,7 +386,8 @@ void add_vit(Builder& b, const std::string& base, const VitShape& s, const VitLa
   const std::uint64_t patches = (s.image / s.patch) * (s.image / s.patch);
   b.add(base + "patch_embedding", WeightRole::Vision, -1, 1, h, s.channels * s.patch * s.patch, l.patch_bias ? h : 0);
   if (l.class_token) b.vec(base + "class_embedding", WeightRole::Vision, -1, h);
-  if (l.position_embedding) b.vec(base + "position_embedding", WeightRole::Vision, -1, (patches + (l.class_token ? 1 : 0)) * h);
+  if (l.position_embedding)
+    b.vec(base + "position_embedding", WeightRole::Vision, -1, (patches + (l.class_token ? 1 : 0)) * h);
   for (std::uint64_t i = 0; i < s.layers; ++i) {
     const std::string p = base + "layers." + std::to_string(i) + ".";
     b.add(p + "self_attn", WeightRole::Vision, -1, 4, h, h, l.attn_bias ? 4 * h : 0);
@@ -452,7 +455,8 @@ std::uint64_t build_vision_model(ModelArch& arch, const nlohmann::json& top, std
     const std::uint64_t h = s.hidden;
     const std::uint64_t tiles = v.count({"max_num_tiles"}, 64).value_or(4);
     const std::uint64_t ratios = vc.contains("supported_aspect_ratios") && vc["supported_aspect_ratios"].is_array()
-                                     ? vc["supported_aspect_ratios"].size() : 8;
+                                     ? vc["supported_aspect_ratios"].size()
+                                     : 8;
     const std::uint64_t positions = (s.image / s.patch) * (s.image / s.patch) + 1;
     const std::uint64_t global = v.count_or_zero({"num_global_layers"}, kMaxLayers).value_or(8);
     b.add("vision_model.patch_embedding", WeightRole::Vision, -1, 1, h, s.channels * s.patch * s.patch, 0);
@@ -493,7 +497,10 @@ std::uint64_t build_vision_model(ModelArch& arch, const nlohmann::json& top, std
       }
     } else if (type == "pixtral") {
       add_vit(b, "vision_tower.", s,
-              VitLayout{.attn_bias = false, .gated_mlp = true, .mlp_bias = false, .norm_params_per_width = 1,
+              VitLayout{.attn_bias = false,
+                        .gated_mlp = true,
+                        .mlp_bias = false,
+                        .norm_params_per_width = 1,
                         .position_embedding = false});
       b.vec("vision_tower.ln_pre", WeightRole::Vision, -1, h);
     } else {

@@ -36,8 +36,10 @@ long double tgi_share(long double bytes, double cuda_memory_fraction) {
 }
 
 void validate_settings(const TgiSettings& s) {
-  if (s.max_input_tokens && *s.max_input_tokens == 0) fail_input("--max-input-tokens: must be a positive number of tokens");
-  if (s.max_total_tokens && *s.max_total_tokens == 0) fail_input("--max-total-tokens: must be a positive number of tokens");
+  if (s.max_input_tokens && *s.max_input_tokens == 0)
+    fail_input("--max-input-tokens: must be a positive number of tokens");
+  if (s.max_total_tokens && *s.max_total_tokens == 0)
+    fail_input("--max-total-tokens: must be a positive number of tokens");
   if (s.max_batch_prefill_tokens && *s.max_batch_prefill_tokens == 0)
     fail_input("--max-batch-prefill-tokens: must be a positive number of tokens");
   if (!(s.cuda_memory_fraction > 0 && s.cuda_memory_fraction <= 1))
@@ -58,9 +60,10 @@ void resolve_tokens(const ModelArch& arch, const TgiSettings& s, TgiPlan& p) {
           : fmt::format("{}, the config has no max_position_embeddings", kTgiMaxDefault);
   const bool any_default = !s.max_input_tokens || !s.max_total_tokens || !s.max_batch_prefill_tokens;
   if (any_default && !arch.max_position_embeddings)
-    p.warnings.push_back(fmt::format("the config has no max_position_embeddings: TGI's token defaults fall back to "
-                                     "{} (max_total_tokens {}, max_input_tokens {})",
-                                     kTgiMaxDefault, kTgiMaxDefault, kTgiMaxDefault - 1));
+    p.warnings.push_back(
+        fmt::format("the config has no max_position_embeddings: TGI's token defaults fall back to "
+                    "{} (max_total_tokens {}, max_input_tokens {})",
+                    kTgiMaxDefault, kTgiMaxDefault, kTgiMaxDefault - 1));
 
   if (s.max_total_tokens) {
     p.max_total_tokens = *s.max_total_tokens;
@@ -104,9 +107,10 @@ void validate_tokens(const TgiSettings& s, const TgiPlan& p) {
 std::uint64_t activation_element_bytes(DType dtype, std::vector<std::string>& warnings) {
   const auto bytes = static_cast<std::uint64_t>(dtype_bytes(dtype));
   if (bytes >= 2) return bytes;
-  warnings.push_back(fmt::format("activations are not kept in {}: TGI computes them in 16 bits, so 2 bytes per "
-                                 "element are used",
-                                 dtype_name(dtype)));
+  warnings.push_back(
+      fmt::format("activations are not kept in {}: TGI computes them in 16 bits, so 2 bytes per "
+                  "element are used",
+                  dtype_name(dtype)));
   return 2;
 }
 
@@ -116,7 +120,8 @@ std::uint64_t activation_element_bytes(DType dtype, std::vector<std::string>& wa
 // used; where dense layers remain (DeepSeek's first layers) the larger of the two is the per-layer peak.
 std::uint64_t mlp_intermediate(const ModelArch& arch, std::vector<std::string>& warnings) {
   if (arch.num_experts == 0) return arch.intermediate_size;
-  const std::uint64_t expert_width = arch.moe_intermediate_size > 0 ? arch.moe_intermediate_size : arch.intermediate_size;
+  const std::uint64_t expert_width =
+      arch.moe_intermediate_size > 0 ? arch.moe_intermediate_size : arch.intermediate_size;
   const std::uint64_t active = std::max<std::uint64_t>(1, arch.experts_per_token) + arch.shared_experts;
   const std::uint64_t moe_width = checked_mul(expert_width, active, "MoE activated intermediate size");
   const bool dense_layers = arch.moe_layers < arch.num_hidden_layers && arch.intermediate_size > 0;
@@ -183,8 +188,8 @@ std::string head_dim_note(const ModelArch& arch) {
   if (notebook_falls_back) {
     const std::uint64_t buggy = arch.hidden_size / arch.num_key_value_heads;
     if (buggy != arch.head_dim)
-      return note + fmt::format(": the notebook would use {} / {} = {}", arch.hidden_size, arch.num_key_value_heads,
-                                buggy);
+      return note +
+             fmt::format(": the notebook would use {} / {} = {}", arch.hidden_size, arch.num_key_value_heads, buggy);
   }
   return note + ": it would not change this model";
 }
@@ -241,17 +246,19 @@ TgiPlan plan_tgi(const ModelArch& arch, std::uint64_t weight_bytes, const KvCach
   p.gpu_memory_bytes = settings.gpu_memory_bytes;
   p.notes.push_back(head_dim_note(arch));
   if (arch.max_position_embeddings && p.max_total_tokens > *arch.max_position_embeddings)
-    p.warnings.push_back(fmt::format("--max-total-tokens {} exceeds the model's {} {}: TGI needs RoPE scaling "
-                                     "(--rope-scaling) to serve it",
-                                     p.max_total_tokens, arch.max_position_source, *arch.max_position_embeddings));
+    p.warnings.push_back(
+        fmt::format("--max-total-tokens {} exceeds the model's {} {}: TGI needs RoPE scaling "
+                    "(--rope-scaling) to serve it",
+                    p.max_total_tokens, arch.max_position_source, *arch.max_position_embeddings));
   if (arch.mla)
-    p.warnings.push_back("MLA attention: the notebook's attention terms assume q, k and v of head_dim per head, which "
-                         "MLA's projections do not have; prefill and decode are approximate (the KV cache uses the "
-                         "MLA latent)");
+    p.warnings.push_back(
+        "MLA attention: the notebook's attention terms assume q, k and v of head_dim per head, which "
+        "MLA's projections do not have; prefill and decode are approximate (the KV cache uses the "
+        "MLA latent)");
 
   // Batch: how many max_input_tokens prompts one prefill holds (seed 001: ceil(prefill / input)).
-  p.batch_size = p.max_batch_prefill_tokens / p.max_input_tokens +
-                 (p.max_batch_prefill_tokens % p.max_input_tokens != 0 ? 1 : 0);
+  p.batch_size =
+      p.max_batch_prefill_tokens / p.max_input_tokens + (p.max_batch_prefill_tokens % p.max_input_tokens != 0 ? 1 : 0);
 
   // Prefill at seq = max_input_tokens, decode at seq = 1, both with the same batch (seed 001).
   const std::uint64_t B = activation_element_bytes(activation_dtype, p.warnings);
@@ -261,16 +268,15 @@ TgiPlan plan_tgi(const ModelArch& arch, std::uint64_t weight_bytes, const KvCach
   const std::uint64_t prefill_tokens = checked_mul(p.batch_size, p.max_input_tokens, "batch x --max-input-tokens");
   p.prefill_bytes = checked_mul(prefill_tokens, per_token, "prefill activations for --max-input-tokens");
   p.decode_bytes = checked_mul(p.batch_size, per_token, "decode activations");
-  const std::string per_token_parts =
-      fmt::format("{} B/token (MLP {} + flash attention {} + 2 layer norms {}; hidden {}, intermediate {}, head_dim "
-                  "{}, {} heads, {} KV heads, {} B activations)",
-                  format_count(per_token), format_count(f.mlp), format_count(f.attention),
-                  format_count(f.layer_norms), arch.hidden_size, intermediate, arch.head_dim,
-                  arch.num_attention_heads, arch.num_key_value_heads, B);
+  const std::string per_token_parts = fmt::format(
+      "{} B/token (MLP {} + flash attention {} + 2 layer norms {}; hidden {}, intermediate {}, head_dim "
+      "{}, {} heads, {} KV heads, {} B activations)",
+      format_count(per_token), format_count(f.mlp), format_count(f.attention), format_count(f.layer_norms),
+      arch.hidden_size, intermediate, arch.head_dim, arch.num_attention_heads, arch.num_key_value_heads, B);
   p.prefill_formula = fmt::format("{} batch x {} tokens x {} = {}", p.batch_size, p.max_input_tokens, per_token_parts,
                                   gb5(p.prefill_bytes));
-  p.decode_formula = fmt::format("{} batch x 1 token x {} B/token = {}", p.batch_size, format_count(per_token),
-                                 gb5(p.decode_bytes));
+  p.decode_formula =
+      fmt::format("{} batch x 1 token x {} B/token = {}", p.batch_size, format_count(per_token), gb5(p.decode_bytes));
 
   // KV cache for every sequence of the batch at max_total_tokens - 1 (seed 001). The bytes per token are
   // vram-calc's own (only KV-holding layers, MLA latent, the KV dtype); for a plain decoder they equal the
@@ -281,9 +287,10 @@ TgiPlan plan_tgi(const ModelArch& arch, std::uint64_t weight_bytes, const KvCach
   p.kv_formula = fmt::format("{} batch x ({} - 1) tokens x {} B/token ({}) = {}", p.batch_size, p.max_total_tokens,
                              format_count(p.kv_bytes_per_token), kv.formula, gb5(p.kv_cache_bytes));
   if (kv.mla || kv.layers != arch.num_hidden_layers)
-    p.notes.push_back(fmt::format("KV per token: {}; the notebook's 2 x all {} layers x kv_heads x head_dim formula "
-                                  "does not describe this model",
-                                  kv.formula, arch.num_hidden_layers));
+    p.notes.push_back(
+        fmt::format("KV per token: {}; the notebook's 2 x all {} layers x kv_heads x head_dim formula "
+                    "does not describe this model",
+                    kv.formula, arch.num_hidden_layers));
 
   // CUDA context per GPU (seed 001: 1 GB x 1.2 buffer) and the weights.
   p.cuda_overhead_bytes = checked_mul(round_bytes(settings.cuda_overhead_gb * 1e9, "--cuda-overhead-gb"), p.num_shard,
@@ -305,8 +312,8 @@ TgiPlan plan_tgi(const ModelArch& arch, std::uint64_t weight_bytes, const KvCach
         "needs {:.2f} GB, {:.2f} GB available (GB = 10^9 bytes): weights {:.2f} + CUDA {:.2f} + prefill {:.2f} + "
         "decode {:.2f} + KV cache {:.2f}, against {} GPU(s) x {:.2f} GB x {} x 0.95",
         to_gb(p.total_needed_bytes), to_gb(p.available_bytes), to_gb(p.model_bytes), to_gb(p.cuda_overhead_bytes),
-        to_gb(p.prefill_bytes), to_gb(p.decode_bytes), to_gb(p.kv_cache_bytes), p.num_shard,
-        to_gb(p.gpu_memory_bytes), p.cuda_memory_fraction));
+        to_gb(p.prefill_bytes), to_gb(p.decode_bytes), to_gb(p.kv_cache_bytes), p.num_shard, to_gb(p.gpu_memory_bytes),
+        p.cuda_memory_fraction));
 
   first_version(p, total_gpu_bytes);
   return p;
@@ -317,14 +324,14 @@ namespace {
 // Single-quotes an argument holding anything outside [A-Za-z0-9-_./:=@+] (an embedded ' becomes '\'').
 std::string quote_arg(const std::string& arg) {
   constexpr std::string_view kSafe = "-_./:=@+";
-  const auto safe = [&](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0 || kSafe.find(c) != kSafe.npos; };
+  const auto safe = [&](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) != 0 || kSafe.find(c) != std::string_view::npos;
+  };
   if (!arg.empty() && std::all_of(arg.begin(), arg.end(), safe)) return arg;
   std::string quoted = "'";
   for (char c : arg) {
-    if (c == '\'')
-      quoted += "'\\''";
-    else
-      quoted += c;
+    if (c == '\'') quoted += "'\\''";
+    else quoted += c;
   }
   return quoted + "'";
 }

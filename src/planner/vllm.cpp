@@ -50,7 +50,8 @@ double tp_share(const ModelArch& a, const WeightGroup& g, std::uint64_t tp, std:
 
 }  // namespace
 
-GpuMemory vllm_gpu_total(const Gpu& gpu, std::optional<std::uint64_t> override_bytes, std::vector<std::string>& warnings) {
+GpuMemory vllm_gpu_total(const Gpu& gpu, std::optional<std::uint64_t> override_bytes,
+                         std::vector<std::string>& warnings) {
   if (override_bytes) return {*override_bytes, "--gpu-memory"};
   if (!gpu.cuda_total_mib_observed.empty()) return {median(gpu.cuda_total_mib_observed) * kMiB, "cuda (observed)"};
   if (gpu.memory_mib_reported && *gpu.memory_mib_reported > kMedianCudaGapMiB) {
@@ -58,9 +59,10 @@ GpuMemory vllm_gpu_total(const Gpu& gpu, std::optional<std::uint64_t> override_b
             fmt::format("nvidia-smi {} MiB minus the median {} MiB gap to the CUDA total", *gpu.memory_mib_reported,
                         kMedianCudaGapMiB)};
   }
-  warnings.push_back(fmt::format("{}: no memory reading is known; the marketed {} GB is read as GiB (likely an "
-                                 "overestimate)",
-                                 gpu.name, gpu.memory_gib_marketed));
+  warnings.push_back(
+      fmt::format("{}: no memory reading is known; the marketed {} GB is read as GiB (likely an "
+                  "overestimate)",
+                  gpu.name, gpu.memory_gib_marketed));
   return {round_bytes(gpu.memory_gib_marketed * static_cast<double>(kGiB), "GPU memory"), "marketed"};
 }
 
@@ -172,24 +174,25 @@ VllmPlan evaluate(const ModelArch& a, const WeightEstimate& w, const KvCacheSpec
   p.capacity = vllm_kv_capacity(p.layout, p.available_kv_bytes, p.max_model_len, p.max_num_batched_tokens);
 
   if (p.available_kv_bytes <= 0)
-    p.not_fit_reasons.push_back(fmt::format("no memory is left for the KV cache ({:.2f} GiB): vLLM fails with \"No "
-                                            "available memory for the cache blocks\"",
-                                            static_cast<double>(p.available_kv_bytes) / static_cast<double>(kGiB)));
+    p.not_fit_reasons.push_back(
+        fmt::format("no memory is left for the KV cache ({:.2f} GiB): vLLM fails with \"No "
+                    "available memory for the cache blocks\"",
+                    static_cast<double>(p.available_kv_bytes) / static_cast<double>(kGiB)));
   else if (!p.capacity.fits)
-    p.not_fit_reasons.push_back(fmt::format("max_model_len {} needs {:.2f} GiB of KV cache per GPU, more than the "
-                                            "{:.2f} GiB available; vLLM would suggest max_model_len {}",
-                                            p.max_model_len, to_gib(p.capacity.needed_bytes),
-                                            to_gib(static_cast<std::uint64_t>(p.available_kv_bytes)),
-                                            p.capacity.estimated_max_model_len));
+    p.not_fit_reasons.push_back(
+        fmt::format("max_model_len {} needs {:.2f} GiB of KV cache per GPU, more than the "
+                    "{:.2f} GiB available; vLLM would suggest max_model_len {}",
+                    p.max_model_len, to_gib(p.capacity.needed_bytes),
+                    to_gib(static_cast<std::uint64_t>(p.available_kv_bytes)), p.capacity.estimated_max_model_len));
   else if (p.capacity.max_concurrency + 1e-9 < static_cast<double>(s.concurrency))
     p.not_fit_reasons.push_back(fmt::format("{} sequences of {} tokens do not fit at once: the cache holds {:.2f}",
                                             s.concurrency, p.max_model_len, p.capacity.max_concurrency));
   if (!tp_valid(a, layout.tp))
-    p.not_fit_reasons.push_back(fmt::format("tensor parallel size {} does not divide the {} attention heads (or is "
-                                            "incompatible with the {} KV heads): vLLM refuses it",
-                                            layout.tp, a.num_attention_heads, a.num_key_value_heads));
-  if (!gpu.vllm_cuda)
-    p.not_fit_reasons.push_back(fmt::format("vLLM's CUDA path does not serve {}", gpu.name));
+    p.not_fit_reasons.push_back(
+        fmt::format("tensor parallel size {} does not divide the {} attention heads (or is "
+                    "incompatible with the {} KV heads): vLLM refuses it",
+                    layout.tp, a.num_attention_heads, a.num_key_value_heads));
+  if (!gpu.vllm_cuda) p.not_fit_reasons.push_back(fmt::format("vLLM's CUDA path does not serve {}", gpu.name));
   p.fits = p.not_fit_reasons.empty();
   return p;
 }
@@ -209,11 +212,12 @@ VllmPlan plan_vllm(const ModelArch& a, const WeightEstimate& w, const KvCacheSpe
 
   std::vector<std::string> caveats;
   if (s.version.at_least(0, 21) && !s.kv_cache_memory && !s.enforce_eager && !s.cudagraph_memory)
-    caveats.push_back(fmt::format("vLLM {} subtracts its CUDA-graph estimate from the KV budget; the 0.50 GiB + 0.15 "
-                                  "GiB per TP doubling used here is a rule of thumb from logged pool sizes (large MoE "
-                                  "models log up to 3.5 GiB): pass --cudagraph-memory with the \"Estimated CUDA graph "
-                                  "memory\" vLLM logs for exact figures",
-                                  s.version.str()));
+    caveats.push_back(
+        fmt::format("vLLM {} subtracts its CUDA-graph estimate from the KV budget; the 0.50 GiB + 0.15 "
+                    "GiB per TP doubling used here is a rule of thumb from logged pool sizes (large MoE "
+                    "models log up to 3.5 GiB): pass --cudagraph-memory with the \"Estimated CUDA graph "
+                    "memory\" vLLM logs for exact figures",
+                    s.version.str()));
   if (a.multimodal && !s.kv_cache_memory)
     caveats.push_back("the vision encoder's profile run is not modelled: the activation peak may be underestimated");
   if (s.tensor_parallel_size || s.pipeline_parallel_size) {
@@ -232,7 +236,8 @@ VllmPlan plan_vllm(const ModelArch& a, const WeightEstimate& w, const KvCacheSpe
   std::vector<Layout> layouts;
   for (auto tp : tps) layouts.push_back({tp, 1});
   const std::uint64_t widest = tps.back();
-  for (std::uint64_t pp = 2; pp <= std::min<std::uint64_t>(a.num_hidden_layers, 128); ++pp) layouts.push_back({widest, pp});
+  for (std::uint64_t pp = 2; pp <= std::min<std::uint64_t>(a.num_hidden_layers, 128); ++pp)
+    layouts.push_back({widest, pp});
   std::stable_sort(layouts.begin(), layouts.end(),
                    [](const Layout& x, const Layout& y) { return x.tp * x.pp < y.tp * y.pp; });
   VllmPlan last;
@@ -241,8 +246,8 @@ VllmPlan plan_vllm(const ModelArch& a, const WeightEstimate& w, const KvCacheSpe
     last.warnings.insert(last.warnings.end(), caveats.begin(), caveats.end());
     if (last.fits || !gpu.vllm_cuda) return last;
   }
-  last.not_fit_reasons.push_back(fmt::format("no layout up to TP {} x PP {} fits", last.tensor_parallel_size,
-                                             last.pipeline_parallel_size));
+  last.not_fit_reasons.push_back(
+      fmt::format("no layout up to TP {} x PP {} fits", last.tensor_parallel_size, last.pipeline_parallel_size));
   return last;
 }
 

@@ -37,14 +37,14 @@ OomRisk classify_oom_risk(std::int64_t headroom_bytes, const RiskThresholds& t) 
 
 namespace {
 
-constexpr std::uint64_t kOverheadFloor = kGiB;          // seed 003: max(1.0 GiB, 0.02 x VRAM) ...
-constexpr std::uint64_t kOverheadShareDivisor = 50;     // ... where 0.02 = 1/50, so the 2% is exact in integers
+constexpr std::uint64_t kOverheadFloor = kGiB;              // seed 003: max(1.0 GiB, 0.02 x VRAM) ...
+constexpr std::uint64_t kOverheadShareDivisor = 50;         // ... where 0.02 = 1/50, so the 2% is exact in integers
 constexpr std::uint64_t kCommBytesPerExtraRank = kGiB / 4;  // seed 003: + 0.25 GiB x (tp_size - 1)
-constexpr double kKvShareWarning = 0.5;                 // seed 003: warn when the KV cache takes over half
+constexpr double kKvShareWarning = 0.5;                     // seed 003: warn when the KV cache takes over half
 constexpr double kMaxGibSetting = 1024.0;
-constexpr std::uint64_t kMaxGpuMemory = 1024 * kTiB;    // 1 PiB, as parse_size accepts
-constexpr std::uint64_t kMaxTensorParallel = 1024;      // keeps TP x V (<= 2^60) far from the top of 64 bits
-constexpr double kMaxBytes = 9.2e18;                    // round_bytes' range, just below 2^63
+constexpr std::uint64_t kMaxGpuMemory = 1024 * kTiB;  // 1 PiB, as parse_size accepts
+constexpr std::uint64_t kMaxTensorParallel = 1024;    // keeps TP x V (<= 2^60) far from the top of 64 bits
+constexpr double kMaxBytes = 9.2e18;                  // round_bytes' range, just below 2^63
 constexpr std::uint64_t kUnbounded = std::numeric_limits<std::uint64_t>::max();
 constexpr auto kInt64Max = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
 
@@ -61,8 +61,7 @@ std::string printable(std::string_view text) {
 }
 
 void check_gib_setting(double value, std::string_view flag) {
-  if (!(value >= 0 && value <= kMaxGibSetting))
-    fail_input(fmt::format("{}: {} is outside [0, 1024] GiB", flag, value));
+  if (!(value >= 0 && value <= kMaxGibSetting)) fail_input(fmt::format("{}: {} is outside [0, 1024] GiB", flag, value));
 }
 
 void check_thresholds(const RiskThresholds& t) {
@@ -70,9 +69,10 @@ void check_thresholds(const RiskThresholds& t) {
     if (!(v >= 0 && v <= kMaxGibSetting))
       fail_input(fmt::format("--risk-thresholds-gib: {} is outside [0, 1024] GiB", v));
   if (t.low_gib < t.medium_gib)
-    fail_input(fmt::format("--risk-thresholds-gib: the low-risk bound {} GiB is below the medium-risk bound {} GiB "
-                           "(write LOW,MEDIUM with LOW >= MEDIUM, e.g. 2,0)",
-                           t.low_gib, t.medium_gib));
+    fail_input(
+        fmt::format("--risk-thresholds-gib: the low-risk bound {} GiB is below the medium-risk bound {} GiB "
+                    "(write LOW,MEDIUM with LOW >= MEDIUM, e.g. 2,0)",
+                    t.low_gib, t.medium_gib));
 }
 
 double parse_threshold(std::string_view part) {
@@ -132,10 +132,8 @@ std::uint64_t largest_fitting_units(std::int64_t available, std::uint64_t bytes_
   std::uint64_t hi = avail / bytes_per_unit + 1;
   while (hi - lo > 1) {
     const std::uint64_t mid = lo + (hi - lo) / 2;
-    if (fits(mid))
-      lo = mid;
-    else
-      hi = mid;
+    if (fits(mid)) lo = mid;
+    else hi = mid;
   }
   return lo;
 }
@@ -158,8 +156,7 @@ Overhead wizard_overhead(std::uint64_t gpu_memory, std::uint64_t tp, const std::
   const std::uint64_t base = std::max(kOverheadFloor, two_percent);
   const std::uint64_t comm = (tp - 1) * kCommBytesPerExtraRank;
   o.bytes = base + comm;
-  if (tp == 1)
-    o.formula = fmt::format("max(1 GiB, 0.02 x {}) = {}", format_gib(gpu_memory), format_gib(o.bytes));
+  if (tp == 1) o.formula = fmt::format("max(1 GiB, 0.02 x {}) = {}", format_gib(gpu_memory), format_gib(o.bytes));
   else
     o.formula = fmt::format("max(1 GiB, 0.02 x {}) + 0.25 GiB x ({} - 1) = {} + {} = {}", format_gib(gpu_memory), tp,
                             format_gib(base), format_gib(comm), format_gib(o.bytes));
@@ -179,13 +176,14 @@ KvDemand kv_demand(const KvCacheSpec& kv, std::uint64_t context, const WizardSet
   const std::uint64_t tokens = checked_mul(context, s.concurrency, "--max-model-len x --concurrency");
   const auto bytes = fragmented_kv(kv.bytes_per_token, tokens, s.fragmentation_factor);
   if (!bytes)
-    fail_input(fmt::format("--max-model-len {} x --concurrency {}: a KV cache of {} B per token overflows the byte "
-                           "range",
-                           context, s.concurrency, kv.bytes_per_token));
+    fail_input(
+        fmt::format("--max-model-len {} x --concurrency {}: a KV cache of {} B per token overflows the byte "
+                    "range",
+                    context, s.concurrency, kv.bytes_per_token));
   d.bytes = *bytes;
-  d.formula = fmt::format("{} B/token x {} tokens x {} concurrency x {:g} fragmentation = {}",
-                          format_count(kv.bytes_per_token), format_count(context), format_count(s.concurrency),
-                          s.fragmentation_factor, format_gib(d.bytes));
+  d.formula =
+      fmt::format("{} B/token x {} tokens x {} concurrency x {:g} fragmentation = {}", format_count(kv.bytes_per_token),
+                  format_count(context), format_count(s.concurrency), s.fragmentation_factor, format_gib(d.bytes));
   return d;
 }
 
@@ -193,18 +191,19 @@ void explain_risk(WizardPlan& p, const RiskThresholds& t) {
   if (p.oom_risk == OomRisk::Low) return;
   const auto headroom = fmt::format("{:.2f} GiB", static_cast<double>(p.headroom_bytes) / static_cast<double>(kGiB));
   if (p.oom_risk == OomRisk::Medium) {
-    p.warnings.push_back(fmt::format("OOM risk medium: headroom {} is below the {:g} GiB low-risk bound; watch memory "
-                                     "under load",
-                                     headroom, t.low_gib));
+    p.warnings.push_back(
+        fmt::format("OOM risk medium: headroom {} is below the {:g} GiB low-risk bound; watch memory "
+                    "under load",
+                    headroom, t.low_gib));
   } else if (p.headroom_bytes < 0) {
-    p.warnings.push_back(fmt::format("OOM risk high: the plan needs {} more than the {} allocatable; shorten "
-                                     "--max-model-len, lower --concurrency, use an fp8 KV cache or quantized weights, "
-                                     "or add GPUs",
-                                     format_gib(static_cast<std::uint64_t>(-p.headroom_bytes)),
-                                     format_gib(p.allocatable_bytes)));
+    p.warnings.push_back(
+        fmt::format("OOM risk high: the plan needs {} more than the {} allocatable; shorten "
+                    "--max-model-len, lower --concurrency, use an fp8 KV cache or quantized weights, "
+                    "or add GPUs",
+                    format_gib(static_cast<std::uint64_t>(-p.headroom_bytes)), format_gib(p.allocatable_bytes)));
   } else {
-    p.warnings.push_back(fmt::format("OOM risk high: headroom {} is below the {:g} GiB medium-risk bound", headroom,
-                                     t.medium_gib));
+    p.warnings.push_back(
+        fmt::format("OOM risk high: headroom {} is below the {:g} GiB medium-risk bound", headroom, t.medium_gib));
   }
 }
 
@@ -268,17 +267,17 @@ WizardPlan evaluate(const ModelArch& arch, std::uint64_t weight_bytes, const KvC
     p.not_fit_reasons.push_back(fmt::format(
         "needs {} (weights {} + KV cache {} + overhead {} + reserve {}), but {} GPU(s) x {} x {:g} allow {}",
         format_gib(p.required_bytes), format_gib(p.weights_bytes), format_gib(p.kv_cache_bytes),
-        format_gib(p.overhead_bytes), format_gib(p.reserve_bytes), tp, format_gib(gpu_memory),
-        s.gpu_memory_utilization, format_gib(p.allocatable_bytes)));
+        format_gib(p.overhead_bytes), format_gib(p.reserve_bytes), tp, format_gib(gpu_memory), s.gpu_memory_utilization,
+        format_gib(p.allocatable_bytes)));
 
   // Seed 003: a KV cache over half of the allocatable memory is worth a warning.
-  const double kv_share = p.allocatable_bytes > 0
-                              ? static_cast<double>(p.kv_cache_bytes) / static_cast<double>(p.allocatable_bytes)
-                              : 0.0;
+  const double kv_share =
+      p.allocatable_bytes > 0 ? static_cast<double>(p.kv_cache_bytes) / static_cast<double>(p.allocatable_bytes) : 0.0;
   if (kv_share > kKvShareWarning)
-    p.warnings.push_back(fmt::format("the KV cache takes {:.1f}% of the allocatable memory ({} of {}), over 50%: "
-                                     "consider --kv-cache-dtype fp8 or a shorter --max-model-len",
-                                     kv_share * 100.0, format_gib(p.kv_cache_bytes), format_gib(p.allocatable_bytes)));
+    p.warnings.push_back(
+        fmt::format("the KV cache takes {:.1f}% of the allocatable memory ({} of {}), over 50%: "
+                    "consider --kv-cache-dtype fp8 or a shorter --max-model-len",
+                    kv_share * 100.0, format_gib(p.kv_cache_bytes), format_gib(p.allocatable_bytes)));
   explain_risk(p, s.thresholds);
   if (kv.bytes_per_token == 0)
     p.warnings.push_back("no layer holds per-token KV cache: memory limits neither concurrency nor context");
@@ -297,23 +296,26 @@ bool matches_kv_heads(const ModelArch& arch, std::uint64_t tp) {
 void check_layout(WizardPlan& p, const ModelArch& arch, std::vector<std::string>& warnings) {
   const std::uint64_t tp = p.tensor_parallel_size;
   if (!divides_heads(arch, tp)) {
-    const auto why = fmt::format("tensor parallel size {} does not divide the {} attention heads: vLLM refuses this "
-                                 "layout",
-                                 tp, arch.num_attention_heads);
+    const auto why = fmt::format(
+        "tensor parallel size {} does not divide the {} attention heads: vLLM refuses this "
+        "layout",
+        tp, arch.num_attention_heads);
     warnings.push_back(why);
     p.not_fit_reasons.push_back(why);
   }
   const std::uint64_t k = arch.num_key_value_heads;
   if (!matches_kv_heads(arch, tp)) {
-    const auto why = fmt::format("tensor parallel size {} and the {} KV heads do not divide one another: vLLM refuses "
-                                 "this layout",
-                                 tp, k);
+    const auto why = fmt::format(
+        "tensor parallel size {} and the {} KV heads do not divide one another: vLLM refuses "
+        "this layout",
+        tp, k);
     warnings.push_back(why);
     p.not_fit_reasons.push_back(why);
   } else if (!arch.mla && k > 0 && tp > k) {
-    warnings.push_back(fmt::format("tensor parallel size {} exceeds the {} KV heads: vLLM keeps each KV head on {} "
-                                   "GPUs, so the KV cache can take up to {}x this estimate",
-                                   tp, k, tp / k, tp / k));
+    warnings.push_back(
+        fmt::format("tensor parallel size {} exceeds the {} KV heads: vLLM keeps each KV head on {} "
+                    "GPUs, so the KV cache can take up to {}x this estimate",
+                    tp, k, tp / k, tp / k));
   }
 }
 
@@ -332,9 +334,10 @@ WizardPlan search_tp(const ModelArch& arch, std::uint64_t weight_bytes, const Kv
   // TP 1 always qualifies, so `largest` is set.
   WizardPlan p = std::move(*largest);
   if (gpn > 1)  // with one GPU per node there was nothing to search
-    p.not_fit_reasons.push_back(fmt::format("no tensor parallel size from 1 to {} that divides the {} attention "
-                                            "heads fits on one node; showing the largest, {}",
-                                            gpn, arch.num_attention_heads, p.tensor_parallel_size));
+    p.not_fit_reasons.push_back(
+        fmt::format("no tensor parallel size from 1 to {} that divides the {} attention "
+                    "heads fits on one node; showing the largest, {}",
+                    gpn, arch.num_attention_heads, p.tensor_parallel_size));
   return p;
 }
 
@@ -343,8 +346,8 @@ WizardPlan search_tp(const ModelArch& arch, std::uint64_t weight_bytes, const Kv
 RiskThresholds parse_risk_thresholds(const std::string& text) {
   const auto comma = text.find(',');
   if (comma == std::string::npos || text.find(',', comma + 1) != std::string::npos)
-    fail_input(fmt::format("--risk-thresholds-gib: \"{}\" is not two numbers LOW,MEDIUM (GiB, e.g. 2,0)",
-                           printable(text)));
+    fail_input(
+        fmt::format("--risk-thresholds-gib: \"{}\" is not two numbers LOW,MEDIUM (GiB, e.g. 2,0)", printable(text)));
   RiskThresholds t;
   t.low_gib = parse_threshold(std::string_view(text).substr(0, comma));
   t.medium_gib = parse_threshold(std::string_view(text).substr(comma + 1));
@@ -361,10 +364,9 @@ WizardPlan plan_wizard(const ModelArch& arch, std::uint64_t weight_bytes, const 
   std::uint64_t context = s.context;
   if (arch.max_position_embeddings && context > *arch.max_position_embeddings) {
     context = *arch.max_position_embeddings;
-    warnings.push_back(fmt::format("--max-model-len {} exceeds {} {}: capped to {}", s.context,
-                                   arch.max_position_source.empty() ? "max_position_embeddings"
-                                                                    : arch.max_position_source,
-                                   context, context));
+    warnings.push_back(fmt::format(
+        "--max-model-len {} exceeds {} {}: capped to {}", s.context,
+        arch.max_position_source.empty() ? "max_position_embeddings" : arch.max_position_source, context, context));
   }
   const KvDemand demand = kv_demand(kv, context, s);
 

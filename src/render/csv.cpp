@@ -22,7 +22,7 @@ std::string opt(bool present, const T& v) {
   return present ? fmt::format("{}", v) : std::string();
 }
 
-const char* kColumns =
+const char* const kColumns =
     "sweep_flag,sweep_value,model,sku,gpu,engine,estimator,fits,oom_risk,gpus,nodes,tensor_parallel_size,"
     "pipeline_parallel_size,context,concurrency,weights_bytes,headroom_bytes,max_concurrency_at_context,"
     "max_context_at_concurrency,kv_cache_dtype,vllm_available_kv_cache_bytes,vllm_kv_cache_tokens,"
@@ -36,19 +36,40 @@ std::string row(const SweepPoint& pt, const SkuPlan& sp) {
   const bool v = sp.vllm.has_value();
   const bool t = sp.tgi.has_value();
   std::vector<std::string> cells = {
-      pt.flag, pt.value, r.input.id, sp.sku.name, sp.sku.gpu.name, r.settings.engine,
-      t ? std::string() : sp.method(), sp.fits() ? "true" : "false", std::string(oom_risk_name(f.oom_risk)),
-      std::to_string(sp.gpus()), std::to_string(sp.nodes()), std::to_string(sp.tensor_parallel_size()),
-      std::to_string(sp.pipeline_parallel_size()), std::to_string(f.context), std::to_string(f.concurrency),
-      std::to_string(r.weights.bytes), std::to_string(f.headroom_bytes), std::to_string(f.max_concurrency_at_context),
-      std::to_string(f.max_context_at_concurrency), r.settings.kv_cache_dtype_flag,
-      opt(v, v ? sp.vllm->available_kv_bytes : 0), opt(v, v ? sp.vllm->capacity.kv_cache_tokens : 0),
+      pt.flag,
+      pt.value,
+      r.input.id,
+      sp.sku.name,
+      sp.sku.gpu.name,
+      r.settings.engine,
+      t ? std::string() : sp.method(),
+      sp.fits() ? "true" : "false",
+      std::string(oom_risk_name(f.oom_risk)),
+      std::to_string(sp.gpus()),
+      std::to_string(sp.nodes()),
+      std::to_string(sp.tensor_parallel_size()),
+      std::to_string(sp.pipeline_parallel_size()),
+      std::to_string(f.context),
+      std::to_string(f.concurrency),
+      std::to_string(r.weights.bytes),
+      std::to_string(f.headroom_bytes),
+      std::to_string(f.max_concurrency_at_context),
+      std::to_string(f.max_context_at_concurrency),
+      r.settings.kv_cache_dtype_flag,
+      opt(v, v ? sp.vllm->available_kv_bytes : 0),
+      opt(v, v ? sp.vllm->capacity.kv_cache_tokens : 0),
       opt(v, v ? fmt::format("{:.2f}", sp.vllm->capacity.max_concurrency) : std::string()),
-      opt(t, t ? sp.tgi->max_input_tokens : 0), opt(t, t ? sp.tgi->max_total_tokens : 0),
-      opt(t, t ? sp.tgi->max_batch_prefill_tokens : 0), opt(t, t ? sp.tgi->cuda_overhead_bytes : 0),
-      opt(t, t ? sp.tgi->model_bytes : 0), opt(t, t ? sp.tgi->prefill_bytes : 0), opt(t, t ? sp.tgi->decode_bytes : 0),
-      opt(t, t ? sp.tgi->kv_cache_bytes : 0), opt(t, t ? sp.tgi->total_needed_bytes : 0),
-      opt(t, t ? sp.tgi->available_bytes : 0), opt(t, t ? (sp.tgi->is_enough_vram ? "true" : "false") : ""),
+      opt(t, t ? sp.tgi->max_input_tokens : 0),
+      opt(t, t ? sp.tgi->max_total_tokens : 0),
+      opt(t, t ? sp.tgi->max_batch_prefill_tokens : 0),
+      opt(t, t ? sp.tgi->cuda_overhead_bytes : 0),
+      opt(t, t ? sp.tgi->model_bytes : 0),
+      opt(t, t ? sp.tgi->prefill_bytes : 0),
+      opt(t, t ? sp.tgi->decode_bytes : 0),
+      opt(t, t ? sp.tgi->kv_cache_bytes : 0),
+      opt(t, t ? sp.tgi->total_needed_bytes : 0),
+      opt(t, t ? sp.tgi->available_bytes : 0),
+      opt(t, t ? (sp.tgi->is_enough_vram ? "true" : "false") : ""),
       opt(t, t ? sp.tgi->kv_token_budget : 0)};
   std::string out;
   for (std::size_t i = 0; i < cells.size(); ++i) {
@@ -81,15 +102,16 @@ std::string render_sweep_json(const std::vector<SweepPoint>& points) {
 }
 
 std::string render_sweep_table(const std::vector<SweepPoint>& points) {
-  using render_detail::signed_gib;
   using render_detail::gb5;
+  using render_detail::signed_gib;
   if (points.empty()) return "";
   const Report& first = points.front().report;
   const bool tgi = first.settings.engine == "tgi";
-  std::string out = fmt::format("Model         {}  ({})\nSweep         {}\n\n", first.input.id, first.input.origin,
-                                points.front().flag == "tokens" ? std::string("--sweep-tokens (t: max_input_tokens t-1, "
-                                                                              "max_total_tokens t, max_batch_prefill_tokens t)")
-                                                                : points.front().flag);
+  std::string out =
+      fmt::format("Model         {}  ({})\nSweep         {}\n\n", first.input.id, first.input.origin,
+                  points.front().flag == "tokens" ? std::string("--sweep-tokens (t: max_input_tokens t-1, "
+                                                                "max_total_tokens t, max_batch_prefill_tokens t)")
+                                                  : points.front().flag);
   if (tgi) {
     out += fmt::format("{:>10} {:<20} {:>6} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10}  {}\n", "value", "SKU", "GPUs",
                        "model GB", "prefill GB", "decode GB", "KV GB", "needed GB", "avail GB", "enough");
@@ -102,10 +124,10 @@ std::string render_sweep_table(const std::vector<SweepPoint>& points) {
       const Feasibility& f = sp.feasibility;
       if (sp.tgi) {
         const TgiPlan& t = *sp.tgi;
-        out += fmt::format("{:>10} {:<20} {:>6} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10}  {}\n", pt.value,
-                           sp.sku.name, sp.gpus(), gb5(t.model_bytes), gb5(t.prefill_bytes), gb5(t.decode_bytes),
-                           gb5(t.kv_cache_bytes), gb5(t.total_needed_bytes), gb5(t.available_bytes),
-                           t.is_enough_vram ? "True" : "False");
+        out +=
+            fmt::format("{:>10} {:<20} {:>6} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10}  {}\n", pt.value, sp.sku.name,
+                        sp.gpus(), gb5(t.model_bytes), gb5(t.prefill_bytes), gb5(t.decode_bytes), gb5(t.kv_cache_bytes),
+                        gb5(t.total_needed_bytes), gb5(t.available_bytes), t.is_enough_vram ? "True" : "False");
       } else {
         out += fmt::format("{:>10} {:<20} {:>6} {:>9} {:>10} {:>9} {:>7} {:>12} {:>12}  {}\n", pt.value, sp.sku.name,
                            sp.gpus(), fmt::format("{} x {}", sp.tensor_parallel_size(), sp.pipeline_parallel_size()),

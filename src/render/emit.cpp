@@ -68,9 +68,10 @@ std::string k8s_deployment(const Report& r, const SkuPlan& sp) {
     const auto& t = *sp.tgi;
     args = {"--model-id", r.input.id};
     if (r.settings.revision) args.insert(args.end(), {"--revision", *r.settings.revision});
-    args.insert(args.end(), {"--num-shard", std::to_string(t.num_shard), "--max-input-tokens",
-                             std::to_string(t.max_input_tokens), "--max-total-tokens", std::to_string(t.max_total_tokens),
-                             "--max-batch-prefill-tokens", std::to_string(t.max_batch_prefill_tokens)});
+    args.insert(args.end(),
+                {"--num-shard", std::to_string(t.num_shard), "--max-input-tokens", std::to_string(t.max_input_tokens),
+                 "--max-total-tokens", std::to_string(t.max_total_tokens), "--max-batch-prefill-tokens",
+                 std::to_string(t.max_batch_prefill_tokens)});
     if (t.cuda_memory_fraction != 1.0)
       args.insert(args.end(), {"--cuda-memory-fraction", fmt::format("{}", t.cuda_memory_fraction)});
     const auto lo = tgi_launch_options(r, sp);
@@ -91,9 +92,10 @@ std::string k8s_deployment(const Report& r, const SkuPlan& sp) {
                    sp.gpus(), sp.sku.gpu.name, sp.tensor_parallel_size(), sp.pipeline_parallel_size(),
                    sp.fits() ? "yes" : "NO", oom_risk_name(sp.feasibility.oom_risk));
   if (sp.nodes() > 1)
-    y += fmt::format("# WARNING: this plan spans {} nodes; one Deployment pod runs on one node. Use a multi-node "
-                     "launcher (e.g. LeaderWorkerSet with Ray) instead.\n",
-                     sp.nodes());
+    y += fmt::format(
+        "# WARNING: this plan spans {} nodes; one Deployment pod runs on one node. Use a multi-node "
+        "launcher (e.g. LeaderWorkerSet with Ray) instead.\n",
+        sp.nodes());
   if (!sp.fits()) y += "# WARNING: the plan does not fit; this pod is expected to fail at startup.\n";
   y += "# Pin the image tag you tested; HF_TOKEN comes from the optional secret hf-token (key: token).\n";
   y += "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n";
@@ -113,11 +115,12 @@ std::string k8s_deployment(const Report& r, const SkuPlan& sp) {
   y += "          env:\n            - name: HF_TOKEN\n              valueFrom:\n                secretKeyRef:\n"
        "                  name: hf-token\n                  key: token\n                  optional: true\n";
   y += fmt::format("          ports:\n            - name: http\n              containerPort: {}\n", port);
-  y += fmt::format("          resources:\n            limits:\n              {}: {}\n", amd ? "amd.com/gpu" : "nvidia.com/gpu",
-                   gpus_per_pod);
-  y += fmt::format("          readinessProbe:\n            httpGet:\n              path: /health\n              port: {}\n"
-                   "            periodSeconds: 10\n",
-                   port);
+  y += fmt::format("          resources:\n            limits:\n              {}: {}\n",
+                   amd ? "amd.com/gpu" : "nvidia.com/gpu", gpus_per_pod);
+  y += fmt::format(
+      "          readinessProbe:\n            httpGet:\n              path: /health\n              port: {}\n"
+      "            periodSeconds: 10\n",
+      port);
   y += "          startupProbe:\n            httpGet:\n              path: /health\n";
   y += fmt::format("              port: {}\n            periodSeconds: 10\n            failureThreshold: 180\n", port);
   y += "          volumeMounts:\n            - name: dshm\n              mountPath: /dev/shm\n";

@@ -66,11 +66,10 @@ nlohmann::json model_json(const Report& r) {
       {"multimodal", a.multimodal},
       {"vision_params", a.vision_params},
   };
-  m["quantization"] = r.weights.quantization
-                          ? nlohmann::json{{"method", r.weights.quantization->method_name},
-                                           {"description", describe_scheme(*r.weights.quantization)},
-                                           {"quantized_params", r.weights.quantized_params}}
-                          : nlohmann::json(nullptr);
+  m["quantization"] = r.weights.quantization ? nlohmann::json{{"method", r.weights.quantization->method_name},
+                                                              {"description", describe_scheme(*r.weights.quantization)},
+                                                              {"quantized_params", r.weights.quantized_params}}
+                                             : nlohmann::json(nullptr);
   m["moe"] = a.num_experts > 0 ? nlohmann::json{{"num_experts", a.num_experts},
                                                 {"experts_per_token", a.experts_per_token},
                                                 {"shared_experts", a.shared_experts},
@@ -95,10 +94,10 @@ nlohmann::json plan_json(const Report& r, const SkuPlan& sp) {
                {"catalog_date", VRAMCALC_CATALOG_DATE}};
   j["estimator"] = "kaito";
   j["model"] = model_json(r);
-  j["kv_cache"] = {{"dtype", dtype_name(r.kv.dtype)},     {"bytes_per_token", r.kv.bytes_per_token},
-                   {"layers", r.kv.layers},               {"kv_heads", r.kv.kv_heads},
-                   {"head_dim", r.kv.head_dim},           {"mla", r.kv.mla},
-                   {"mla_latent", r.kv.mla_latent},       {"formula", r.kv.formula}};
+  j["kv_cache"] = {{"dtype", dtype_name(r.kv.dtype)}, {"bytes_per_token", r.kv.bytes_per_token},
+                   {"layers", r.kv.layers},           {"kv_heads", r.kv.kv_heads},
+                   {"head_dim", r.kv.head_dim},       {"mla", r.kv.mla},
+                   {"mla_latent", r.kv.mla_latent},   {"formula", r.kv.formula}};
   j["sku"] = {
       {"name", sp.sku.name},
       {"cloud", sp.sku.cloud.empty() ? nlohmann::json(nullptr) : nlohmann::json(sp.sku.cloud)},
@@ -122,7 +121,8 @@ nlohmann::json plan_json(const Report& r, const SkuPlan& sp) {
       {"max_model_len_given", k.max_model_len_given},
       {"dtype", r.settings.dtype_flag},
       {"kv_cache_dtype", r.settings.kv_cache_dtype_flag},
-      {"quantization", r.settings.quantization_flag ? nlohmann::json(*r.settings.quantization_flag) : nlohmann::json(nullptr)},
+      {"quantization",
+       r.settings.quantization_flag ? nlohmann::json(*r.settings.quantization_flag) : nlohmann::json(nullptr)},
       {"non_torch_gib", k.non_torch_gib},
       {"activation_gib", k.activation_gib},
       {"weight_overhead", k.weight_overhead},
@@ -131,10 +131,10 @@ nlohmann::json plan_json(const Report& r, const SkuPlan& sp) {
       {"pipeline_parallel_size", optional_json(k.pipeline_parallel_size)},
   };
   const PerGpuBreakdown& g = p.per_gpu;
-  j["per_gpu"] = {{"weights_bytes", g.weights_bytes},       {"weight_overhead_bytes", g.weight_overhead_bytes},
-                  {"kv_cache_bytes", g.kv_cache_bytes},     {"activation_bytes", g.activation_bytes},
-                  {"non_torch_bytes", g.non_torch_bytes},   {"total_bytes", g.total_bytes},
-                  {"capacity_bytes", g.capacity_bytes},     {"budget_bytes", g.budget_bytes}};
+  j["per_gpu"] = {{"weights_bytes", g.weights_bytes},     {"weight_overhead_bytes", g.weight_overhead_bytes},
+                  {"kv_cache_bytes", g.kv_cache_bytes},   {"activation_bytes", g.activation_bytes},
+                  {"non_torch_bytes", g.non_torch_bytes}, {"total_bytes", g.total_bytes},
+                  {"capacity_bytes", g.capacity_bytes},   {"budget_bytes", g.budget_bytes}};
   j["plan"] = {{"gpus", p.gpus},
                {"gpus_needed", p.gpus_needed},
                {"pinned", p.pinned},
@@ -195,8 +195,8 @@ nlohmann::json plan_json(const Report& r, const SkuPlan& sp) {
                  {"max_concurrency", v.capacity.max_concurrency},
                  {"max_model_len", v.max_model_len},
                  {"max_model_len_fits", v.capacity.fits},
-                 {"estimated_max_model_len", v.capacity.fits ? nlohmann::json(nullptr)
-                                                             : nlohmann::json(v.capacity.estimated_max_model_len)},
+                 {"estimated_max_model_len",
+                  v.capacity.fits ? nlohmann::json(nullptr) : nlohmann::json(v.capacity.estimated_max_model_len)},
                  {"max_num_batched_tokens", v.max_num_batched_tokens},
                  {"max_num_seqs", v.max_num_seqs},
                  {"batch_defaults", v.batch_defaults_reason},
@@ -225,19 +225,20 @@ std::string render_json(const Report& r, bool as_array) {
 nlohmann::json sku_list_json(const SkuCatalog& skus) {
   nlohmann::json out = nlohmann::json::array();
   for (const auto& s : skus.all()) {
-    out.push_back({{"name", s.name},
-                   {"aliases", s.aliases},
-                   {"cloud", s.cloud.empty() ? nlohmann::json(nullptr) : nlohmann::json(s.cloud)},
-                   {"gpu", s.gpu.name},
-                   {"gpus_per_node", s.gpus_per_node},
-                   {"memory_marketed_gb", s.gpu.memory_gib_marketed},
-                   {"memory_reported_bytes", s.gpu.memory_mib_reported ? nlohmann::json(*s.gpu.memory_mib_reported * kMiB)
-                                                                       : nlohmann::json(nullptr)},
-                   {"bf16", s.gpu.bf16},
-                   {"fp8", s.gpu.fp8},
-                   {"vllm_cuda", s.gpu.vllm_cuda},
-                   {"kaito_supported", s.kaito_supported},
-                   {"verified", s.verified}});
+    out.push_back(
+        {{"name", s.name},
+         {"aliases", s.aliases},
+         {"cloud", s.cloud.empty() ? nlohmann::json(nullptr) : nlohmann::json(s.cloud)},
+         {"gpu", s.gpu.name},
+         {"gpus_per_node", s.gpus_per_node},
+         {"memory_marketed_gb", s.gpu.memory_gib_marketed},
+         {"memory_reported_bytes",
+          s.gpu.memory_mib_reported ? nlohmann::json(*s.gpu.memory_mib_reported * kMiB) : nlohmann::json(nullptr)},
+         {"bf16", s.gpu.bf16},
+         {"fp8", s.gpu.fp8},
+         {"vllm_cuda", s.gpu.vllm_cuda},
+         {"kaito_supported", s.kaito_supported},
+         {"verified", s.verified}});
   }
   return out;
 }

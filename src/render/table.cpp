@@ -76,9 +76,8 @@ void single_plan(std::string& out, const Report& r, const SkuPlan& sp) {
   const PerGpuBreakdown& g = p.per_gpu;
   out += fmt::format("\nSKU           {}: {} x {}, {} GiB per GPU ({})\n", sp.sku.name, sp.sku.gpus_per_node,
                      sp.sku.gpu.name, gib(sp.gpu_memory.bytes),
-                     sp.gpu_memory.source == "reported"
-                         ? fmt::format("nvidia-smi {} MiB", sp.gpu_memory.bytes / kMiB)
-                         : sp.gpu_memory.source);
+                     sp.gpu_memory.source == "reported" ? fmt::format("nvidia-smi {} MiB", sp.gpu_memory.bytes / kMiB)
+                                                        : sp.gpu_memory.source);
   out += fmt::format("Settings      gpu_memory_utilization {}, max_model_len {}{}, kv_cache_dtype {}\n",
                      k.gpu_memory_utilization, k.max_model_len, k.max_model_len_given ? "" : " (KAITO default)",
                      r.settings.kv_cache_dtype_flag);
@@ -87,8 +86,10 @@ void single_plan(std::string& out, const Report& r, const SkuPlan& sp) {
   const double overhead = k.non_torch_gib + k.activation_gib + k.reserve_gib;
   const double bpt = to_gib(r.kv.bytes_per_token) * k.kv_fragmentation * static_cast<double>(k.concurrency);
   out += fmt::format("\nPer GPU, at max_model_len {} (GiB = 2^30 bytes)\n", p.max_model_len);
-  out += fmt::format("  weights                  {:>9}   {} GiB / {} GPU(s)\n", gib(g.weights_bytes), gib(r.weights.bytes), p.gpus);
-  out += fmt::format("  weight overhead          {:>9}   ({} - 1) x weights\n", gib(g.weight_overhead_bytes), k.weight_overhead);
+  out += fmt::format("  weights                  {:>9}   {} GiB / {} GPU(s)\n", gib(g.weights_bytes),
+                     gib(r.weights.bytes), p.gpus);
+  out += fmt::format("  weight overhead          {:>9}   ({} - 1) x weights\n", gib(g.weight_overhead_bytes),
+                     k.weight_overhead);
   std::string kv_factors;
   if (k.concurrency > 1) kv_factors += fmt::format(" x {} sequences", k.concurrency);
   if (k.kv_fragmentation != 1.0) kv_factors += fmt::format(" x {} fragmentation", k.kv_fragmentation);
@@ -96,7 +97,8 @@ void single_plan(std::string& out, const Report& r, const SkuPlan& sp) {
                      format_count(r.kv.bytes_per_token), p.max_model_len, kv_factors, p.gpus);
   out += fmt::format("  activations              {:>9}   --activation-gib\n", gib(g.activation_bytes));
   out += fmt::format("  non-PyTorch              {:>9}   --non-torch-gib\n", gib(g.non_torch_bytes));
-  if (g.reserve_bytes > 0) out += fmt::format("  reserve                  {:>9}   --headroom-gib\n", gib(g.reserve_bytes));
+  if (g.reserve_bytes > 0)
+    out += fmt::format("  reserve                  {:>9}   --headroom-gib\n", gib(g.reserve_bytes));
   out += fmt::format("  total                    {:>9}   of budget {} = {} GiB x {}\n", gib(g.total_bytes),
                      gib(g.budget_bytes), gib(g.capacity_bytes), k.gpu_memory_utilization);
 
@@ -104,10 +106,12 @@ void single_plan(std::string& out, const Report& r, const SkuPlan& sp) {
   if (p.pinned) {
     out += fmt::format("  GPUs                     {} (pinned; the formula needs {})\n", p.gpus, p.gpus_needed);
   } else {
-    out += fmt::format("  GPUs needed (n)          {} = max(1, ceil(({} x {:.2f} + {:.6f} x {}) / ({:.2f} x {} - {})))\n",
-                       p.gpus_needed, k.weight_overhead, to_gib(r.weights.bytes), bpt,
-                       p.max_model_len_requested, V, k.gpu_memory_utilization, overhead);
-    out += fmt::format("  GPUs (N)                 {} = {} node(s) x {} GPU(s)\n", p.gpus, p.nodes, sp.sku.gpus_per_node);
+    out +=
+        fmt::format("  GPUs needed (n)          {} = max(1, ceil(({} x {:.2f} + {:.6f} x {}) / ({:.2f} x {} - {})))\n",
+                    p.gpus_needed, k.weight_overhead, to_gib(r.weights.bytes), bpt, p.max_model_len_requested, V,
+                    k.gpu_memory_utilization, overhead);
+    out +=
+        fmt::format("  GPUs (N)                 {} = {} node(s) x {} GPU(s)\n", p.gpus, p.nodes, sp.sku.gpus_per_node);
   }
   out += fmt::format("  layout                   TP {} x PP {} on {} node(s)\n", p.tensor_parallel_size,
                      p.pipeline_parallel_size, p.nodes);
@@ -120,41 +124,50 @@ void single_plan(std::string& out, const Report& r, const SkuPlan& sp) {
   out += fmt::format("\n{}\n", vllm_serve_command(r, sp));
 }
 
-
 void vllm_plan_section(std::string& out, const Report& r, const SkuPlan& sp) {
   const VllmPlan& v = *sp.vllm;
   out += fmt::format("\nSKU           {}: {} x {}, {} GiB per GPU as CUDA reports it ({})\n", sp.sku.name,
                      sp.sku.gpus_per_node, sp.sku.gpu.name, gib(v.total_bytes), sp.vllm_total.source);
-  out += fmt::format("Settings      vLLM {}, gpu_memory_utilization {}, max_model_len {}, max_num_batched_tokens {}, "
-                     "max_num_seqs {} ({})\n",
-                     r.settings.vllm.version.str(), v.gpu_memory_utilization, v.max_model_len, v.max_num_batched_tokens,
-                     v.max_num_seqs, v.batch_defaults_reason);
+  out += fmt::format(
+      "Settings      vLLM {}, gpu_memory_utilization {}, max_model_len {}, max_num_batched_tokens {}, "
+      "max_num_seqs {} ({})\n",
+      r.settings.vllm.version.str(), v.gpu_memory_utilization, v.max_model_len, v.max_num_batched_tokens,
+      v.max_num_seqs, v.batch_defaults_reason);
   out += fmt::format("\nPer GPU, as vLLM accounts for it (GiB = 2^30 bytes), TP {} x PP {}{}\n", v.tensor_parallel_size,
-                     v.pipeline_parallel_size, v.data_parallel_size > 1 ? fmt::format(" x DP {}", v.data_parallel_size) : "");
+                     v.pipeline_parallel_size,
+                     v.data_parallel_size > 1 ? fmt::format(" x DP {}", v.data_parallel_size) : "");
   if (v.kv_cache_memory_given) {
-    out += fmt::format("  KV cache memory          {:>9}   --kv-cache-memory (profiling skipped)\n", signed_gib(v.available_kv_bytes));
+    out += fmt::format("  KV cache memory          {:>9}   --kv-cache-memory (profiling skipped)\n",
+                       signed_gib(v.available_kv_bytes));
     out += fmt::format("  weights (for reference)  {:>9}\n", gib(v.weights_bytes));
   } else {
-    out += fmt::format("  requested                {:>9}   {} GiB total x {}\n", gib(v.requested_bytes), gib(v.total_bytes),
-                       v.gpu_memory_utilization);
+    out += fmt::format("  requested                {:>9}   {} GiB total x {}\n", gib(v.requested_bytes),
+                       gib(v.total_bytes), v.gpu_memory_utilization);
     out += fmt::format("  - weights                {:>9}   on the busiest GPU\n", gib(v.weights_bytes));
-    out += fmt::format("  - activation peak        {:>9}   {}\n", gib(v.profile.activation_bytes), v.profile.activation_formula);
-    out += fmt::format("  - non-PyTorch            {:>9}   {}\n", gib(v.profile.non_torch_bytes), v.profile.non_torch_formula);
+    out += fmt::format("  - activation peak        {:>9}   {}\n", gib(v.profile.activation_bytes),
+                       v.profile.activation_formula);
+    out += fmt::format("  - non-PyTorch            {:>9}   {}\n", gib(v.profile.non_torch_bytes),
+                       v.profile.non_torch_formula);
     if (v.cudagraph_in_budget)
-      out += fmt::format("  - CUDA graphs            {:>9}   {} (vLLM v0.21+ subtracts it)\n", gib(v.cudagraph_bytes),
-                         v.cudagraph_estimated ? "0.50 GiB + 0.15 GiB x log2(TP), rule of thumb" : "--cudagraph-memory");
-    out += fmt::format("  = available KV cache     {:>9}   (\"Available KV cache memory\")\n", signed_gib(v.available_kv_bytes));
+      out +=
+          fmt::format("  - CUDA graphs            {:>9}   {} (vLLM v0.21+ subtracts it)\n", gib(v.cudagraph_bytes),
+                      v.cudagraph_estimated ? "0.50 GiB + 0.15 GiB x log2(TP), rule of thumb" : "--cudagraph-memory");
+    out += fmt::format("  = available KV cache     {:>9}   (\"Available KV cache memory\")\n",
+                       signed_gib(v.available_kv_bytes));
   }
-  out += fmt::format("  headroom                 {:>9}   outside the budget: CUDA context{}\n", gib(v.headroom_bytes),
-                     v.cudagraph_in_budget ? std::string()
-                                           : fmt::format(" and CUDA-graph pool (~{})", gib(v.cudagraph_bytes)));
-  out += fmt::format("\nKV cache      block {} tokens, {} KV head(s) per GPU, page {} B, {} layers{}\n", v.layout.block_size,
-                     v.layout.kv_heads_per_gpu, format_count(v.layout.page_bytes), v.layout.layers_per_gpu,
-                     v.layout.uniform ? std::string() : fmt::format(" in {} groups of {}", v.layout.num_groups, v.layout.group_size));
+  out += fmt::format(
+      "  headroom                 {:>9}   outside the budget: CUDA context{}\n", gib(v.headroom_bytes),
+      v.cudagraph_in_budget ? std::string() : fmt::format(" and CUDA-graph pool (~{})", gib(v.cudagraph_bytes)));
+  out += fmt::format(
+      "\nKV cache      block {} tokens, {} KV head(s) per GPU, page {} B, {} layers{}\n", v.layout.block_size,
+      v.layout.kv_heads_per_gpu, format_count(v.layout.page_bytes), v.layout.layers_per_gpu,
+      v.layout.uniform ? std::string() : fmt::format(" in {} groups of {}", v.layout.num_groups, v.layout.group_size));
   out += fmt::format("  GPU blocks               {}\n", v.capacity.num_gpu_blocks);
   out += fmt::format("  GPU KV cache size        {} tokens\n", format_count(v.capacity.kv_cache_tokens));
-  out += fmt::format("  max concurrency          {:.2f}x for {} tokens per request\n", v.capacity.max_concurrency, v.max_model_len);
-  out += fmt::format("\nPlan (vLLM-faithful)\n  GPUs                     {} ({} node(s)){}\n", v.gpus, v.nodes, v.pinned ? ", pinned" : "");
+  out += fmt::format("  max concurrency          {:.2f}x for {} tokens per request\n", v.capacity.max_concurrency,
+                     v.max_model_len);
+  out += fmt::format("\nPlan (vLLM-faithful)\n  GPUs                     {} ({} node(s)){}\n", v.gpus, v.nodes,
+                     v.pinned ? ", pinned" : "");
   if (!v.capacity.fits && v.available_kv_bytes > 0)
     out += fmt::format("  estimated max_model_len  {}\n", v.capacity.estimated_max_model_len);
   out += fmt::format("  verdict                  {}\n", v.fits ? std::string("FITS") : std::string("DOES NOT FIT"));
@@ -165,12 +178,10 @@ void vllm_plan_section(std::string& out, const Report& r, const SkuPlan& sp) {
 }
 
 void comparison(std::string& out, const Report& r) {
-  out += fmt::format("\n{:<30} {:<14} {:>8} {:>5} {:>6} {:>9} {:>14} {:>9} {:>7}  {}\n", "SKU", "GPU", "GiB/GPU", "GPUs",
-                     "nodes", "TP x PP", "context", "headroom", "risk", "fits");
+  out += fmt::format("\n{:<30} {:<14} {:>8} {:>5} {:>6} {:>9} {:>14} {:>9} {:>7}  {}\n", "SKU", "GPU", "GiB/GPU",
+                     "GPUs", "nodes", "TP x PP", "context", "headroom", "risk", "fits");
   for (const auto& sp : r.plans) {
-    const std::uint64_t mem = sp.vllm ? sp.vllm->total_bytes
-                              : sp.tgi ? sp.tgi->gpu_memory_bytes
-                                       : sp.gpu_memory.bytes;
+    const std::uint64_t mem = sp.vllm ? sp.vllm->total_bytes : sp.tgi ? sp.tgi->gpu_memory_bytes : sp.gpu_memory.bytes;
     std::uint64_t len = sp.feasibility.context;
     if (sp.vllm && !sp.vllm->capacity.fits) len = sp.vllm->capacity.estimated_max_model_len;
     if (!sp.vllm && !sp.tgi && !sp.wizard) len = sp.plan.max_model_len;
@@ -180,9 +191,10 @@ void comparison(std::string& out, const Report& r) {
                        signed_gib(sp.feasibility.headroom_bytes), oom_risk_name(sp.feasibility.oom_risk),
                        sp.fits() ? "yes" : (sp.sku.gpu.vllm_cuda ? "no" : "no (not vLLM/CUDA)"));
   }
-  out += fmt::format("\nheadroom: GiB per GPU after everything the memory model counts; risk: low >= {} GiB, medium "
-                     ">= {}, high below\n",
-                     r.settings.risk_thresholds.low_gib, r.settings.risk_thresholds.medium_gib);
+  out += fmt::format(
+      "\nheadroom: GiB per GPU after everything the memory model counts; risk: low >= {} GiB, medium "
+      ">= {}, high below\n",
+      r.settings.risk_thresholds.low_gib, r.settings.risk_thresholds.medium_gib);
   warnings_section(out, r.model_warnings());
 }
 
@@ -214,9 +226,10 @@ std::string render_sku_list_table(const SkuCatalog& skus) {
     if (s.kaito_supported) notes += "KAITO; ";
     if (!s.verified) notes += "unverified; ";
     if (!notes.empty()) notes.resize(notes.size() - 2);
-    out += fmt::format("{:<30} {:<10} {:<14} {:>5} {:>10} {:>14}  {}\n", s.name, s.cloud.empty() ? "-" : s.cloud,
-                       s.gpu.name, s.gpus_per_node, s.gpu.memory_gib_marketed,
-                       s.gpu.memory_mib_reported ? std::to_string(*s.gpu.memory_mib_reported) : std::string("-"), notes);
+    out +=
+        fmt::format("{:<30} {:<10} {:<14} {:>5} {:>10} {:>14}  {}\n", s.name, s.cloud.empty() ? "-" : s.cloud,
+                    s.gpu.name, s.gpus_per_node, s.gpu.memory_gib_marketed,
+                    s.gpu.memory_mib_reported ? std::to_string(*s.gpu.memory_mib_reported) : std::string("-"), notes);
   }
   return out;
 }

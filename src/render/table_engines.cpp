@@ -22,10 +22,10 @@ void tgi_plan_section(std::string& out, const Report& r, const SkuPlan& sp) {
   out += fmt::format("\nSKU           {}: {} x {}, {} GB per GPU ({})\n", sp.sku.name, sp.sku.gpus_per_node,
                      sp.sku.gpu.name, gb5(t.gpu_memory_bytes),
                      r.settings.gpu_memory_override ? "--gpu-memory" : "marketed size, GB = 10^9 bytes");
-  out += fmt::format("Settings      TGI: num_shard {}, max_input_tokens {}, max_total_tokens {}, max_batch_prefill_tokens "
-                     "{}, cuda_memory_fraction {}\n",
-                     t.num_shard, t.max_input_tokens, t.max_total_tokens, t.max_batch_prefill_tokens,
-                     t.cuda_memory_fraction);
+  out += fmt::format(
+      "Settings      TGI: num_shard {}, max_input_tokens {}, max_total_tokens {}, max_batch_prefill_tokens "
+      "{}, cuda_memory_fraction {}\n",
+      t.num_shard, t.max_input_tokens, t.max_total_tokens, t.max_batch_prefill_tokens, t.cuda_memory_fraction);
   for (const auto& d : t.defaults_used) out += fmt::format("              {}\n", d);
   out += fmt::format("\nAll {} GPU(s), as TGI's estimation notebook sums them (GB = 10^9 bytes)\n", t.num_shard);
   out += fmt::format("  model                    {:>12}   weights\n", gb5(t.model_bytes));
@@ -68,7 +68,8 @@ void wizard_plan_section(std::string& out, const Report& r, const SkuPlan& sp) {
   out += fmt::format("  - weights                {:>9}\n", gib(w.weights_bytes));
   out += fmt::format("  - KV cache               {:>9}   {}\n", gib(w.kv_cache_bytes), w.kv_formula);
   out += fmt::format("  - overhead               {:>9}   {}\n", gib(w.overhead_bytes), w.overhead_formula);
-  if (w.reserve_bytes > 0) out += fmt::format("  - reserve                {:>9}   --headroom-gib\n", gib(w.reserve_bytes));
+  if (w.reserve_bytes > 0)
+    out += fmt::format("  - reserve                {:>9}   --headroom-gib\n", gib(w.reserve_bytes));
   out += fmt::format("  = headroom               {:>9}   OOM risk {}\n", signed_gib(w.headroom_bytes),
                      oom_risk_name(w.oom_risk));
   out += fmt::format("\nPlan (vllm-wizard, seed 003)\n  GPUs                     {} (TP {}){}\n", w.gpus,
@@ -89,15 +90,16 @@ void feasibility_section(std::string& out, const Report& r, const SkuPlan& sp) {
   out += fmt::format("  headroom                 {:>9}   {}\n", signed_gib(f.headroom_bytes), f.headroom_formula);
   out += fmt::format("  OOM risk                 {} (low >= {} GiB, medium >= {} GiB)\n", oom_risk_name(f.oom_risk),
                      r.settings.risk_thresholds.low_gib, r.settings.risk_thresholds.medium_gib);
-  out += fmt::format("  max concurrency          {} sequences of {} tokens\n", count_or_unbounded(f.max_concurrency_at_context),
-                     f.context);
+  out += fmt::format("  max concurrency          {} sequences of {} tokens\n",
+                     count_or_unbounded(f.max_concurrency_at_context), f.context);
   out += fmt::format("  max context              {} tokens for {} sequence(s)\n",
                      count_or_unbounded(f.max_context_at_concurrency), f.concurrency);
   for (const auto& w : f.warnings) out += fmt::format("  - {}\n", w);
   if (sp.fits()) return;
   if (sp.suggestions.empty()) {
-    out += "\nNo single change among fp8 KV cache, the next TP size, a shorter context, a higher utilization and "
-           "quantized weights makes it fit.\n";
+    out +=
+        "\nNo single change among fp8 KV cache, the next TP size, a shorter context, a higher utilization and "
+        "quantized weights makes it fit.\n";
     return;
   }
   out += "\nWould fit with\n";

@@ -17,7 +17,8 @@ void add_unique(std::vector<std::string>& out, const std::vector<std::string>& m
 // Shell-quotes an argument when it holds anything but safe characters.
 std::string shell_arg(const std::string& s) {
   const bool safe = !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) != 0 || std::string_view("-_./:=@+").find(c) != std::string_view::npos;
+    return std::isalnum(static_cast<unsigned char>(c)) != 0 ||
+           std::string_view("-_./:=@+").find(c) != std::string_view::npos;
   });
   if (safe) return s;
   std::string out = "'";
@@ -62,10 +63,8 @@ std::vector<std::string> vllm_serve_args(const Report& r, const SkuPlan& sp) {
     if (v.data_parallel_size > 1) add("--data-parallel-size", v.data_parallel_size);
     if (r.settings.vllm.expert_parallel) args.emplace_back("--enable-expert-parallel");
     add("--max-model-len", v.max_model_len);
-    if (v.kv_cache_memory_given)
-      add("--kv-cache-memory", static_cast<std::uint64_t>(v.available_kv_bytes));
-    else
-      add("--gpu-memory-utilization", v.gpu_memory_utilization);
+    if (v.kv_cache_memory_given) add("--kv-cache-memory", static_cast<std::uint64_t>(v.available_kv_bytes));
+    else add("--gpu-memory-utilization", v.gpu_memory_utilization);
     if (r.settings.vllm.max_num_batched_tokens) add("--max-num-batched-tokens", v.max_num_batched_tokens);
     if (r.settings.vllm.max_num_seqs) add("--max-num-seqs", v.max_num_seqs);
     if (r.settings.vllm.block_size) add("--block-size", r.settings.vllm.block_size);
@@ -78,7 +77,8 @@ std::vector<std::string> vllm_serve_args(const Report& r, const SkuPlan& sp) {
     if (p.tensor_parallel_size > 1) add("--tensor-parallel-size", p.tensor_parallel_size);
     if (p.pipeline_parallel_size > 1) add("--pipeline-parallel-size", p.pipeline_parallel_size);
     // An explicit --max-model-len is kept; otherwise the plan's final length, as KAITO configures vLLM.
-    const std::uint64_t len = r.settings.kaito.max_model_len_given && p.fits ? p.max_model_len_requested : p.max_model_len;
+    const std::uint64_t len =
+        r.settings.kaito.max_model_len_given && p.fits ? p.max_model_len_requested : p.max_model_len;
     if (len > 0) add("--max-model-len", len);
     add("--gpu-memory-utilization", r.settings.kaito.gpu_memory_utilization);
   }

@@ -57,16 +57,17 @@ TgiPlan plan_tgi_engine(const Report& r, const Sku& sku, std::vector<std::string
     ts.num_shard = 1;
     last = plan_tgi(r.arch, r.weights.bytes, r.kv, act, ts);
   }
-  warnings.push_back(fmt::format("no shard count up to the {} GPU(s) of a {} node fits; showing {}", gpn, sku.name,
-                                 last.num_shard));
+  warnings.push_back(
+      fmt::format("no shard count up to the {} GPU(s) of a {} node fits; showing {}", gpn, sku.name, last.num_shard));
   return last;
 }
 
 void share_warning(Feasibility& f, double kv, double allocatable, const char* what) {
   if (allocatable > 0 && kv / allocatable > 0.5)
-    f.warnings.push_back(fmt::format("the KV cache takes {:.0f}% of {}: context and concurrency, not the weights, "
-                                     "decide the fit (an fp8 KV cache halves it)",
-                                     100.0 * kv / allocatable, what));
+    f.warnings.push_back(
+        fmt::format("the KV cache takes {:.0f}% of {}: context and concurrency, not the weights, "
+                    "decide the fit (an fp8 KV cache halves it)",
+                    100.0 * kv / allocatable, what));
 }
 
 Feasibility kaito_feasibility(const Report& r, const SkuPlan& sp) {
@@ -83,8 +84,9 @@ Feasibility kaito_feasibility(const Report& r, const SkuPlan& sp) {
   const double kv = bpt * static_cast<double>(f.context) * static_cast<double>(f.concurrency);
   const double headroom = Vu - (W + kv) / N - fixed;
   f.headroom_bytes = to_signed_bytes(headroom);
-  f.headroom_formula = fmt::format("{:.2f} GiB x {} - ({:.2f} + {:.2f}) GiB / {} GPU(s) - {:.2f} GiB = {:.2f} GiB",
-                                   to_gib(sp.gpu_memory.bytes), k.gpu_memory_utilization, W, kv, p.gpus, fixed, headroom);
+  f.headroom_formula =
+      fmt::format("{:.2f} GiB x {} - ({:.2f} + {:.2f}) GiB / {} GPU(s) - {:.2f} GiB = {:.2f} GiB",
+                  to_gib(sp.gpu_memory.bytes), k.gpu_memory_utilization, W, kv, p.gpus, fixed, headroom);
   const double residual = N * (Vu - fixed) - W;
   f.max_concurrency_at_context = bpt > 0 ? floor_count(residual / (bpt * static_cast<double>(f.context)))
                                          : (residual >= 0 ? std::numeric_limits<std::uint64_t>::max() : 0);
@@ -106,10 +108,11 @@ Feasibility vllm_feasibility(const Report& r, const SkuPlan& sp) {
   const double need = per_seq * static_cast<double>(f.concurrency);
   const double left = static_cast<double>(v.available_kv_bytes - reserve);
   f.headroom_bytes = to_signed_bytes((left - need) / static_cast<double>(kGiB));
-  f.headroom_formula = fmt::format(
-      "available KV {:.2f} GiB - {} x {:.2f} GiB per {}-token sequence{} - {:.2f} GiB reserve = {:.2f} GiB",
-      gib_of(v.available_kv_bytes), f.concurrency, static_cast<double>(v.capacity.needed_bytes) / kGiB, f.context,
-      frag != 1.0 ? fmt::format(" x {} fragmentation", frag) : std::string(), gib_of(reserve), gib_of(f.headroom_bytes));
+  f.headroom_formula =
+      fmt::format("available KV {:.2f} GiB - {} x {:.2f} GiB per {}-token sequence{} - {:.2f} GiB reserve = {:.2f} GiB",
+                  gib_of(v.available_kv_bytes), f.concurrency, static_cast<double>(v.capacity.needed_bytes) / kGiB,
+                  f.context, frag != 1.0 ? fmt::format(" x {} fragmentation", frag) : std::string(), gib_of(reserve),
+                  gib_of(f.headroom_bytes));
   f.max_concurrency_at_context = per_seq > 0 ? floor_count(left / per_seq) : 0;
   // The longest length `concurrency` sequences can each have: vLLM's own per-request bytes, searched.
   std::uint64_t lo = 0;
@@ -161,12 +164,12 @@ Feasibility tgi_feasibility(const Report& r, const SkuPlan& sp) {
   const double avail = static_cast<double>(t.available_bytes);
   const double headroom_all = avail - fixed - kv;
   f.headroom_bytes = to_signed_bytes(headroom_all / shards / static_cast<double>(kGiB));
-  f.headroom_formula = fmt::format("(available {:.5f} GB - needed {:.5f} GB{}{}) / {} shard(s) = {:.2f} GiB", avail / 1e9,
-                                   static_cast<double>(t.total_needed_bytes) / 1e9,
-                                   frag != 1.0 ? fmt::format(" - KV x ({} - 1) fragmentation", frag) : std::string(),
-                                   reserve > 0 ? fmt::format(" - {:.2f} GiB reserve x shards", r.settings.headroom_gib)
-                                               : std::string(),
-                                   t.num_shard, gib_of(f.headroom_bytes));
+  f.headroom_formula =
+      fmt::format("(available {:.5f} GB - needed {:.5f} GB{}{}) / {} shard(s) = {:.2f} GiB", avail / 1e9,
+                  static_cast<double>(t.total_needed_bytes) / 1e9,
+                  frag != 1.0 ? fmt::format(" - KV x ({} - 1) fragmentation", frag) : std::string(),
+                  reserve > 0 ? fmt::format(" - {:.2f} GiB reserve x shards", r.settings.headroom_gib) : std::string(),
+                  t.num_shard, gib_of(f.headroom_bytes));
   const double bpt = static_cast<double>(t.kv_bytes_per_token) * frag;
   const double per_seq = bpt * static_cast<double>(t.max_total_tokens - 1);
   f.max_concurrency_at_context = per_seq > 0 ? floor_count((avail - fixed) / per_seq) : 0;
@@ -182,17 +185,19 @@ void finish_feasibility(const Report& r, SkuPlan& sp) {
   f.fits = sp.engine_fits() && f.headroom_bytes >= 0;
   const auto& t = r.settings.risk_thresholds;
   if (f.oom_risk == OomRisk::Medium)
-    f.warnings.push_back(fmt::format("medium OOM risk: {:.2f} GiB of headroom per GPU is under {} GiB; traffic "
-                                     "spikes, CUDA graphs or a larger batch can exhaust it",
-                                     gib_of(f.headroom_bytes), t.low_gib));
+    f.warnings.push_back(
+        fmt::format("medium OOM risk: {:.2f} GiB of headroom per GPU is under {} GiB; traffic "
+                    "spikes, CUDA graphs or a larger batch can exhaust it",
+                    gib_of(f.headroom_bytes), t.low_gib));
   else if (f.oom_risk == OomRisk::High)
     f.warnings.push_back(fmt::format("high OOM risk: headroom per GPU is {:.2f} GiB (below {} GiB)",
                                      gib_of(f.headroom_bytes), t.medium_gib));
   if (r.arch.max_position_embeddings && f.max_context_at_concurrency == *r.arch.max_position_embeddings &&
       f.context <= f.max_context_at_concurrency)
-    f.warnings.push_back(fmt::format("context is capped by the model: {} allows at most {} tokens, though memory "
-                                     "would hold more",
-                                     r.arch.max_position_source, *r.arch.max_position_embeddings));
+    f.warnings.push_back(
+        fmt::format("context is capped by the model: {} allows at most {} tokens, though memory "
+                    "would hold more",
+                    r.arch.max_position_source, *r.arch.max_position_embeddings));
 }
 
 }  // namespace
@@ -283,7 +288,8 @@ SkuPlan plan_for_sku(const Report& report, const Sku& sku) {
     // The wizard sizes vLLM, so its default context is vLLM's: the model's maximum.
     ws.context = rs.kaito.max_model_len_given ? sp.plan.max_model_len_requested
                                               : report.arch.max_position_embeddings.value_or(rs.kaito.max_model_len);
-    if (!ws.tensor_parallel_size) ws.tensor_parallel_size = rs.kaito.tensor_parallel_size ? rs.kaito.tensor_parallel_size : rs.kaito.gpus;
+    if (!ws.tensor_parallel_size)
+      ws.tensor_parallel_size = rs.kaito.tensor_parallel_size ? rs.kaito.tensor_parallel_size : rs.kaito.gpus;
     sp.wizard = plan_wizard(report.arch, report.weights.bytes, report.kv, sp.gpu_memory.bytes, ws);
     if (!sku.gpu.vllm_cuda) {
       sp.wizard->fits = false;
@@ -296,20 +302,23 @@ SkuPlan plan_for_sku(const Report& report, const Sku& sku) {
   finish_feasibility(report, sp);
 
   if (!sku.gpu.bf16 && report.weights.serving_dtype == DType::BFloat16)
-    sp.warnings.push_back(fmt::format("{} has no bfloat16 support: {} refuses a bfloat16 model there unless told "
-                                      "--dtype float16, so the command serves it as float16 (same size)",
-                                      sku.gpu.name, server));
+    sp.warnings.push_back(
+        fmt::format("{} has no bfloat16 support: {} refuses a bfloat16 model there unless told "
+                    "--dtype float16, so the command serves it as float16 (same size)",
+                    sku.gpu.name, server));
   if (report.kv.dtype == DType::Float8E4M3 || report.kv.dtype == DType::Float8E5M2) {
     if (!sku.gpu.fp8)
-      sp.warnings.push_back(fmt::format("{} has no native FP8: an fp8 KV cache still halves memory but is "
-                                        "emulated (slower)",
-                                        sku.gpu.name));
+      sp.warnings.push_back(
+          fmt::format("{} has no native FP8: an fp8 KV cache still halves memory but is "
+                      "emulated (slower)",
+                      sku.gpu.name));
   }
   if (report.weights.quantization && report.weights.quantization->is_float && report.weights.quantization->bits == 8 &&
       !sku.gpu.fp8)
-    sp.warnings.push_back(fmt::format("{} has no native FP8: fp8 weights run as weight-only W8A16 (Marlin), the "
-                                      "same memory but slower matrix multiplies",
-                                      sku.gpu.name));
+    sp.warnings.push_back(
+        fmt::format("{} has no native FP8: fp8 weights run as weight-only W8A16 (Marlin), the "
+                    "same memory but slower matrix multiplies",
+                    sku.gpu.name));
   return sp;
 }
 

@@ -29,8 +29,8 @@ using detail::read_file_limited;
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-constexpr std::size_t kMaxTokenFileBytes = 64 * 1024;
-constexpr std::size_t kMaxRefFileBytes = 4 * 1024;
+constexpr std::size_t kMaxTokenFileBytes = std::size_t{64} * 1024;
+constexpr std::size_t kMaxRefFileBytes = std::size_t{4} * 1024;
 constexpr std::size_t kMaxJsonFileBytes = 64ull * 1024 * 1024;
 constexpr const char* kIndexName = "model.safetensors.index.json";
 
@@ -61,8 +61,7 @@ bool env_true(const char* name) {
 }
 
 bool is_repo_name_char(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
-         c == '-';
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
 }
 
 // "org/name" -> "models--org--name", "name" -> "models--name" (huggingface_hub's repo_folder_name). nullopt for
@@ -108,9 +107,10 @@ std::optional<std::string> read_ref(const fs::path& ref) {
   if (!fs::is_regular_file(ref, ec)) return std::nullopt;
   const std::optional<std::string> text = read_file_limited(ref, kMaxRefFileBytes);
   if (!text) throw Error(ExitCode::BadInput, fmt::format("{}: cannot read the Hugging Face cache ref", ref.string()));
-  const std::optional<std::string> commit = clean_token(*text);
+  std::optional<std::string> commit = clean_token(*text);
   if (!commit || !is_commit_hash(*commit))
-    throw Error(ExitCode::BadInput, fmt::format("{}: Hugging Face cache ref does not hold a commit hash", ref.string()));
+    throw Error(ExitCode::BadInput,
+                fmt::format("{}: Hugging Face cache ref does not hold a commit hash", ref.string()));
   return commit;
 }
 
@@ -135,10 +135,12 @@ std::optional<std::uint64_t> read_index_total(const fs::path& file) {
   const std::optional<std::string> text = read_file_limited(file, kMaxJsonFileBytes);
   if (!text) throw Error(ExitCode::BadInput, fmt::format("{}: cannot read (or over the 64 MiB limit)", shown));
   const json index = parse_json_relaxed(*text, shown, ExitCode::BadInput);
-  if (!index.is_object()) throw Error(ExitCode::BadInput, fmt::format("{}: safetensors index is not a JSON object", shown));
+  if (!index.is_object())
+    throw Error(ExitCode::BadInput, fmt::format("{}: safetensors index is not a JSON object", shown));
   const auto metadata = index.find("metadata");
   if (metadata == index.end() || metadata->is_null()) return std::nullopt;
-  if (!metadata->is_object()) throw Error(ExitCode::BadInput, fmt::format("{}: \"metadata\" is not a JSON object", shown));
+  if (!metadata->is_object())
+    throw Error(ExitCode::BadInput, fmt::format("{}: \"metadata\" is not a JSON object", shown));
   const auto total = metadata->find("total_size");
   if (total == metadata->end()) return std::nullopt;
   const auto size = as_size(*total);
@@ -201,9 +203,8 @@ std::optional<std::string> resolve_token(const std::optional<std::string>& flag)
 }
 
 bool is_commit_hash(const std::string& revision) {
-  return revision.size() == 40 && std::all_of(revision.begin(), revision.end(), [](char c) {
-           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-         });
+  return revision.size() == 40 && std::all_of(revision.begin(), revision.end(),
+                                              [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
 }
 
 std::optional<ModelInput> load_from_hf_cache(const fs::path& hub_dir, const std::string& id,

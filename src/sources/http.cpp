@@ -188,7 +188,8 @@ std::string url_origin(const std::string& url) {
   const std::string scheme = lower(url.substr(0, scheme_end));
   const auto host_start = scheme_end + 3;
   auto host_end = url.find_first_of("/?#", host_start);
-  std::string authority = lower(url.substr(host_start, host_end == std::string::npos ? std::string::npos : host_end - host_start));
+  std::string authority =
+      lower(url.substr(host_start, host_end == std::string::npos ? std::string::npos : host_end - host_start));
   if (const auto at = authority.rfind('@'); at != std::string::npos) authority = authority.substr(at + 1);
   if (authority.empty()) return "";
   const std::string default_port = scheme == "https" ? ":443" : scheme == "http" ? ":80" : "";

@@ -164,13 +164,15 @@ class Fetcher {
     throw RemoteError(fmt::format("{} answered HTTP {} for {} of {}", host, s, file, id_), false);
   }
 
-  std::string commit_of(const HttpResponse& r) const {
-    std::string c = r.first_hop_headers.count("x-repo-commit") ? r.first_hop_headers.at("x-repo-commit")
-                                                                : r.header("x-repo-commit");
+  static std::string commit_of(const HttpResponse& r) {
+    std::string c = r.first_hop_headers.contains("x-repo-commit") ? r.first_hop_headers.at("x-repo-commit")
+                                                                  : r.header("x-repo-commit");
     return c;
   }
 
-  std::string origin_of(const std::string& file) const { return fmt::format("{} of {} ({})", file, id_, host_of(o_.endpoint)); }
+  std::string origin_of(const std::string& file) const {
+    return fmt::format("{} of {} ({})", file, id_, host_of(o_.endpoint));
+  }
 
   nlohmann::json parse_json(const HttpResponse& r, const std::string& file) const {
     return hub_detail::parse_json_body(r.body, r.body_capped, origin_of(file));
@@ -326,8 +328,8 @@ class Fetcher {
         }
       } else if (file == "pytorch_model.bin") {
         if (check(r, file, true) && !m.other_total_size) {
-          std::string size = r.first_hop_headers.count("x-linked-size") ? r.first_hop_headers.at("x-linked-size")
-                                                                        : r.header("content-length");
+          std::string size = r.first_hop_headers.contains("x-linked-size") ? r.first_hop_headers.at("x-linked-size")
+                                                                           : r.header("content-length");
           if (const auto v = hub_detail::parse_size_header(size)) {
             m.other_total_size = v;
             m.other_total_source = "size of pytorch_model.bin";
@@ -381,7 +383,8 @@ SafetensorsIndex read_safetensors_index(const nlohmann::json& index, const std::
     for (const auto& [tensor, file] : wm->items()) {
       if (!file.is_string()) continue;
       const auto name = file.get<std::string>();
-      if (name.empty() || name.find("..") != std::string::npos || name[0] == '/' || name.find('?') != std::string::npos) {
+      if (name.empty() || name.find("..") != std::string::npos || name[0] == '/' ||
+          name.find('?') != std::string::npos) {
         // JSON-quoted, so that a newline in the name cannot split the one-line message.
         const std::string quoted = file.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
         throw RemoteError(fmt::format("{}: suspicious shard name {}", origin, quoted), false);
@@ -395,7 +398,7 @@ SafetensorsIndex read_safetensors_index(const nlohmann::json& index, const std::
 }
 
 std::size_t shard_first_range_bytes(std::size_t estimate) {
-  return std::clamp<std::size_t>(estimate + estimate / 4 + 4096, 16 * 1024, kSpeculativeRangeBytes);
+  return std::clamp<std::size_t>(estimate + estimate / 4 + 4096, std::size_t{16} * 1024, kSpeculativeRangeBytes);
 }
 
 std::uint64_t first_range_header_length(const std::string& bytes, const std::string& origin) {
@@ -429,7 +432,8 @@ std::optional<std::uint64_t> parse_size_header(const std::string& value) {
 
 bool is_hub_id(const std::string& id) {
   const auto slash = id.find('/');
-  if (slash == std::string::npos || slash == 0 || slash + 1 == id.size() || id.find('/', slash + 1) != std::string::npos)
+  if (slash == std::string::npos || slash == 0 || slash + 1 == id.size() ||
+      id.find('/', slash + 1) != std::string::npos)
     return false;
   if (id.size() > 200 || id.find("..") != std::string::npos) return false;
   return std::all_of(id.begin(), id.end(), [](unsigned char c) {
@@ -509,7 +513,8 @@ nlohmann::json config_from_mistral_params(const nlohmann::json& p, const std::st
   if (p.contains("head_dim")) c["head_dim"] = need("head_dim");
   for (const char* key : {"max_position_embeddings", "max_seq_len"})
     if (p.contains(key) && p[key].is_number_integer()) c["max_position_embeddings"] = p[key];
-  if (p.contains("sliding_window") && p["sliding_window"].is_number_integer()) c["sliding_window"] = p["sliding_window"];
+  if (p.contains("sliding_window") && p["sliding_window"].is_number_integer())
+    c["sliding_window"] = p["sliding_window"];
   else c["sliding_window"] = nullptr;
   c["tie_word_embeddings"] = optional(p, "tied_embeddings", "tied_embeddings", false, false);
   c["torch_dtype"] = "bfloat16";

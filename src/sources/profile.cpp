@@ -18,8 +18,8 @@
 #include <cstring>
 #include <fstream>
 #include <set>
-#include <sstream>
 #include <span>
+#include <sstream>
 #include <system_error>
 
 #include <fmt/format.h>
@@ -35,7 +35,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr std::size_t kMaxProfileBytes = 1024 * 1024;
+constexpr std::size_t kMaxProfileBytes = std::size_t{1024} * 1024;
 constexpr std::uint64_t kMaxTokens = 1ULL << 40;
 constexpr std::uint64_t kMaxCount = 100'000;
 constexpr std::size_t kMaxTextLength = 4096;  // long enough for any model id or local path
@@ -191,8 +191,7 @@ std::optional<double> number(const Field& f, Range range) {
 }
 
 constexpr std::array<const char*, 9> kTrueWords = {"true", "True", "TRUE", "yes", "Yes", "YES", "on", "On", "ON"};
-constexpr std::array<const char*, 9> kFalseWords = {"false", "False", "FALSE", "no",  "No",
-                                                    "NO",    "off",   "Off",   "OFF"};
+constexpr std::array<const char*, 9> kFalseWords = {"false", "False", "FALSE", "no", "No", "NO", "off", "Off", "OFF"};
 
 // YAML 1.1 booleans as PyYAML reads them; nullopt for anything else (quoted words included).
 std::optional<bool> yaml_bool(const YAML::Node& node) {
@@ -214,7 +213,7 @@ std::optional<bool> boolean(const Field& f) {
 
 // A closed set of names, matched case-insensitively; aliases map to a canonical name.
 struct Choice {
-  std::span<const char* const> names;                           // canonical, listed in messages
+  std::span<const char* const> names;                            // canonical, listed in messages
   std::span<const std::pair<const char*, const char*>> aliases;  // {alias, canonical}
 };
 
@@ -259,11 +258,8 @@ constexpr Choice kQuantizationChoice{kQuantizations, {}};
 
 constexpr std::array<const char*, 7> kKvDtypes = {"auto",    "fp8",      "fp8_e4m3", "fp8_e5m2",
                                                   "float16", "bfloat16", "float32"};
-constexpr std::array<std::pair<const char*, const char*>, 5> kKvDtypeAliases = {{{"fp8_e4m3fn", "fp8_e4m3"},
-                                                                                 {"fp16", "float16"},
-                                                                                 {"half", "float16"},
-                                                                                 {"bf16", "bfloat16"},
-                                                                                 {"fp32", "float32"}}};
+constexpr std::array<std::pair<const char*, const char*>, 5> kKvDtypeAliases = {
+    {{"fp8_e4m3fn", "fp8_e4m3"}, {"fp16", "float16"}, {"half", "float16"}, {"bf16", "bfloat16"}, {"fp32", "float32"}}};
 constexpr Choice kKvDtypeChoice{kKvDtypes, kKvDtypeAliases};
 
 constexpr std::array<const char*, 3> kModes = {"throughput", "latency", "balanced"};
@@ -341,9 +337,11 @@ void flags_from_map(const Field& f, FlagList& flags) {
 
 // vllm_args as a list: "--flag" or "--flag=value".
 void flags_from_list(const Field& f, FlagList& flags) {
-  for (const auto& entry : f.value) {
+  for (const auto& it : f.value) {
+    const YAML::Node& entry = it;  // a sequence's iterator_value is the element's Node (its key/value pair is empty)
     const Field item{f.origin, f.name, entry.Mark().is_null() ? f.mark : entry.Mark(), entry};
-    if (!entry.IsScalar()) item.fail(fmt::format("each entry must be a string like \"--flag=value\", not {}", item.written()));
+    if (!entry.IsScalar())
+      item.fail(fmt::format("each entry must be a string like \"--flag=value\", not {}", item.written()));
     const std::string text = single_line_text(item, entry);
     const std::size_t eq = text.find('=');
     const std::string flag = flag_name(item, text.substr(0, eq));
@@ -382,13 +380,19 @@ const std::array<Key, 7> kModelKeys = {{
      }},
     {"kv_cache_dtype", [](Profile& p, const Field& f) { p.kv_cache_dtype = choice(f, kKvDtypeChoice); }},
     {"max_model_len", [](Profile& p, const Field& f) { p.max_model_len = whole(f, kMaxTokens); }},
-    {"params_b", [](Profile& p, const Field& f) { p.params_b = number(f, {0, true, 1e6}); }},
+    {"params_b",
+     [](Profile& p, const Field& f) {
+       p.params_b = number(f, {0, true, 1e6});
+     }},
 }};
 
 const std::array<Key, 6> kHardwareKeys = {{
     {"gpu_name", [](Profile& p, const Field& f) { p.gpu_name = text(f); }},
     {"gpus", [](Profile& p, const Field& f) { p.gpus = whole(f, kMaxCount); }},
-    {"vram_gb", [](Profile& p, const Field& f) { p.vram_gb = number(f, {0, true, 100'000}); }},
+    {"vram_gb",
+     [](Profile& p, const Field& f) {
+       p.vram_gb = number(f, {0, true, 100'000});
+     }},
     {"interconnect", [](Profile& p, const Field& f) { p.interconnect = text(f); }},
     {"tp_size", [](Profile& p, const Field& f) { p.tp_size = whole(f, kMaxCount); }},
     {"sku", [](Profile& p, const Field& f) { p.sku = text(f); }},
@@ -404,10 +408,21 @@ const std::array<Key, 5> kWorkloadKeys = {{
 
 const std::array<Key, 4> kPolicyKeys = {{
     {"gpu_memory_utilization",
-     [](Profile& p, const Field& f) { p.gpu_memory_utilization = number(f, {0, true, 1}); }},
-    {"overhead_gb", [](Profile& p, const Field& f) { p.overhead_gb = number(f, {0, false, 1024}); }},
-    {"fragmentation_factor", [](Profile& p, const Field& f) { p.fragmentation_factor = number(f, {1, false, 10}); }},
-    {"headroom_gb", [](Profile& p, const Field& f) { p.headroom_gb = number(f, {0, false, 1024}); }},
+     [](Profile& p, const Field& f) {
+       p.gpu_memory_utilization = number(f, {0, true, 1});
+     }},
+    {"overhead_gb",
+     [](Profile& p, const Field& f) {
+       p.overhead_gb = number(f, {0, false, 1024});
+     }},
+    {"fragmentation_factor",
+     [](Profile& p, const Field& f) {
+       p.fragmentation_factor = number(f, {1, false, 10});
+     }},
+    {"headroom_gb",
+     [](Profile& p, const Field& f) {
+       p.headroom_gb = number(f, {0, false, 1024});
+     }},
 }};
 
 const std::array<Key, 2> kOutputsKeys = {{

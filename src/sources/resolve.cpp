@@ -30,7 +30,8 @@ std::string suggestions(const ModelCatalog& catalog, const std::string& spec) {
   const auto close = catalog.suggest(spec, 3);
   if (close.empty()) return "";
   std::string hint = " Did you mean ";
-  for (std::size_t i = 0; i < close.size(); ++i) hint += (i == 0 ? "" : i + 1 == close.size() ? " or " : ", ") + close[i];
+  for (std::size_t i = 0; i < close.size(); ++i)
+    hint += (i == 0 ? "" : i + 1 == close.size() ? " or " : ", ") + close[i];
   return hint + "?";
 }
 
@@ -83,8 +84,8 @@ ModelInput resolve_model(const std::string& spec, const ResolveOptions& options)
   } catch (const RemoteError& e) {
     if (!cached || !e.transient()) throw;
     ModelInput in = hub_model_input(*cached, cached_origin(*cached));
-    in.warnings.push_back(fmt::format("the hub could not be reached ({}); using the cached copy, which may be stale",
-                                      e.what()));
+    in.warnings.push_back(
+        fmt::format("the hub could not be reached ({}); using the cached copy, which may be stale", e.what()));
     return in;
   }
 }

@@ -184,8 +184,7 @@ void write_json(std::string& out, const json& j) {
       }
       break;
     }
-    default:
-      break;
+    default: break;
   }
   out += j.dump(-1, ' ', false, kReplace);
 }
@@ -234,9 +233,7 @@ bool write_atomically(const fs::path& file, const std::string& text) {
 
 // ---- JSON shape --------------------------------------------------------------------------------------------
 
-[[noreturn]] void bad_shape(const std::string& what) {
-  throw Error(ExitCode::BadInput, "cached model entry: " + what);
-}
+[[noreturn]] void bad_shape(const std::string& what) { throw Error(ExitCode::BadInput, "cached model entry: " + what); }
 
 const json& member(const json& j, const char* key) {
   const auto it = j.find(key);
@@ -313,7 +310,6 @@ std::optional<fs::path> repo_path(const fs::path& root, const std::string& endpo
 
 fs::path commit_file(const fs::path& repo, const std::string& commit) { return repo / "commits" / (commit + ".json"); }
 
-
 }  // namespace
 
 json cached_model_to_json(const CachedModel& m) {
@@ -356,7 +352,8 @@ CachedModel cached_model_from_json(const json& j) {
   if (const auto it = j.find("safetensors"); it != j.end() && !it->is_null()) m.safetensors = summary_from_json(*it);
   const json& fetched = member(j, "fetched_at");
   if (!fetched.is_number_integer()) bad_shape("\"fetched_at\" is not an integer");
-  if (fetched.is_number_unsigned() && fetched.get<std::uint64_t>() > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
+  if (fetched.is_number_unsigned() &&
+      fetched.get<std::uint64_t>() > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
     bad_shape("\"fetched_at\" is out of range");
   m.fetched_at = fetched.get<std::int64_t>();
   return m;
@@ -412,7 +409,8 @@ std::optional<CachedModel> ResultCache::find(const std::string& endpoint, const 
     const auto fetched = ref.find("fetched_at");
     if (commit == ref.end() || !commit->is_string() || fetched == ref.end() || !fetched->is_number_integer())
       return std::nullopt;
-    if (fetched->is_number_unsigned() && fetched->get<std::uint64_t>() > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
+    if (fetched->is_number_unsigned() &&
+        fetched->get<std::uint64_t>() > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
       return std::nullopt;
     auto m = find_commit(endpoint, id, commit->get<std::string>());
     if (!m) return std::nullopt;
