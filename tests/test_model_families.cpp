@@ -162,6 +162,29 @@ TEST_CASE("MLA: DeepSeek and Kimi-K2 cache one compressed latent", "[model][mla]
   CHECK(v3.shared_experts == 1);
 }
 
+TEST_CASE("tensor parallel sizes vLLM accepts: heads split evenly, KV heads split or replicated", "[model][tp]") {
+  const auto qwen = arch_of("Qwen--Qwen2.5-7B");  // 28 heads, 4 KV heads
+  CHECK(qwen.tp_valid(1));
+  CHECK(qwen.tp_valid(2));
+  CHECK(qwen.tp_valid(4));
+  CHECK_FALSE(qwen.tp_divides_heads(8));  // 28 % 8 != 0
+  CHECK_FALSE(qwen.tp_valid(8));
+  CHECK(qwen.tp_divides_heads(7));           // 28 % 7 == 0 ...
+  CHECK_FALSE(qwen.tp_matches_kv_heads(7));  // ... but 4 KV heads neither split nor replicate over 7 ranks
+  CHECK_FALSE(qwen.tp_valid(7));
+  CHECK_FALSE(qwen.tp_valid(0));
+
+  const auto llama = arch_of("meta-llama--Meta-Llama-3.1-8B");  // 32 heads, 8 KV heads
+  CHECK(llama.tp_valid(8));
+  CHECK(llama.tp_valid(16));  // KV heads replicated: 16 % 8 == 0
+  CHECK(llama.tp_valid(32));
+
+  const auto v3 = arch_of("deepseek-ai--DeepSeek-V3");  // MLA: no KV heads to split
+  CHECK(v3.tp_matches_kv_heads(16));
+  CHECK(v3.tp_valid(16));
+  CHECK_FALSE(v3.tp_valid(3));
+}
+
 TEST_CASE("MoE: experts count in the weights, not in the KV cache", "[model][moe]") {
   const auto mixtral = arch_of("mistralai--Mixtral-8x7B-v0.1");
   CHECK(mixtral.num_experts == 8);

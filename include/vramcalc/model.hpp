@@ -139,6 +139,12 @@ struct ModelArch {
   // Layers whose KV cache grows per token (full + sliding + chunked attention).
   [[nodiscard]] std::uint64_t kv_layers() const;
   [[nodiscard]] std::uint64_t count_layers(LayerKind k) const;
+  // Tensor parallelism splits the attention heads evenly across the ranks: tp must divide them.
+  [[nodiscard]] bool tp_divides_heads(std::uint64_t tp) const;
+  // KV heads are split across ranks (kv_heads % tp == 0) or replicated (tp % kv_heads == 0); MLA has none.
+  [[nodiscard]] bool tp_matches_kv_heads(std::uint64_t tp) const;
+  // Both of the above: a tensor parallel size vLLM accepts for this model.
+  [[nodiscard]] bool tp_valid(std::uint64_t tp) const { return tp_divides_heads(tp) && tp_matches_kv_heads(tp); }
 };
 
 // Normalizes a parsed config.json. `origin` names the file in error messages.

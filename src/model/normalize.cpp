@@ -69,6 +69,13 @@ std::uint64_t ModelArch::kv_layers() const {
   return static_cast<std::uint64_t>(std::count_if(layer_kinds.begin(), layer_kinds.end(), holds_kv_per_token));
 }
 
+bool ModelArch::tp_divides_heads(std::uint64_t tp) const { return tp != 0 && num_attention_heads % tp == 0; }
+
+bool ModelArch::tp_matches_kv_heads(std::uint64_t tp) const {
+  const std::uint64_t k = num_key_value_heads;
+  return mla || k == 0 || (tp != 0 && (k % tp == 0 || tp % k == 0));
+}
+
 namespace {
 
 using detail::ConfigReader;

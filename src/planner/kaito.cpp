@@ -143,7 +143,7 @@ KaitoPlan plan_kaito(const ModelArch& arch, std::uint64_t weight_bytes, const Kv
   p.fits = p.not_fit_reasons.empty();
 
   // Tensor-parallel sanity, as vLLM will check it.
-  if (p.tensor_parallel_size > 1 && arch.num_attention_heads % p.tensor_parallel_size != 0)
+  if (p.tensor_parallel_size > 1 && !arch.tp_divides_heads(p.tensor_parallel_size))
     p.warnings.push_back(
         fmt::format("tensor parallel size {} does not divide the {} attention heads: vLLM will refuse "
                     "this layout",

@@ -103,12 +103,6 @@ struct Layout {
   std::uint64_t tp, pp;
 };
 
-bool tp_valid(const ModelArch& a, std::uint64_t tp) {
-  if (a.num_attention_heads % tp != 0) return false;
-  if (a.mla || a.num_key_value_heads == 0) return true;
-  return a.num_key_value_heads % tp == 0 || tp % a.num_key_value_heads == 0;
-}
-
 VllmPlan evaluate(const ModelArch& a, const WeightEstimate& w, const KvCacheSpec& kv, const Gpu& gpu,
                   const GpuMemory& total, const VllmSettings& s, Layout layout, double u) {
   VllmPlan p;
@@ -187,7 +181,7 @@ VllmPlan evaluate(const ModelArch& a, const WeightEstimate& w, const KvCacheSpec
   else if (p.capacity.max_concurrency + 1e-9 < static_cast<double>(s.concurrency))
     p.not_fit_reasons.push_back(fmt::format("{} sequences of {} tokens do not fit at once: the cache holds {:.2f}",
                                             s.concurrency, p.max_model_len, p.capacity.max_concurrency));
-  if (!tp_valid(a, layout.tp))
+  if (!a.tp_valid(layout.tp))
     p.not_fit_reasons.push_back(
         fmt::format("tensor parallel size {} does not divide the {} attention heads (or is "
                     "incompatible with the {} KV heads): vLLM refuses it",
@@ -232,7 +226,7 @@ VllmPlan plan_vllm(const ModelArch& a, const WeightEstimate& w, const KvCacheSpe
   const auto gpn = static_cast<std::uint64_t>(std::max(1, s.gpus_per_node));
   std::vector<std::uint64_t> tps;
   for (std::uint64_t tp = 1; tp <= gpn; ++tp)
-    if (tp_valid(a, tp)) tps.push_back(tp);
+    if (a.tp_valid(tp)) tps.push_back(tp);
   std::vector<Layout> layouts;
   for (auto tp : tps) layouts.push_back({tp, 1});
   const std::uint64_t widest = tps.back();

@@ -284,18 +284,10 @@ WizardPlan evaluate(const ModelArch& arch, std::uint64_t weight_bytes, const KvC
   return p;
 }
 
-bool divides_heads(const ModelArch& arch, std::uint64_t tp) { return arch.num_attention_heads % tp == 0; }
-
-// vLLM splits KV heads across ranks (kv_heads % tp == 0) or replicates them (tp % kv_heads == 0); MLA has none.
-bool matches_kv_heads(const ModelArch& arch, std::uint64_t tp) {
-  const std::uint64_t k = arch.num_key_value_heads;
-  return arch.mla || k == 0 || k % tp == 0 || tp % k == 0;
-}
-
 // Warnings (and, where vLLM refuses the layout, reasons) about a TP size.
 void check_layout(WizardPlan& p, const ModelArch& arch, std::vector<std::string>& warnings) {
   const std::uint64_t tp = p.tensor_parallel_size;
-  if (!divides_heads(arch, tp)) {
+  if (!arch.tp_divides_heads(tp)) {
     const auto why = fmt::format(
         "tensor parallel size {} does not divide the {} attention heads: vLLM refuses this "
         "layout",
@@ -304,7 +296,7 @@ void check_layout(WizardPlan& p, const ModelArch& arch, std::vector<std::string>
     p.not_fit_reasons.push_back(why);
   }
   const std::uint64_t k = arch.num_key_value_heads;
-  if (!matches_kv_heads(arch, tp)) {
+  if (!arch.tp_matches_kv_heads(tp)) {
     const auto why = fmt::format(
         "tensor parallel size {} and the {} KV heads do not divide one another: vLLM refuses "
         "this layout",
@@ -326,7 +318,7 @@ WizardPlan search_tp(const ModelArch& arch, std::uint64_t weight_bytes, const Kv
   std::optional<WizardPlan> largest;
   const auto gpn = static_cast<std::uint64_t>(s.gpus_per_node);
   for (std::uint64_t tp = 1; tp <= gpn; ++tp) {
-    if (!divides_heads(arch, tp) || !matches_kv_heads(arch, tp)) continue;
+    if (!arch.tp_valid(tp)) continue;
     WizardPlan p = evaluate(arch, weight_bytes, kv, gpu_memory, s, demand, tp);
     if (p.headroom_bytes >= 0) return p;
     largest = std::move(p);

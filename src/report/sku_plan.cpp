@@ -47,7 +47,7 @@ TgiPlan plan_tgi_engine(const Report& r, const Sku& sku, std::vector<std::string
   TgiPlan last;
   bool any = false;
   for (std::uint64_t n = 1; n <= gpn; ++n) {
-    if (n > 1 && r.arch.num_attention_heads % n != 0) continue;
+    if (n > 1 && !r.arch.tp_divides_heads(n)) continue;
     ts.num_shard = n;
     last = plan_tgi(r.arch, r.weights.bytes, r.kv, act, ts);
     any = true;
@@ -260,7 +260,7 @@ SkuPlan plan_for_sku(const Report& report, const Sku& sku) {
 
   if (rs.engine == "tgi") {
     sp.tgi = plan_tgi_engine(report, sp.sku, sp.warnings);
-    if (sp.tgi->num_shard > 1 && report.arch.num_attention_heads % sp.tgi->num_shard != 0) {
+    if (sp.tgi->num_shard > 1 && !report.arch.tp_divides_heads(sp.tgi->num_shard)) {
       sp.tgi->fits = false;
       sp.tgi->not_fit_reasons.push_back(fmt::format("{} shards do not divide the {} attention heads: TGI refuses it",
                                                     sp.tgi->num_shard, report.arch.num_attention_heads));

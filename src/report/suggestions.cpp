@@ -15,12 +15,6 @@ namespace {
 
 bool is_fp8(DType d) { return d == DType::Float8E4M3 || d == DType::Float8E5M2; }
 
-bool tp_valid(const ModelArch& a, std::uint64_t tp) {
-  if (a.num_attention_heads % tp != 0) return false;
-  if (a.mla || a.num_key_value_heads == 0) return true;
-  return a.num_key_value_heads % tp == 0 || tp % a.num_key_value_heads == 0;
-}
-
 // Pins the plan's layout so a change (context, utilization) is judged on the same GPUs.
 void pin_layout(Report& c, const SkuPlan& sp) {
   ReportSettings& s = c.settings;
@@ -98,7 +92,7 @@ void add_suggestions(const Report& r, SkuPlan& sp) {
   // 2. The next valid tensor-parallel size (on a node with that many GPUs).
   const std::uint64_t tp = sp.tensor_parallel_size();
   for (std::uint64_t next = tp + 1; next <= 64; ++next) {
-    if (!tp_valid(r.arch, next)) continue;
+    if (!r.arch.tp_valid(next)) continue;
     const bool bigger_node = next > static_cast<std::uint64_t>(sp.sku.gpus_per_node);
     keep(fmt::format("tensor parallel size {}{}", next,
                      bigger_node ? fmt::format(" (a node with at least {} GPUs)", next) : std::string()),
