@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "sources/json_scan.hpp"
 #include "vramcalc/catalog.hpp"
 #include "vramcalc/error.hpp"
 #include "vramcalc/json_relaxed.hpp"
@@ -129,11 +130,148 @@ Gpu parse_gpu(const json& row) {
   return g;
 }
 
+// The SKU of a bare GPU row.
+Sku parse_bare_gpu(const json& row) {
+  Sku s;
+  s.gpu = parse_gpu(row);
+  s.name = s.gpu.name;
+  s.aliases = s.gpu.aliases;
+  s.verified = opt_bool(row, "verified", true);
+  return s;
+}
+
+// An instances[] row: the SKU with a copy of its GPU, found by exact name with `gpu_by_name`.
+template <typename GpuByName>
+Sku parse_instance(const json& row, GpuByName gpu_by_name) {
+  if (!row.is_object()) throw SchemaError{"an instances[] row is not an object"};
+  Sku s;
+  s.name = req_string(row, "name");
+  try {
+    s.aliases = opt_strings(row, "aliases");
+    s.cloud = req_string(row, "cloud");
+    const std::string gpu = req_string(row, "gpu");
+    const Gpu* g = gpu_by_name(gpu);
+    if (g == nullptr) throw SchemaError{fmt::format("names unknown gpu {}", gpu)};
+    s.gpu = *g;
+    auto count = row.find("gpu_count");
+    if (count == row.end() || !count->is_number_unsigned() || count->get<std::uint64_t>() < 1 ||
+        count->get<std::uint64_t>() > 1024)
+      throw SchemaError{"\"gpu_count\" is not a whole number of GPUs"};
+    s.gpus_per_node = static_cast<int>(count->get<std::uint64_t>());
+    s.is_instance = true;
+    s.kaito_supported = opt_bool(row, "kaito_supported", false);
+    s.verified = opt_bool(row, "verified", true);
+  } catch (const SchemaError& err) {
+    throw SchemaError{fmt::format("instance {}: {}", s.name, err.what)};
+  }
+  return s;
+}
+
+bool named(const Sku& s, std::string_view name) {
+  if (iequals(s.name, name)) return true;
+  return std::any_of(s.aliases.begin(), s.aliases.end(), [&](const std::string& a) { return iequals(a, name); });
+}
+
+// The "sku" of a kaito.current row ("" for a row that is not an object).
+std::string kaito_row_sku(const json& krow) { return krow.is_object() ? opt_string(krow, "sku") : std::string(); }
+
+}  // namespace
+
+namespace {
+
+// data/skus.json cut into rows by detail::scan_object (nothing parsed yet); nullopt when the scan gives up.
+struct SkuRows {
+  std::vector<std::string_view> gpus, instances, kaito_current;
+};
+
+std::optional<SkuRows> scan_sku_rows(std::string_view text) {
+  const auto members = detail::scan_object(text);
+  if (!members) return std::nullopt;
+  const auto version = detail::unique_member(*members, "schema_version");
+  const auto gpus = detail::unique_member(*members, "gpus");
+  const auto instances = detail::unique_member(*members, "instances");
+  if (!version || *version != "1" || !gpus || !instances) return std::nullopt;
+  SkuRows rows;
+  auto gpu_rows = detail::scan_object_array(*gpus);
+  auto instance_rows = detail::scan_object_array(*instances);
+  if (!gpu_rows || !instance_rows) return std::nullopt;
+  rows.gpus = std::move(*gpu_rows);
+  rows.instances = std::move(*instance_rows);
+  // kaito.current is optional; a shape load() would read differently (not objects, duplicate keys) gives up.
+  for (const auto& m : *members) {
+    if (m.key != "kaito" || m.value.front() != '{') continue;
+    const auto kaito = detail::scan_object(m.value);
+    if (!kaito || detail::unique_member(*members, "kaito") != m.value) return std::nullopt;
+    for (const auto& k : *kaito) {
+      if (k.key != "current" || k.value.front() != '[') continue;
+      auto current = detail::scan_object_array(k.value);
+      if (!current || detail::unique_member(*kaito, "current") != k.value) return std::nullopt;
+      rows.kaito_current = std::move(*current);
+    }
+  }
+  return rows;
+}
+
+// A row that can hold `name`: its text spells it in some case, or holds an escape that could.
+bool may_name(std::string_view row, std::string_view name) {
+  return detail::contains_icase(row, name) || row.find('\\') != std::string_view::npos;
+}
+
+// Row members load() never reads and that hold most of the file's text: provenance for people, not figures.
+bool unread_member(std::string_view key) {
+  return key == "source" || key == "memory_mib_reported_note" || key == "unverified_fields";
+}
+
+// skus.json reduced to what load() reads: schema_version, the gpus and instances rows without their provenance
+// members, and the "sku" of each kaito.current row. The catalog's descriptions, sources and KAITO's removed table are
+// left out, so about half of the file is never parsed. nullopt when the quick scan gives up.
+std::optional<std::string> reduced_catalog_text(std::string_view text) {
+  const auto rows = scan_sku_rows(text);
+  if (!rows) return std::nullopt;
+  std::string out;
+  out.reserve(text.size() / 2);
+  auto add_rows = [&](const std::vector<std::string_view>& list, auto unread) {
+    out += '[';
+    for (const std::string_view row : list) {
+      const auto members = detail::scan_object(row);
+      if (!members) return false;
+      if (out.back() != '[') out += ',';
+      out += '{';
+      bool first = true;
+      for (const auto& m : *members) {
+        if (unread(m.key)) continue;
+        if (!first) out += ',';
+        first = false;
+        out += '"';
+        out += m.key;
+        out += "\":";
+        out += m.value;
+      }
+      out += '}';
+    }
+    out += ']';
+    return true;
+  };
+  out += R"({"schema_version":1,"gpus":)";
+  if (!add_rows(rows->gpus, unread_member)) return std::nullopt;
+  out += R"(,"instances":)";
+  if (!add_rows(rows->instances, unread_member)) return std::nullopt;
+  out += R"(,"kaito":{"current":)";
+  if (!add_rows(rows->kaito_current, [](std::string_view key) { return key != "sku"; })) return std::nullopt;
+  out += "}}";
+  return out;
+}
+
 }  // namespace
 
 SkuCatalog SkuCatalog::load(const std::filesystem::path& file) {
   const std::string text = read_file(file);
-  const json doc = parse_json_relaxed(text, file.string());
+  // Parsing all of skus.json was most of what --sku all cost beyond start-up (bench/RESULTS.md): the members read
+  // below are parsed on their own when the scan can cut them out. Otherwise, or when they do not parse, the whole
+  // file is, so errors name its line and column.
+  json doc;
+  if (const auto reduced = reduced_catalog_text(text)) doc = json::parse(*reduced, nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded() || doc.is_null()) doc = parse_json_relaxed(text, file.string());
   SkuCatalog catalog;
   try {
     if (!doc.is_object()) throw SchemaError{"the top level is not an object"};
@@ -147,15 +285,10 @@ SkuCatalog SkuCatalog::load(const std::filesystem::path& file) {
 
     // One Sku per bare GPU, in catalog order.
     catalog.skus_.reserve(gpus->size() + instances->size());
-    std::vector<bool> gpu_verified;
     for (const auto& row : *gpus) {
-      Sku s;
-      s.gpu = parse_gpu(row);
+      Sku s = parse_bare_gpu(row);
       for (const auto& other : catalog.skus_)
         if (iequals(other.name, s.gpu.name)) throw SchemaError{fmt::format("gpu {} is listed twice", s.gpu.name)};
-      s.name = s.gpu.name;
-      s.aliases = s.gpu.aliases;
-      s.verified = opt_bool(row, "verified", true);
       catalog.skus_.push_back(std::move(s));
     }
     const std::size_t gpu_count = catalog.skus_.size();
@@ -168,30 +301,7 @@ SkuCatalog SkuCatalog::load(const std::filesystem::path& file) {
     // Then one per cloud instance, holding a copy of its GPU.
     std::vector<Sku> rows;
     rows.reserve(instances->size());
-    for (const auto& row : *instances) {
-      if (!row.is_object()) throw SchemaError{"an instances[] row is not an object"};
-      Sku s;
-      s.name = req_string(row, "name");
-      try {
-        s.aliases = opt_strings(row, "aliases");
-        s.cloud = req_string(row, "cloud");
-        const std::string gpu = req_string(row, "gpu");
-        const Gpu* g = gpu_by_name(gpu);
-        if (g == nullptr) throw SchemaError{fmt::format("names unknown gpu {}", gpu)};
-        s.gpu = *g;
-        auto count = row.find("gpu_count");
-        if (count == row.end() || !count->is_number_unsigned() || count->get<std::uint64_t>() < 1 ||
-            count->get<std::uint64_t>() > 1024)
-          throw SchemaError{"\"gpu_count\" is not a whole number of GPUs"};
-        s.gpus_per_node = static_cast<int>(count->get<std::uint64_t>());
-        s.is_instance = true;
-        s.kaito_supported = opt_bool(row, "kaito_supported", false);
-        s.verified = opt_bool(row, "verified", true);
-      } catch (const SchemaError& err) {
-        throw SchemaError{fmt::format("instance {}: {}", s.name, err.what)};
-      }
-      rows.push_back(std::move(s));
-    }
+    for (const auto& row : *instances) rows.push_back(parse_instance(row, gpu_by_name));
 
     // A bare GPU is KAITO-supported when a row of KAITO's current tables uses it: an instance flagged
     // kaito_supported, or one whose name or alias a kaito.current row spells.
@@ -201,13 +311,10 @@ SkuCatalog SkuCatalog::load(const std::filesystem::path& file) {
     if (auto kaito = doc.find("kaito"); kaito != doc.end() && kaito->is_object()) {
       if (auto current = kaito->find("current"); current != kaito->end() && current->is_array()) {
         for (const auto& krow : *current) {
-          if (!krow.is_object()) continue;
-          const std::string sku = opt_string(krow, "sku");
-          for (const auto& s : rows) {
-            bool match = iequals(s.name, sku);
-            for (const auto& a : s.aliases) match = match || iequals(a, sku);
-            if (match) kaito_gpus.insert(s.gpu.name);
-          }
+          const std::string sku = kaito_row_sku(krow);
+          if (sku.empty()) continue;
+          for (const auto& s : rows)
+            if (named(s, sku)) kaito_gpus.insert(s.gpu.name);
         }
       }
     }
@@ -223,13 +330,88 @@ SkuCatalog SkuCatalog::load(const std::filesystem::path& file) {
   return catalog;
 }
 
+SkuCatalog SkuCatalog::load_for(const std::filesystem::path& file, const std::vector<std::string>& names) {
+  // A plan needs one SKU or a few, and parsing all of skus.json was most of its own work (bench/RESULTS.md).
+  const std::string text = read_file(file);
+  const auto rows = scan_sku_rows(text);
+  if (!rows || names.empty()) return load(file);
+  const std::string origin = file.string();
+  auto parse = [&](std::string_view row) { return parse_json_relaxed(row, origin); };
+  // The first bare GPU row called `name` (exactly, as instances name their GPU).
+  auto gpu_named = [&](std::string_view name) -> std::optional<Gpu> {
+    for (const auto row : rows->gpus)
+      if (may_name(row, name))
+        if (Gpu g = parse_gpu(parse(row)); g.name == name) return g;
+    return std::nullopt;
+  };
+  SkuCatalog catalog;
+  try {
+    for (const auto& name : names) {
+      // Bare GPUs first, then instances, each in catalog order: the SKU find() would return from load().
+      std::optional<Sku> found;
+      for (const auto row : rows->gpus) {
+        if (!may_name(row, name)) continue;
+        if (Sku s = parse_bare_gpu(parse(row)); named(s, name)) {
+          found = std::move(s);
+          break;
+        }
+      }
+      if (found) {
+        // KAITO-supported: an instance of this GPU is flagged so, or a kaito.current row spells one's name.
+        std::vector<Sku> instances;
+        for (const auto row : rows->instances) {
+          if (!may_name(row, found->gpu.name)) continue;
+          bool of_this_gpu = false;
+          Sku s = parse_instance(parse(row), [&](std::string_view gpu) {
+            of_this_gpu = gpu == found->gpu.name;
+            return &found->gpu;  // only kept when it is this GPU
+          });
+          if (of_this_gpu) instances.push_back(std::move(s));
+        }
+        bool kaito = std::any_of(instances.begin(), instances.end(), [](const Sku& s) { return s.kaito_supported; });
+        for (const auto krow : rows->kaito_current) {
+          if (kaito) break;
+          const bool spelled = std::any_of(instances.begin(), instances.end(), [&](const Sku& s) {
+            return may_name(krow, s.name) ||
+                   std::any_of(s.aliases.begin(), s.aliases.end(), [&](const auto& a) { return may_name(krow, a); });
+          });
+          if (!spelled) continue;
+          const std::string sku = kaito_row_sku(parse(krow));
+          kaito = !sku.empty() &&
+                  std::any_of(instances.begin(), instances.end(), [&](const Sku& s) { return named(s, sku); });
+        }
+        found->kaito_supported = kaito;
+      } else {
+        for (const auto row : rows->instances) {
+          if (!may_name(row, name)) continue;
+          std::optional<Gpu> gpu;
+          Sku s = parse_instance(parse(row), [&](std::string_view g) {
+            gpu = gpu_named(g);
+            return gpu ? &*gpu : nullptr;
+          });
+          if (named(s, name)) {
+            found = std::move(s);
+            break;
+          }
+        }
+      }
+      if (!found) return load(file);  // an unknown name: load() gives the suggestions
+      catalog.skus_.push_back(std::move(*found));
+    }
+  } catch (const SchemaError&) {
+    return load(file);  // which says what is wrong, naming the file
+  } catch (const Error&) {
+    return load(file);
+  } catch (const json::exception&) {
+    return load(file);
+  }
+  return catalog;
+}
+
 const Sku* SkuCatalog::find(std::string_view name) const {
   // First match in catalog order (bare GPUs, then instances) wins when two SKUs share a name or alias.
-  for (const auto& s : skus_) {
-    if (iequals(s.name, name)) return &s;
-    for (const auto& a : s.aliases)
-      if (iequals(a, name)) return &s;
-  }
+  for (const auto& s : skus_)
+    if (named(s, name)) return &s;
   return nullptr;
 }
 

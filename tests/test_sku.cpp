@@ -300,3 +300,102 @@ TEST_CASE("skus: a missing or malformed file is bad input naming the file", "[sk
     CHECK_FALSE(c.all()[1].kaito_supported);
   }
 }
+
+namespace {
+
+// Every field of a SKU, so two loads can be compared whole.
+std::string describe(const Sku& s) {
+  const Gpu& g = s.gpu;
+  std::ostringstream out;
+  out << s.name << '|' << s.cloud << '|' << s.gpus_per_node << '|' << s.is_instance << s.kaito_supported << s.verified
+      << '|' << g.name << '|' << g.vendor << '|' << g.architecture << '|' << g.compute_capability.value_or(-1) << '|'
+      << g.memory_gib_marketed << '|' << g.memory_mib_reported.value_or(0) << '|' << g.bf16 << g.fp8 << g.vllm_cuda
+      << '|' << g.bandwidth_gbps.value_or(-1) << '|' << g.note;
+  for (const auto& a : s.aliases) out << "|a:" << a;
+  for (const auto& a : g.aliases) out << "|ga:" << a;
+  for (const auto m : g.cuda_total_mib_observed) out << "|t:" << m;
+  return out.str();
+}
+
+std::string read_text(const fs::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+}  // namespace
+
+TEST_CASE("skus: load() reads the rows it needs and gives what a parse of the whole file gives", "[sku]") {
+  // A top-level key spelt with an escape makes the quick scan give up, so the same catalog is parsed whole.
+  std::string text = read_text(testsupport::repo_data("skus.json"));
+  REQUIRE(text.front() == '{');
+  text.insert(1, R"("\u0078": 0, )");
+  testsupport::TempDir dir;
+  testsupport::write_file(dir.path() / "skus.json", text);
+  const SkuCatalog whole = SkuCatalog::load(dir.path() / "skus.json");
+  REQUIRE(whole.all().size() == skus().all().size());
+  for (std::size_t i = 0; i < whole.all().size(); ++i) CHECK(describe(whole.all()[i]) == describe(skus().all()[i]));
+  CHECK(std::count_if(whole.all().begin(), whole.all().end(), [](const Sku& s) { return s.kaito_supported; }) > 10);
+}
+
+TEST_CASE("skus: load_for finds what load finds, parsing only the rows that can match", "[sku]") {
+  const fs::path file = testsupport::repo_data("skus.json");
+  SECTION("every name and alias, in any case, gives the same SKU with every field, KAITO support included") {
+    for (const auto& s : skus().all()) {
+      std::vector<std::string> names{s.name};
+      names.insert(names.end(), s.aliases.begin(), s.aliases.end());
+      for (const auto& name : names) {
+        for (const auto& query : {name, lower(name)}) {
+          INFO(query);
+          const SkuCatalog one = SkuCatalog::load_for(file, {query});
+          REQUIRE(one.all().size() == 1);
+          REQUIRE(one.find(query) != nullptr);
+          CHECK(describe(*one.find(query)) == describe(*skus().find(query)));
+        }
+      }
+    }
+  }
+  SECTION("several names: one SKU each, in the order asked") {
+    const SkuCatalog c = SkuCatalog::load_for(file, {"h100-80g", "Standard_NC24ads_A100_v4", "T4"});
+    REQUIRE(c.all().size() == 3);
+    CHECK(c.all()[0].name == "H100-80G");
+    CHECK(c.all()[1].name == "Standard_NC24ads_A100_v4");
+    CHECK(c.all()[1].gpu.name == skus().find("Standard_NC24ads_A100_v4")->gpu.name);
+    CHECK(c.all()[2].name == "T4");
+  }
+  SECTION("a miss is the whole catalog, so suggestions are the same") {
+    const SkuCatalog all = SkuCatalog::load_for(file, {"A100-80G", "A100-80X"});
+    CHECK(all.all().size() == skus().all().size());
+    CHECK(all.suggest("A100-80X") == skus().suggest("A100-80X"));
+  }
+  auto load_for = [](const std::string& contents, const std::string& name) {
+    testsupport::TempDir dir;
+    testsupport::write_file(dir.path() / "skus.json", contents);
+    return SkuCatalog::load_for(dir.path() / "skus.json", {name});
+  };
+  const std::string gpus = R"("gpus": [{"name": "G1", "memory_gib_marketed": 16},
+                                       {"name": "G2", "memory_gib_marketed": "16"}])";
+  SECTION("a name spelt with JSON escapes is still found, and an instance carries its GPU") {
+    const auto c = load_for(R"({"schema_version": 1, )" + gpus + R"(,
+        "instances": [{"name": "i\u0031", "cloud": "aws", "gpu": "G1", "gpu_count": 4}]})",
+                            "I1");
+    REQUIRE(c.find("i1") != nullptr);
+    CHECK(c.find("i1")->gpus_per_node == 4);
+    CHECK(c.find("i1")->gpu.memory_gib_marketed == 16);
+  }
+  SECTION("a bare GPU is KAITO-supported through an instance or a kaito.current row") {
+    const std::string head = R"({"schema_version": 1, )" + gpus + R"(, "instances": [
+        {"name": "i1", "cloud": "aws", "gpu": "G1", "gpu_count": 1, "aliases": ["Std_I1"]}])";
+    CHECK_FALSE(load_for(head + "}", "G1").find("G1")->kaito_supported);
+    CHECK(load_for(head + R"(, "kaito": {"current": [{"sku": "std_i1"}]}})", "G1").find("G1")->kaito_supported);
+    CHECK_FALSE(load_for(head + R"(, "kaito": {"current": [{"sku": "i2"}]}})", "G1").find("G1")->kaito_supported);
+  }
+  SECTION("a malformed row is reported when it is read, with load()'s error") {
+    const std::string text = R"({"schema_version": 1, )" + gpus + R"(, "instances": []})";
+    CHECK(load_for(text, "G1").find("G1") != nullptr);  // G2 is never parsed
+    CHECK_THROWS_WITH(load_for(text, "G2"), Catch::Contains("skus.json") && Catch::Contains("memory_gib_marketed"));
+    CHECK_THROWS_WITH(load_for(R"({"schema_version": 2, )" + gpus + R"(, "instances": []})", "G1"),
+                      Catch::Contains("schema_version"));
+  }
+}

@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "sources/files.hpp"
+#include "sources/json_scan.hpp"
 #include "vramcalc/error.hpp"
 #include "vramcalc/json_relaxed.hpp"
 
@@ -97,70 +98,6 @@ std::string_view repo_name(std::string_view id) {
   return slash == std::string_view::npos ? id : id.substr(slash + 1);
 }
 
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
-
-// The token after a ':' at `from` ("1" for `"schema_version": 1,`).
-std::string_view value_token(std::string_view text, std::size_t from) {
-  while (from < text.size() && is_space(text[from])) ++from;
-  std::size_t end = from;
-  while (end < text.size() && !is_space(text[end]) && text[end] != ',' && text[end] != '}') ++end;
-  return text.substr(from, end - from);
-}
-
-// The text of each entry of the top-level "models" array, found by a scan that follows only strings and nesting
-// (nothing is parsed, so this is not validation). nullopt unless the text is one object with one "models" key, a
-// "schema_version" of 1, no escapes in its keys and objects as the array's elements; load() then says what is
-// wrong, if anything.
-std::optional<std::vector<std::string_view>> entry_texts(std::string_view text) {
-  std::vector<std::string_view> entries;
-  std::string_view key, last_string;  // the last key, and the last string, seen at depth 1
-  int depth = 0, models_keys = 0, version_keys = 0;
-  bool in_models = false, version_ok = false, closed = false;
-  std::size_t entry_start = 0;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (closed) {
-      if (!is_space(c)) return std::nullopt;
-      continue;
-    }
-    if (c == '"') {
-      const std::size_t start = i + 1;
-      for (++i; i < text.size() && text[i] != '"'; ++i)
-        if (text[i] == '\\') ++i;
-      if (i >= text.size() || (in_models && depth == 2)) return std::nullopt;
-      if (depth == 1) last_string = text.substr(start, i - start);
-      continue;
-    }
-    if (c == ':' && depth == 1) {
-      key = last_string;
-      if (key.find('\\') != std::string_view::npos) return std::nullopt;
-      if (key == "models") ++models_keys;
-      if (key == "schema_version") {
-        ++version_keys;
-        version_ok = value_token(text, i + 1) == "1";
-      }
-    } else if (c == '{' || c == '[') {
-      if (depth == 0 && c != '{') return std::nullopt;
-      if (depth == 1 && c == '[' && key == "models") {
-        in_models = true;
-      } else if (in_models && depth == 2) {
-        if (c != '{') return std::nullopt;
-        entry_start = i;
-      }
-      ++depth;
-    } else if (c == '}' || c == ']') {
-      if (--depth < 0) return std::nullopt;
-      if (in_models && depth == 2) entries.push_back(text.substr(entry_start, i - entry_start + 1));
-      if (in_models && depth == 1) in_models = false;
-      if (depth == 0) closed = true;
-    } else if (in_models && depth == 2 && !is_space(c) && c != ',') {
-      return std::nullopt;  // an element that is not an object
-    }
-  }
-  if (!closed || models_keys != 1 || version_keys != 1 || !version_ok) return std::nullopt;
-  return entries;
-}
-
 }  // namespace
 
 std::size_t edit_distance(std::string_view a, std::string_view b) {
@@ -203,27 +140,32 @@ ModelCatalog ModelCatalog::load(const std::filesystem::path& file) {
 ModelCatalog ModelCatalog::load_for(const std::filesystem::path& file, std::string_view id) {
   // Parsing all of models.json is most of what a plan of a catalog model costs beyond start-up (bench/RESULTS.md).
   const std::string text = read_file(file);
-  const auto entries = entry_texts(text);
-  if (!entries) return load(file);
-  auto same = [](char a, char b) { return lower(a) == lower(b); };
+  const auto members = detail::scan_object(text);
+  if (!members) return load(file);
+  const auto version = detail::unique_member(*members, "schema_version");
+  const auto models = detail::unique_member(*members, "models");
+  const auto entries = models ? detail::scan_object_array(*models) : std::nullopt;
+  if (!version || *version != "1" || !entries) return load(file);
   ModelCatalog catalog;
-  for (const std::string_view entry : *entries) {
-    // An entry can only be the one asked for when its text spells the id (or holds an escape that could).
-    if (std::search(entry.begin(), entry.end(), id.begin(), id.end(), same) == entry.end() &&
-        entry.find('\\') == std::string_view::npos)
-      continue;
-    try {
+  try {
+    if (auto generated = detail::unique_member(*members, "generated")) {
+      const json g = parse_json_relaxed(*generated, file.string());
+      if (g.is_string()) catalog.generated_ = g.get<std::string>();
+    }
+    for (const std::string_view entry : *entries) {
+      // An entry can only be the one asked for when its text spells the id (or holds an escape that could).
+      if (!detail::contains_icase(entry, id) && entry.find('\\') == std::string_view::npos) continue;
       CatalogModel m = parse_entry(parse_json_relaxed(entry, file.string()));
       bool match = iequals(m.id, id);
       for (const auto& alias : m.aliases) match = match || iequals(alias, id);
       if (match) catalog.models_.push_back(std::move(m));
-    } catch (const SchemaError&) {
-      return load(file);  // which says what is wrong, naming the file
-    } catch (const Error&) {
-      return load(file);
-    } catch (const json::exception&) {
-      return load(file);
     }
+  } catch (const SchemaError&) {
+    return load(file);  // which says what is wrong, naming the file
+  } catch (const Error&) {
+    return load(file);
+  } catch (const json::exception&) {
+    return load(file);
   }
   return catalog.models_.empty() ? load(file) : catalog;
 }
