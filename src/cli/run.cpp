@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <iostream>
+#include <numeric>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -32,9 +33,12 @@ std::vector<std::string> split_commas(const std::string& s) {
   return out;
 }
 
-std::vector<Sku> select_skus(const SkuCatalog& catalog, const std::string& spec) {
-  std::vector<Sku> out;
-  if (spec == "all" || spec == "ALL") return catalog.all();
+std::vector<const Sku*> select_skus(const SkuCatalog& catalog, const std::string& spec) {
+  std::vector<const Sku*> out;
+  if (spec == "all" || spec == "ALL") {  // plan() loads them all for this spec
+    for (const auto& s : catalog.all()) out.push_back(&s);
+    return out;
+  }
   const auto names = split_commas(spec);
   if (names.empty()) fail_input("--sku: no SKU named");
   for (const auto& name : names) {
@@ -46,7 +50,7 @@ std::vector<Sku> select_skus(const SkuCatalog& catalog, const std::string& spec)
       if (!hint.empty()) hint += "?";
       fail_input(fmt::format("--sku {}: unknown SKU.{} (vram-calc skus lists them all)", name, hint));
     }
-    out.push_back(*s);
+    out.push_back(s);
   }
   return out;
 }
@@ -71,6 +75,23 @@ void add_report_warnings(Report& r) {
   }
 }
 
+// Reorders v so that the new v[i] is the old v[order[i]], one cycle of the permutation at a time.
+template <typename T>
+void permute_in_place(std::vector<T>& v, const std::vector<std::size_t>& order) {
+  std::vector<bool> placed(v.size(), false);
+  for (std::size_t start = 0; start < v.size(); ++start) {
+    if (placed[start]) continue;
+    T first = std::move(v[start]);
+    std::size_t at = start;
+    while (!placed[at]) {
+      placed[at] = true;
+      const std::size_t from = order[at];
+      v[at] = from == start ? std::move(first) : std::move(v[from]);
+      at = from;
+    }
+  }
+}
+
 Report build_report(const Options& o, const ModelInput& input, const SkuCatalog& skus, bool with_suggestions) {
   Report r;
   r.settings = o.report;
@@ -83,17 +104,28 @@ Report build_report(const Options& o, const ModelInput& input, const SkuCatalog&
 
   const auto selected = select_skus(skus, o.sku);
   std::vector<SkuPlan> plans;
-  for (const auto& sku : selected) plans.push_back(plan_for_sku(r, sku));
-  // add_suggestions copies r for every re-plan: with r.plans still empty, not every SKU's plan each time (that
-  // made --sku all quadratic in the number of SKUs).
-  if (with_suggestions)
+  plans.reserve(selected.size());
+  for (const Sku* sku : selected) plans.push_back(plan_for_sku(r, *sku));
+  // Suggestions cost a dozen re-plans per SKU that does not fit; only JSON and the table of a single plan show
+  // them (a comparison table, CSV and --emit do not). add_suggestions works on a copy of r: with r.plans still
+  // empty, not every SKU's plan each time (that made --sku all quadratic in the number of SKUs).
+  const bool shown =
+      o.emit.empty() && (o.format == Format::Json || (o.format == Format::Table && !several_skus(o, selected.size())));
+  if (with_suggestions && shown)
     for (auto& p : plans) add_suggestions(r, p);
-  r.plans = std::move(plans);
-  if (several_skus(o, selected.size()))
-    std::stable_sort(r.plans.begin(), r.plans.end(), [](const SkuPlan& a, const SkuPlan& b) {
-      if (a.fits() != b.fits()) return a.fits();
-      return a.gpus() < b.gpus();
+  if (several_skus(o, selected.size())) {
+    // Those that fit first, fewest GPUs first, catalog order among equals. The order is sorted as indices and
+    // applied in place: std::stable_sort on the plans themselves (2 KB each) filled a second array of them, and
+    // fresh memory is slow to touch (bench/RESULTS.md).
+    std::vector<std::size_t> order(plans.size());
+    std::iota(order.begin(), order.end(), std::size_t{0});
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+      if (plans[a].fits() != plans[b].fits()) return plans[a].fits();
+      return plans[a].gpus() < plans[b].gpus();
     });
+    permute_in_place(plans, order);
+  }
+  r.plans = std::move(plans);
   return r;
 }
 
@@ -117,7 +149,10 @@ int plan(const Options& o) {
     return *catalog;
   };
   const ModelInput input = resolve_model(o.model, resolve);
-  const SkuCatalog skus = SkuCatalog::load(find_data_file("skus.json"));
+  // One SKU or a few: only their rows of skus.json are parsed (most of a plan's own time otherwise).
+  const auto sku_file = find_data_file("skus.json");
+  const bool every_sku = o.sku == "all" || o.sku == "ALL";
+  const SkuCatalog skus = every_sku ? SkuCatalog::load(sku_file) : SkuCatalog::load_for(sku_file, split_commas(o.sku));
 
   std::vector<SweepPoint> points;
   if (o.sweep) {

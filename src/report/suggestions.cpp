@@ -71,15 +71,24 @@ Suggestion describe(std::string change, std::string flags, const SkuPlan& p) {
 void add_suggestions(const Report& r, SkuPlan& sp) {
   if (sp.fits()) return;
   const bool tgi = r.settings.engine == "tgi";
+  // One working copy for every re-plan: a change touches only the settings, the weight estimate and the KV spec,
+  // so those are reset from r before each one. (A copy per re-plan also copied the model's config and
+  // architecture, most of what --sku all cost.)
+  Report work = r;
+  work.plans.clear();
+  auto reset = [&] {
+    work.settings = r.settings;
+    work.weights = r.weights;
+    work.kv = r.kv;
+  };
   auto keep = [&](const std::string& change, const std::string& flags, const std::function<void(Report&)>& mutate) {
-    Report c = r;
-    c.plans.clear();
+    reset();
     try {
-      mutate(c);
+      mutate(work);
     } catch (const Error&) {
       return;
     }
-    if (auto p = replan(c, sp.sku); p && p->fits()) sp.suggestions.push_back(describe(change, flags, *p));
+    if (auto p = replan(work, sp.sku); p && p->fits()) sp.suggestions.push_back(describe(change, flags, *p));
   };
 
   // 1. An fp8 KV cache: half the KV bytes of a 16-bit cache.
@@ -114,11 +123,10 @@ void add_suggestions(const Report& r, SkuPlan& sp) {
   // 3. The longest context that fits on the same GPUs (binary search; fitting shrinks as context grows).
   if (sp.feasibility.context > 1) {
     auto fits_at = [&](std::uint64_t len) {
-      Report c = r;
-      c.plans.clear();
-      pin_layout(c, sp);
-      set_context(c, len);
-      const auto p = replan(c, sp.sku);
+      reset();
+      pin_layout(work, sp);
+      set_context(work, len);
+      const auto p = replan(work, sp.sku);
       return p && p->fits();
     };
     std::uint64_t lo = 0, hi = sp.feasibility.context;  // fits(lo) (or lo = 0), !fits(hi)
