@@ -81,14 +81,15 @@ void permute_in_place(std::vector<T>& v, const std::vector<std::size_t>& order) 
   std::vector<bool> placed(v.size(), false);
   for (std::size_t start = 0; start < v.size(); ++start) {
     if (placed[start]) continue;
+    placed[start] = true;
     T first = std::move(v[start]);
     std::size_t at = start;
-    while (!placed[at]) {
-      placed[at] = true;
-      const std::size_t from = order[at];
-      v[at] = from == start ? std::move(first) : std::move(v[from]);
+    for (std::size_t from = order[at]; from != start; from = order[at]) {
+      v[at] = std::move(v[from]);
+      placed[from] = true;
       at = from;
     }
+    v[at] = std::move(first);
   }
 }
 
