@@ -13,6 +13,8 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <set>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -34,6 +36,7 @@
 // Private headers, by relative path: the tests are not built with src/ on their include path.
 #include "../src/cli/options.hpp"
 #include "../src/sources/hub_parse.hpp"
+#include "../src/sources/json_scan.hpp"
 
 namespace vramcalc::fuzzing {
 
@@ -268,6 +271,50 @@ inline Outcome run_hub(std::string_view data) {
       case HubPart::Count: break;
     }
   });
+}
+
+// fuzz_json_scan: the quick scan behind the bundled catalogs' lookups (src/sources/json_scan.hpp), checked
+// against nlohmann's parse of the same text. It never rejects: where nlohmann accepts an object (or an array of
+// objects), the scan must succeed unless a key is written with an escape (it gives up on those by design), and
+// every value it cuts must parse on its own to what nlohmann found under that key (or index). A disagreement
+// throws std::logic_error, which escapes like any other bug.
+inline Outcome run_json_scan(std::string_view text) {
+  using nlohmann::json;
+  auto parse = [](std::string_view t) { return json::parse(t.begin(), t.end(), nullptr, false); };
+  auto disagree = [](const char* what) { throw std::logic_error(std::string("json scan: ") + what); };
+  const auto members = detail::scan_object(text);
+  const auto elements = detail::scan_object_array(text);
+  (void)detail::contains_icase(text, "a100");
+  // nlohmann's lexer ends the input at a NUL byte ("[]\0x" parses as []); the scan, stricter, gives up there.
+  if (text.find('\0') != std::string_view::npos) return {};
+  const json doc = parse(text);
+  if (doc.is_object()) {
+    // A valid object is only refused for a key written with an escape, which the parsed key need not show
+    // ("\u0041" is "A"), so a text without any backslash must scan.
+    if (!members && text.find('\\') == std::string_view::npos) disagree("a valid object was not scanned");
+    if (members) {
+      std::set<std::string> keys;
+      for (const auto& m : *members) keys.insert(std::string(m.key));
+      if (keys.size() != doc.size()) disagree("the scanned keys are not the parsed object's keys");
+      for (const auto& m : *members) {
+        const json value = parse(m.value);
+        if (value.is_discarded()) disagree("a scanned value does not parse on its own");
+        if (detail::unique_member(*members, m.key) && value != doc.at(std::string(m.key)))
+          disagree("a scanned value differs from the parsed one");
+      }
+    }
+  }
+  if (doc.is_array()) {
+    bool all_objects = true;
+    for (const auto& e : doc) all_objects = all_objects && e.is_object();
+    if (!elements && all_objects) disagree("a valid array of objects was not scanned");
+    if (elements) {
+      if (!all_objects || elements->size() != doc.size()) disagree("the scanned elements are not the parsed array's");
+      for (std::size_t i = 0; i < elements->size(); ++i)
+        if (parse((*elements)[i]) != doc[i]) disagree("a scanned element differs from the parsed one");
+    }
+  }
+  return {};
 }
 
 }  // namespace vramcalc::fuzzing
