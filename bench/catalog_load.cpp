@@ -1,7 +1,8 @@
 // Times, in-process, the data-file parsing a plan does: ModelCatalog::load (data/models.json, all of it) and
-// load_for (what a plan of a catalog id parses), SkuCatalog::load (data/skus.json, every plan), a lookup and a
-// "did you mean" miss. Prints the median and minimum of N repetitions of each, wall and CPU time; these are warm
-// figures (the first call in a fresh process costs 2-3 times more). Built and run by bench/catalog.sh.
+// load_for (what a plan of a catalog id parses), SkuCatalog::load (data/skus.json, what --sku all parses) and
+// load_for (what a plan of one SKU parses), a lookup and a "did you mean" miss. Prints the median and minimum of N
+// repetitions of each, wall and CPU time; these are warm figures (the first call in a fresh process costs 2-3 times
+// more). Built and run by bench/catalog.sh.
 //
 //   catalog_load MODELS_JSON SKUS_JSON [N]
 #include <algorithm>
@@ -56,6 +57,9 @@ int main(int argc, char** argv) {
   measure("ModelCatalog::load_for (one id)", n,
           [&] { (void)vramcalc::ModelCatalog::load_for(argv[1], "meta-llama/Llama-3.1-8B"); });
   measure("SkuCatalog::load (skus.json)", n, [&] { (void)vramcalc::SkuCatalog::load(argv[2]); });
+  measure("SkuCatalog::load_for (A100-80G)", n, [&] { (void)vramcalc::SkuCatalog::load_for(argv[2], {"A100-80G"}); });
+  measure("SkuCatalog::load_for (an instance)", n,
+          [&] { (void)vramcalc::SkuCatalog::load_for(argv[2], {"Standard_NC24ads_A100_v4"}); });
   const auto catalog = vramcalc::ModelCatalog::load(argv[1]);
   measure("find(\"meta-llama/llama-3.1-8b\")", n, [&] { (void)catalog.find("meta-llama/llama-3.1-8b"); });
   measure("suggest(\"llama-3.1-8x\") (a miss)", n, [&] { (void)catalog.suggest("llama-3.1-8x", 3); });
