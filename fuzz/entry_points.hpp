@@ -92,7 +92,7 @@ inline constexpr std::pair<const char*, const char*> kModes[] = {
 inline constexpr std::size_t kModeCount = std::size(kModes);
 
 // The report of a run over an accepted model: weights, KV cache and the plan of one engine and estimator
-// (`mode`, an index into kModes), with suggestions, rendered as JSON, as a table and as commands, so that the
+// (`mode`, an index into kModes), with suggestions, rendered as JSON, a table, Markdown and commands, so that the
 // renderers see every string a report can carry. One mode per input keeps executions fast; inputs of different
 // lengths reach every mode.
 inline void plan_and_render(const ModelInput& input, const ModelArch& arch, const ReportSettings& settings,
@@ -110,6 +110,7 @@ inline void plan_and_render(const ModelInput& input, const ModelArch& arch, cons
   r.plans = {plan};
   (void)render_json(r, false);
   (void)render_table(r, false);
+  (void)render_markdown(r, false);
   (void)render_emit(r, plan, r.settings.engine == "tgi" ? "tgi-command" : "vllm-command");
   for (const auto& what : emits) (void)render_emit(r, plan, what);
 }

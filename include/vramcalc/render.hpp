@@ -1,4 +1,4 @@
-// Rendering a report: a readable table, or stable JSON for scripts (docs/json-schema.md).
+// Rendering a report: a readable table, stable JSON for scripts (docs/json-schema.md), CSV, or Markdown.
 #pragma once
 
 #include <string>
@@ -17,6 +17,10 @@ std::string render_json(const Report& report, bool as_array);
 
 // The full breakdown for one SKU; a comparison table (one row per SKU) when the report has several.
 std::string render_table(const Report& report, bool comparison);
+// GitHub-flavoured Markdown for pull-request comments and CI summaries: the verdict, the model, the suggestions,
+// warnings and the serve command, then render_table's breakdown verbatim in a collapsed block; for several SKUs,
+// the comparison as a Markdown table.
+std::string render_markdown(const Report& report, bool comparison);
 
 // One point of a sweep (--sweep / --sweep-tokens): the flag, its value and the report planned with it.
 // A run without a sweep is one point with an empty flag.
@@ -30,6 +34,8 @@ std::string render_csv(const std::vector<SweepPoint>& points);
 // A sweep as a table (one row per point and SKU) or a JSON array of plan objects, each with a "sweep" object.
 std::string render_sweep_table(const std::vector<SweepPoint>& points);
 std::string render_sweep_json(const std::vector<SweepPoint>& points);
+// A sweep in Markdown: a heading and the sweep table in a code block.
+std::string render_sweep_markdown(const std::vector<SweepPoint>& points);
 
 // --emit: vllm-args (the flags after `vllm serve MODEL`), vllm-command, tgi-command, or k8s (a minimal Deployment:
 // image, args, GPU limit, a GPU-feature-discovery node selector). Newline-terminated.

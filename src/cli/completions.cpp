@@ -25,7 +25,7 @@ struct ValueRule {
 // Keep in step with the values parse_options checks.
 const std::vector<ValueRule>& value_rules() {
   static const std::vector<ValueRule> rules = {
-      {"vram-calc", "--format", ValueKind::Choice, {"table", "json", "csv"}},
+      {"vram-calc", "--format", ValueKind::Choice, {"table", "json", "csv", "markdown"}},
       {"skus", "--format", ValueKind::Choice, {"table", "json"}},
       {"models", "--format", ValueKind::Choice, {"table", "json"}},
       {"vram-calc", "--engine", ValueKind::Choice, {"vllm", "tgi"}},

@@ -254,7 +254,9 @@ Options parse_options(int argc, char** argv) {
   app.add_option("--profile", profile,
                  "YAML deployment profile (vllm-wizard's sections: model, hardware, workload, policy, outputs; "
                  "_gb keys are GiB); flags override it");
-  app.add_option("--format", format, "Output: table, json or csv")->default_str("table");
+  app.add_option("--format", format,
+                 "Output: table, json, csv or markdown (md; for pull-request comments and CI summaries)")
+      ->default_str("table");
   app.add_option("--engine", engine, "Server to size: vllm or tgi")->default_str("vllm");
   app.add_option("--dtype", dtype,
                  "Weight dtype: auto|float16|bfloat16|float32 (auto: the config's; float32 served as bfloat16)")
@@ -384,10 +386,12 @@ Options parse_options(int argc, char** argv) {
   if (format == "table") o.format = Format::Table;
   else if (format == "json") o.format = Format::Json;
   else if (format == "csv") o.format = Format::Csv;
-  else fail_input(fmt::format("--format: \"{}\" is not one of table, json, csv", format));
+  else if (format == "markdown" || format == "md") o.format = Format::Markdown;
+  else fail_input(fmt::format("--format: \"{}\" is not one of table, json, csv, markdown", format));
 
   if (skus_cmd->parsed() || models_cmd->parsed()) {
-    if (o.format == Format::Csv) fail_input("--format csv is for plans; listings are table or json");
+    if (o.format == Format::Csv || o.format == Format::Markdown)
+      fail_input(fmt::format("--format {} is for plans; listings are table or json", format));
     o.command = skus_cmd->parsed() ? Command::ListSkus : Command::ListModels;
     return o;
   }

@@ -12,7 +12,7 @@
 namespace vramcalc::cli {
 
 enum class Command { Plan, ListSkus, ListModels, Help, Version };
-enum class Format { Table, Json, Csv };
+enum class Format { Table, Json, Csv, Markdown };
 
 // --sweep FLAG=a:b:step or --sweep-tokens a:b:step: one plan per value (values as they will be passed to FLAG).
 struct Sweep {

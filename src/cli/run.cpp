@@ -107,11 +107,12 @@ Report build_report(const Options& o, const ModelInput& input, const SkuCatalog&
   std::vector<SkuPlan> plans;
   plans.reserve(selected.size());
   for (const Sku* sku : selected) plans.push_back(plan_for_sku(r, *sku));
-  // Suggestions cost a dozen re-plans per SKU that does not fit; only JSON and the table of a single plan show
-  // them (a comparison table, CSV and --emit do not). add_suggestions works on a copy of r: with r.plans still
+  // Suggestions cost a dozen re-plans per SKU that does not fit; only JSON and the table or Markdown of a single
+  // plan show them (a comparison, CSV and --emit do not). add_suggestions works on a copy of r: with r.plans still
   // empty, not every SKU's plan each time (that made --sku all quadratic in the number of SKUs).
   const bool shown =
-      o.emit.empty() && (o.format == Format::Json || (o.format == Format::Table && !several_skus(o, selected.size())));
+      o.emit.empty() && (o.format == Format::Json || ((o.format == Format::Table || o.format == Format::Markdown) &&
+                                                      !several_skus(o, selected.size())));
   if (with_suggestions && shown)
     for (auto& p : plans) add_suggestions(r, p);
   if (several_skus(o, selected.size())) {
@@ -178,10 +179,14 @@ int plan(const Options& o) {
   } else if (o.format == Format::Csv) {
     out = render_csv(points);
   } else if (o.sweep) {
-    out = o.format == Format::Json ? render_sweep_json(points) : render_sweep_table(points);
+    out = o.format == Format::Json       ? render_sweep_json(points)
+          : o.format == Format::Markdown ? render_sweep_markdown(points)
+                                         : render_sweep_table(points);
   } else {
     const bool several = several_skus(o, r.plans.size());
-    out = o.format == Format::Json ? render_json(r, several) : render_table(r, several);
+    out = o.format == Format::Json       ? render_json(r, several)
+          : o.format == Format::Markdown ? render_markdown(r, several)
+                                         : render_table(r, several);
   }
   std::fwrite(out.data(), 1, out.size(), stdout);
   return static_cast<int>(any_fits ? ExitCode::Fits : ExitCode::DoesNotFit);

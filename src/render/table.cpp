@@ -16,6 +16,16 @@ void warnings_section(std::string& out, const std::vector<std::string>& warnings
   for (const auto& w : warnings) out += fmt::format("  - {}\n", w);
 }
 
+ComparisonRow comparison_row(const SkuPlan& sp) {
+  ComparisonRow row;
+  row.memory_bytes = sp.vllm ? sp.vllm->total_bytes : sp.tgi ? sp.tgi->gpu_memory_bytes : sp.gpu_memory.bytes;
+  row.context = sp.feasibility.context;
+  if (sp.vllm && !sp.vllm->capacity.fits) row.context = sp.vllm->capacity.estimated_max_model_len;
+  if (!sp.vllm && !sp.tgi && !sp.wizard) row.context = sp.plan.max_model_len;
+  row.fits = sp.fits() ? "yes" : (sp.sku.gpu.vllm_cuda ? "no" : "no (not vLLM/CUDA)");
+  return row;
+}
+
 }  // namespace render_detail
 
 using namespace render_detail;
@@ -62,12 +72,6 @@ void model_section(std::string& out, const Report& r) {
                                                              a.max_position_source)
                                                : std::string("none in config (not capped)"));
   out += fmt::format("KV cache      {} per token\n", r.kv.formula);
-}
-
-void warnings_section(std::string& out, const std::vector<std::string>& warnings) {
-  if (warnings.empty()) return;
-  out += "\nWarnings\n";
-  for (const auto& w : warnings) out += fmt::format("  - {}\n", w);
 }
 
 void single_plan(std::string& out, const Report& r, const SkuPlan& sp) {
@@ -181,15 +185,11 @@ void comparison(std::string& out, const Report& r) {
   out += fmt::format("\n{:<30} {:<14} {:>8} {:>5} {:>6} {:>9} {:>14} {:>9} {:>7}  {}\n", "SKU", "GPU", "GiB/GPU",
                      "GPUs", "nodes", "TP x PP", "context", "headroom", "risk", "fits");
   for (const auto& sp : r.plans) {
-    const std::uint64_t mem = sp.vllm ? sp.vllm->total_bytes : sp.tgi ? sp.tgi->gpu_memory_bytes : sp.gpu_memory.bytes;
-    std::uint64_t len = sp.feasibility.context;
-    if (sp.vllm && !sp.vllm->capacity.fits) len = sp.vllm->capacity.estimated_max_model_len;
-    if (!sp.vllm && !sp.tgi && !sp.wizard) len = sp.plan.max_model_len;
+    const ComparisonRow row = comparison_row(sp);
     out += fmt::format("{:<30} {:<14} {:>8} {:>5} {:>6} {:>9} {:>14} {:>9} {:>7}  {}\n", sp.sku.name, sp.sku.gpu.name,
-                       gib(mem), sp.gpus(), sp.nodes(),
-                       fmt::format("{} x {}", sp.tensor_parallel_size(), sp.pipeline_parallel_size()), len,
-                       signed_gib(sp.feasibility.headroom_bytes), oom_risk_name(sp.feasibility.oom_risk),
-                       sp.fits() ? "yes" : (sp.sku.gpu.vllm_cuda ? "no" : "no (not vLLM/CUDA)"));
+                       gib(row.memory_bytes), sp.gpus(), sp.nodes(),
+                       fmt::format("{} x {}", sp.tensor_parallel_size(), sp.pipeline_parallel_size()), row.context,
+                       signed_gib(sp.feasibility.headroom_bytes), oom_risk_name(sp.feasibility.oom_risk), row.fits);
   }
   out += fmt::format(
       "\nheadroom: GiB per GPU after everything the memory model counts; risk: low >= {} GiB, medium "

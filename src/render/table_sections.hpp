@@ -20,6 +20,15 @@ inline std::string gb5(std::uint64_t bytes) { return fmt::format("{:.5f}", stati
 
 void warnings_section(std::string& out, const std::vector<std::string>& warnings);
 
+// One row of a comparison over SKUs: the per-GPU memory the chosen engine sized against, the context it reports
+// (vLLM's estimated max_model_len when the requested one does not fit) and the verdict in words.
+struct ComparisonRow {
+  std::uint64_t memory_bytes = 0;
+  std::uint64_t context = 0;
+  std::string fits;
+};
+ComparisonRow comparison_row(const SkuPlan& sp);
+
 // The TGI breakdown (seed 001) and the vllm-wizard breakdown (seed 003) for one SKU.
 void tgi_plan_section(std::string& out, const Report& r, const SkuPlan& sp);
 void wizard_plan_section(std::string& out, const Report& r, const SkuPlan& sp);
