@@ -238,6 +238,11 @@ std::string replace_all(std::string s, const std::string& from, std::string_view
 }  // namespace
 
 json parse_json_relaxed(std::string_view text, std::string_view origin, ExitCode on_error) {
+  // nlohmann's lexer takes a NUL byte for the end of the input, so "{...}\0anything" parsed as the object alone
+  // (found by fuzz_json_scan). JSON text cannot hold a raw NUL (a string writes it \u0000): it is malformed where
+  // it stands.
+  if (const auto nul = text.find('\0'); nul != std::string_view::npos)
+    throw_malformed(text, nul, "a NUL byte (JSON text cannot contain one)", origin, on_error);
   const char* const begin = text.data();
   const char* const end = text.data() + text.size();
   const bool has_bare_words =

@@ -158,6 +158,12 @@ TEST_CASE("malformed JSON is an Error naming the origin, line and column", "[jso
     CHECK(e.code() == ExitCode::BadInput);
     CHECK_THAT(std::string(e.what()), Catch::Contains("cfg.json"));
   }
+  SECTION("a NUL byte, which nlohmann would take for the end of the input, is malformed where it stands") {
+    const std::string msg = relaxed_error(std::string("{\"a\": 1}\n\0garbage", 17)).what();
+    CHECK_THAT(msg, Catch::StartsWith("cfg.json: malformed JSON at line 2, column 1: a NUL byte"));
+    CHECK_THAT(std::string(relaxed_error(std::string("{\"a\": \"x\0y\"}", 12)).what()),
+               Catch::Contains("line 1, column 9"));
+  }
   SECTION("the requested exit code is used") {
     const Error e = relaxed_error("{", ExitCode::RemoteFailed);
     CHECK(e.code() == ExitCode::RemoteFailed);

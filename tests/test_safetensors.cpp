@@ -163,6 +163,19 @@ TEST_CASE("safetensors __metadata__ is optional and its string values are kept",
   }
 }
 
+TEST_CASE("safetensors headers padded with NUL bytes parse; a NUL before the end is malformed", "[safetensors]") {
+  const std::string text = json{{"w", tensor("F16", {2}, 0, 4)}}.dump();
+  CHECK(parse_safetensors_header(text + std::string(5, '\0'), "m").total_bytes == 4);
+  CHECK(parse_safetensors_header(text + "   ", "m").total_bytes == 4);
+  try {
+    (void)parse_safetensors_header(text + std::string("\0\0{\"x\": 1}", 10), "m.safetensors");
+    FAIL("no error");
+  } catch (const Error& e) {
+    CHECK(e.code() == ExitCode::BadInput);
+    CHECK_THAT(std::string(e.what()), Catch::Contains("m.safetensors: malformed JSON") && Catch::Contains("NUL"));
+  }
+}
+
 TEST_CASE("malformed safetensors headers are Errors naming the origin and the tensor", "[safetensors]") {
   SECTION("not JSON") {
     const Error e = error_from([] { parse_safetensors_header("{\"w\": ", "shard.safetensors"); });

@@ -133,6 +133,9 @@ std::uint64_t safetensors_header_length(const unsigned char* prefix8, std::strin
 }
 
 SafetensorsSummary parse_safetensors_header(std::string_view header_json, std::string_view origin, ExitCode on_error) {
+  // The header is padded to 8 bytes; the reference writer pads with spaces, and NUL padding is tolerated too (the
+  // JSON parser refuses NUL bytes anywhere else).
+  while (!header_json.empty() && header_json.back() == '\0') header_json.remove_suffix(1);
   const json header = parse_json_relaxed(header_json, origin, on_error);
   if (!header.is_object()) throw Error(on_error, fmt::format("{}: safetensors header is not a JSON object", origin));
 
