@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "sources/catalog_schema.hpp"
 #include "sources/json_scan.hpp"
 #include "vramcalc/catalog.hpp"
 #include "vramcalc/error.hpp"
@@ -44,10 +45,7 @@ std::string read_file(const std::filesystem::path& file) {
   return ss.str();
 }
 
-// A row that breaks the schema; the caller adds the file name.
-struct SchemaError {
-  std::string what;
-};
+using detail::SchemaError;
 
 // Field readers: a missing key or null gives the fallback / nullopt; a value of the wrong type is a SchemaError.
 std::string opt_string(const json& row, const char* key) {
@@ -330,82 +328,83 @@ SkuCatalog SkuCatalog::load(const std::filesystem::path& file) {
   return catalog;
 }
 
+namespace {
+
+json parse_row(std::string_view row, const std::string& origin) { return parse_json_relaxed(row, origin); }
+
+// Whether load() marks bare `gpu` KAITO-supported: an instance of it is flagged so, or a kaito.current row spells
+// one's name or alias. Reads only the instance rows that can name the GPU and the KAITO rows that can name those.
+bool kaito_supports(const SkuRows& rows, const Gpu& gpu, const std::string& origin) {
+  std::vector<Sku> instances;
+  for (const auto row : rows.instances) {
+    if (!may_name(row, gpu.name)) continue;
+    bool of_this_gpu = false;
+    Sku s = parse_instance(parse_row(row, origin), [&](std::string_view name) {
+      of_this_gpu = name == gpu.name;
+      return &gpu;  // only kept when it is this GPU
+    });
+    if (of_this_gpu) instances.push_back(std::move(s));
+  }
+  if (std::any_of(instances.begin(), instances.end(), [](const Sku& s) { return s.kaito_supported; })) return true;
+  for (const auto krow : rows.kaito_current) {
+    const bool spelled = std::any_of(instances.begin(), instances.end(), [&](const Sku& s) {
+      return may_name(krow, s.name) ||
+             std::any_of(s.aliases.begin(), s.aliases.end(), [&](const auto& a) { return may_name(krow, a); });
+    });
+    if (!spelled) continue;
+    const std::string sku = kaito_row_sku(parse_row(krow, origin));
+    if (!sku.empty() && std::any_of(instances.begin(), instances.end(), [&](const Sku& s) { return named(s, sku); }))
+      return true;
+  }
+  return false;
+}
+
+// The SKU find() would return from load() for `name`: bare GPUs first, then instances, each in catalog order,
+// parsing only the rows that can spell it. nullopt when none does.
+std::optional<Sku> sku_from_rows(const SkuRows& rows, std::string_view name, const std::string& origin) {
+  for (const auto row : rows.gpus) {
+    if (!may_name(row, name)) continue;
+    if (Sku s = parse_bare_gpu(parse_row(row, origin)); named(s, name)) {
+      s.kaito_supported = kaito_supports(rows, s.gpu, origin);
+      return s;
+    }
+  }
+  // An instance carries a copy of the first bare GPU row called exactly what it names.
+  auto gpu_named = [&](std::string_view gpu) -> std::optional<Gpu> {
+    for (const auto row : rows.gpus)
+      if (may_name(row, gpu))
+        if (Gpu g = parse_gpu(parse_row(row, origin)); g.name == gpu) return g;
+    return std::nullopt;
+  };
+  for (const auto row : rows.instances) {
+    if (!may_name(row, name)) continue;
+    std::optional<Gpu> gpu;
+    Sku s = parse_instance(parse_row(row, origin), [&](std::string_view g) {
+      gpu = gpu_named(g);
+      return gpu ? &*gpu : nullptr;
+    });
+    if (named(s, name)) return s;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
 SkuCatalog SkuCatalog::load_for(const std::filesystem::path& file, const std::vector<std::string>& names) {
   // A plan needs one SKU or a few, and parsing all of skus.json was most of its own work (bench/RESULTS.md).
   const std::string text = read_file(file);
-  const auto rows = scan_sku_rows(text);
-  if (!rows || names.empty()) return load(file);
-  const std::string origin = file.string();
-  auto parse = [&](std::string_view row) { return parse_json_relaxed(row, origin); };
-  // The first bare GPU row called `name` (exactly, as instances name their GPU).
-  auto gpu_named = [&](std::string_view name) -> std::optional<Gpu> {
-    for (const auto row : rows->gpus)
-      if (may_name(row, name))
-        if (Gpu g = parse_gpu(parse(row)); g.name == name) return g;
-    return std::nullopt;
-  };
-  SkuCatalog catalog;
-  try {
+  auto scanned = [&]() -> std::optional<SkuCatalog> {
+    const auto rows = scan_sku_rows(text);
+    if (!rows || names.empty()) return std::nullopt;
+    SkuCatalog catalog;
     for (const auto& name : names) {
-      // Bare GPUs first, then instances, each in catalog order: the SKU find() would return from load().
-      std::optional<Sku> found;
-      for (const auto row : rows->gpus) {
-        if (!may_name(row, name)) continue;
-        if (Sku s = parse_bare_gpu(parse(row)); named(s, name)) {
-          found = std::move(s);
-          break;
-        }
-      }
-      if (found) {
-        // KAITO-supported: an instance of this GPU is flagged so, or a kaito.current row spells one's name.
-        std::vector<Sku> instances;
-        for (const auto row : rows->instances) {
-          if (!may_name(row, found->gpu.name)) continue;
-          bool of_this_gpu = false;
-          Sku s = parse_instance(parse(row), [&](std::string_view gpu) {
-            of_this_gpu = gpu == found->gpu.name;
-            return &found->gpu;  // only kept when it is this GPU
-          });
-          if (of_this_gpu) instances.push_back(std::move(s));
-        }
-        bool kaito = std::any_of(instances.begin(), instances.end(), [](const Sku& s) { return s.kaito_supported; });
-        for (const auto krow : rows->kaito_current) {
-          if (kaito) break;
-          const bool spelled = std::any_of(instances.begin(), instances.end(), [&](const Sku& s) {
-            return may_name(krow, s.name) ||
-                   std::any_of(s.aliases.begin(), s.aliases.end(), [&](const auto& a) { return may_name(krow, a); });
-          });
-          if (!spelled) continue;
-          const std::string sku = kaito_row_sku(parse(krow));
-          kaito = !sku.empty() &&
-                  std::any_of(instances.begin(), instances.end(), [&](const Sku& s) { return named(s, sku); });
-        }
-        found->kaito_supported = kaito;
-      } else {
-        for (const auto row : rows->instances) {
-          if (!may_name(row, name)) continue;
-          std::optional<Gpu> gpu;
-          Sku s = parse_instance(parse(row), [&](std::string_view g) {
-            gpu = gpu_named(g);
-            return gpu ? &*gpu : nullptr;
-          });
-          if (named(s, name)) {
-            found = std::move(s);
-            break;
-          }
-        }
-      }
-      if (!found) return load(file);  // an unknown name: load() gives the suggestions
+      auto found = sku_from_rows(*rows, name, file.string());
+      if (!found) return std::nullopt;  // an unknown name: load() gives the suggestions
       catalog.skus_.push_back(std::move(*found));
     }
-  } catch (const SchemaError&) {
-    return load(file);  // which says what is wrong, naming the file
-  } catch (const Error&) {
-    return load(file);
-  } catch (const json::exception&) {
-    return load(file);
-  }
-  return catalog;
+    return catalog;
+  };
+  return detail::scanned_or_whole<SkuCatalog>(scanned, [&] { return load(file); });
 }
 
 const Sku* SkuCatalog::find(std::string_view name) const {

@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include "sources/catalog_schema.hpp"
 #include "sources/files.hpp"
 #include "sources/json_scan.hpp"
 #include "vramcalc/error.hpp"
@@ -40,10 +41,7 @@ std::string read_file(const std::filesystem::path& file) {
   return std::move(*text);
 }
 
-// A catalog entry that breaks the schema; the caller adds the file name.
-struct SchemaError {
-  std::string what;
-};
+using detail::SchemaError;
 
 std::optional<std::uint64_t> optional_count(const json& entry, const char* key) {
   auto it = entry.find(key);
@@ -140,14 +138,14 @@ ModelCatalog ModelCatalog::load(const std::filesystem::path& file) {
 ModelCatalog ModelCatalog::load_for(const std::filesystem::path& file, std::string_view id) {
   // Parsing all of models.json is most of what a plan of a catalog model costs beyond start-up (bench/RESULTS.md).
   const std::string text = read_file(file);
-  const auto members = detail::scan_object(text);
-  if (!members) return load(file);
-  const auto version = detail::unique_member(*members, "schema_version");
-  const auto models = detail::unique_member(*members, "models");
-  const auto entries = models ? detail::scan_object_array(*models) : std::nullopt;
-  if (!version || *version != "1" || !entries) return load(file);
-  ModelCatalog catalog;
-  try {
+  auto scanned = [&]() -> std::optional<ModelCatalog> {
+    const auto members = detail::scan_object(text);
+    if (!members) return std::nullopt;
+    const auto version = detail::unique_member(*members, "schema_version");
+    const auto models = detail::unique_member(*members, "models");
+    const auto entries = models ? detail::scan_object_array(*models) : std::nullopt;
+    if (!version || *version != "1" || !entries) return std::nullopt;
+    ModelCatalog catalog;
     if (auto generated = detail::unique_member(*members, "generated")) {
       const json g = parse_json_relaxed(*generated, file.string());
       if (g.is_string()) catalog.generated_ = g.get<std::string>();
@@ -160,14 +158,10 @@ ModelCatalog ModelCatalog::load_for(const std::filesystem::path& file, std::stri
       for (const auto& alias : m.aliases) match = match || iequals(alias, id);
       if (match) catalog.models_.push_back(std::move(m));
     }
-  } catch (const SchemaError&) {
-    return load(file);  // which says what is wrong, naming the file
-  } catch (const Error&) {
-    return load(file);
-  } catch (const json::exception&) {
-    return load(file);
-  }
-  return catalog.models_.empty() ? load(file) : catalog;
+    if (catalog.models_.empty()) return std::nullopt;
+    return catalog;
+  };
+  return detail::scanned_or_whole<ModelCatalog>(scanned, [&] { return load(file); });
 }
 
 const CatalogModel* ModelCatalog::find(std::string_view id) const {
