@@ -9,6 +9,8 @@
 
 #include <fmt/format.h>
 
+#include "vramcalc/limits.hpp"
+
 namespace vramcalc {
 namespace {
 
@@ -235,6 +237,36 @@ std::string replace_all(std::string s, const std::string& from, std::string_view
   throw Error(on_error, fmt::format("{}: malformed JSON at line {}, column {}: {}", origin, line, column, reason));
 }
 
+// The offset of the first '[' or '{' that opens a container deeper than limits::kMaxJsonDepth, outside string
+// literals; npos when the text nests no deeper. Linear and allocation-free, so it runs before any DOM is built:
+// nlohmann's parser itself is iterative, but copying, dumping and comparing a DOM recurse once per level, and
+// 64 MiB of '[' cost gigabytes of memory before the parse failed.
+std::size_t too_deep_at(std::string_view text) {
+  std::size_t depth = 0;
+  bool in_string = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\') ++i;  // the escaped character never ends the string
+      else if (c == '"') in_string = false;
+      continue;
+    }
+    switch (c) {
+      case '"': in_string = true; break;
+      case '[':
+      case '{':
+        if (++depth > limits::kMaxJsonDepth) return i;
+        break;
+      case ']':
+      case '}':
+        if (depth > 0) --depth;  // an unbalanced close is the parser's to report
+        break;
+      default: break;
+    }
+  }
+  return std::string_view::npos;
+}
+
 }  // namespace
 
 json parse_json_relaxed(std::string_view text, std::string_view origin, ExitCode on_error) {
@@ -243,6 +275,8 @@ json parse_json_relaxed(std::string_view text, std::string_view origin, ExitCode
   // it stands.
   if (const auto nul = text.find('\0'); nul != std::string_view::npos)
     throw_malformed(text, nul, "a NUL byte (JSON text cannot contain one)", origin, on_error);
+  if (const auto deep = too_deep_at(text); deep != std::string_view::npos)
+    throw_malformed(text, deep, fmt::format("nested deeper than {} levels", limits::kMaxJsonDepth), origin, on_error);
   const char* const begin = text.data();
   const char* const end = text.data() + text.size();
   const bool has_bare_words =

@@ -1,0 +1,168 @@
+// Hostile JSON nesting (issue 11, classes 1 and 2): every JSON document vram-calc reads goes through
+// parse_json_relaxed, which refuses nesting deeper than limits::kMaxJsonDepth before building anything. Before
+// that limit, 100k nested arrays overflowed the stack (SIGSEGV) when the DOM was copied or dumped, and 64 MiB of
+// '[' took gigabytes of memory.
+#include <catch2/catch.hpp>
+
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <vector>
+
+#include "support.hpp"
+#include "vramcalc/error.hpp"
+#include "vramcalc/json_relaxed.hpp"
+#include "vramcalc/limits.hpp"
+
+using namespace vramcalc;
+using testsupport::run_cli;
+using testsupport::TempDir;
+using testsupport::test_data;
+using testsupport::write_file;
+
+namespace {
+
+std::string nested_arrays(std::size_t depth) { return std::string(depth, '[') + std::string(depth, ']'); }
+
+// {"a":{"a":...{"a":1}...}} with `depth` objects.
+std::string nested_objects(std::size_t depth) {
+  std::string text;
+  for (std::size_t i = 0; i < depth; ++i) text += R"({"a":)";
+  text += "1";
+  text += std::string(depth, '}');
+  return text;
+}
+
+Error parse_error(const std::string& text, ExitCode on_error = ExitCode::BadInput) {
+  try {
+    parse_json_relaxed(text, "x.json", on_error);
+  } catch (const Error& e) {
+    return e;
+  }
+  FAIL("parse_json_relaxed accepted " << text.size() << " bytes of over-deep JSON");
+  return Error(ExitCode::Fits, "unreachable");
+}
+
+struct Measured {
+  int exit_code = -1;
+  long peak_rss_kib = 0;
+  double seconds = 0;
+};
+
+// Runs the built binary with `args` (no shell), stdout and stderr to /dev/null, and reports its own peak RSS
+// (wait4's rusage covers this child only, whatever else the test process ran before).
+Measured run_measured(const std::vector<std::string>& args) {
+  const auto start = std::chrono::steady_clock::now();
+  const pid_t pid = fork();
+  if (pid == 0) {
+    std::vector<char*> argv;
+    std::string binary = VRAMCALC_BINARY;
+    argv.push_back(binary.data());
+    std::vector<std::string> copy = args;
+    for (auto& a : copy) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    if (freopen("/dev/null", "w", stdout) == nullptr || freopen("/dev/null", "w", stderr) == nullptr) _exit(127);
+    setenv("HF_HUB_OFFLINE", "1", 1);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  Measured m;
+  int status = 0;
+  rusage usage{};
+  REQUIRE(wait4(pid, &status, 0, &usage) == pid);
+  m.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  m.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  m.peak_rss_kib = usage.ru_maxrss;
+  return m;
+}
+
+std::string real_config() {
+  std::ifstream in(test_data("configs/meta-llama--Meta-Llama-3.1-8B/config.json"), std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+}  // namespace
+
+TEST_CASE("JSON nested up to the depth limit parses; one level more is malformed", "[hostile-json]") {
+  const std::size_t limit = limits::kMaxJsonDepth;
+  CHECK(parse_json_relaxed(nested_arrays(limit), "x.json").is_array());
+  CHECK(parse_json_relaxed(nested_objects(limit), "x.json").is_object());
+
+  const Error arrays = parse_error(nested_arrays(limit + 1));
+  CHECK(arrays.code() == ExitCode::BadInput);
+  CHECK_THAT(arrays.what(), Catch::Contains("x.json: malformed JSON at line 1, column 65"));
+  CHECK_THAT(arrays.what(), Catch::Contains("nested deeper than 64 levels"));
+  const Error objects = parse_error(nested_objects(limit + 1));
+  CHECK_THAT(objects.what(), Catch::Contains("nested deeper than 64 levels"));
+}
+
+TEST_CASE("brackets inside strings, escaped quotes included, do not count as nesting", "[hostile-json]") {
+  const std::string deep_in_string = "{\"a\": \"" + std::string(1000, '[') + "\\\"" + std::string(1000, '{') + "\"}";
+  const auto j = parse_json_relaxed(deep_in_string, "x.json");
+  CHECK(j["a"].get<std::string>().size() == 2001);
+  // After the string ends, nesting counts again.
+  const Error e =
+      parse_error(deep_in_string.substr(0, deep_in_string.size() - 1) + ", \"b\": " + nested_arrays(100) + "}");
+  CHECK_THAT(e.what(), Catch::Contains("nested deeper"));
+}
+
+TEST_CASE("100k levels of nesting are refused at once, with the caller's exit code", "[hostile-json]") {
+  const auto start = std::chrono::steady_clock::now();
+  CHECK(parse_error(nested_arrays(100'000), ExitCode::RemoteFailed).code() == ExitCode::RemoteFailed);
+  CHECK(parse_error(nested_objects(100'000)).code() == ExitCode::BadInput);
+  CHECK(parse_error(std::string(64u << 20, '[')).code() == ExitCode::BadInput);  // 64 MiB of '['
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(5));
+}
+
+TEST_CASE("a config.json nested 100k deep is exit 2 with one line, not a crash", "[hostile-json]") {
+  TempDir dir;
+  // Deep nesting in a member the normalizer reads and one it never looks at: both are refused at parse time.
+  const std::string config = real_config();
+  for (const std::string& deep : {nested_arrays(100'000), nested_objects(100'000)}) {
+    write_file(dir.path() / "config.json", config.substr(0, config.rfind('}')) + ", \"extra\": " + deep + "}");
+    const auto r = run_cli("--model '" + dir.path().string() + "' --sku A100-80G");
+    CHECK(r.exit_code == 2);
+    CHECK(r.out.empty());
+    CHECK_THAT(r.err, Catch::Contains("nested deeper than 64 levels"));
+    CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+  }
+}
+
+TEST_CASE("deep nesting in a local safetensors index's total_size is exit 2", "[hostile-json]") {
+  TempDir dir;
+  write_file(dir.path() / "config.json", real_config());
+  write_file(dir.path() / "model.safetensors.index.json",
+             R"({"metadata": {"total_size": )" + nested_arrays(100'000) + R"(}, "weight_map": {}})");
+  const auto r = run_cli("--model '" + dir.path().string() + "' --sku A100-80G");
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Catch::Contains("model.safetensors.index.json: malformed JSON"));
+  CHECK_THAT(r.err, Catch::Contains("nested deeper"));
+}
+
+TEST_CASE("a poisoned Hugging Face cache config is exit 2 offline, not a crash", "[hostile-json]") {
+  TempDir home;
+  const auto snapshot =
+      home.path() / "hub" / "models--acme--deep" / "snapshots" / "0123456789abcdef0123456789abcdef01234567";
+  write_file(home.path() / "hub" / "models--acme--deep" / "refs" / "main", "0123456789abcdef0123456789abcdef01234567");
+  write_file(snapshot / "config.json", nested_objects(100'000));
+  // run_cli sets HF_HOME to its own directory; this assignment comes after and wins.
+  const auto r = run_cli("--model acme/deep --sku A100-80G --offline", "HF_HOME='" + home.path().string() + "'");
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Catch::Contains("nested deeper"));
+}
+
+TEST_CASE("a megabyte of '[' as config.json costs neither time nor memory", "[hostile-json]") {
+  TempDir dir;
+  write_file(dir.path() / "config.json", std::string(limits::kMaxConfigBytes - 1, '['));
+  const Measured m = run_measured({"--model", dir.path().string(), "--sku", "A100-80G"});
+  CHECK(m.exit_code == 2);
+  CHECK(m.seconds < 5);
+  // A plan's own footprint is about 10 MiB; before the depth limit this input took over 200 MiB.
+  CHECK(m.peak_rss_kib < 64 * 1024);
+}
