@@ -20,6 +20,8 @@
 #include "vramcalc/json_relaxed.hpp"
 #include "vramcalc/limits.hpp"
 
+#include "sources/safetensors_index.hpp"
+
 using namespace vramcalc;
 using testsupport::run_cli;
 using testsupport::TempDir;
@@ -165,4 +167,74 @@ TEST_CASE("a megabyte of '[' as config.json costs neither time nor memory", "[ho
   CHECK(m.seconds < 5);
   // A plan's own footprint is about 10 MiB; before the depth limit this input took over 200 MiB.
   CHECK(m.peak_rss_kib < 64 * 1024);
+}
+
+TEST_CASE("a safetensors index is read as events: the members the sources use, nothing else kept", "[hostile-json]") {
+  using detail::SafetensorsIndexFacts;
+  using Shape = SafetensorsIndexFacts::Shape;
+  SECTION("a real index's shape") {
+    const auto f = detail::read_safetensors_index_facts(
+        R"({"metadata": {"total_size": 16060522496, "format": "pt"},
+            "weight_map": {"lm_head.weight": "model-00004-of-00004.safetensors",
+                           "model.embed_tokens.weight": "model-00001-of-00004.safetensors",
+                           "model.norm.weight": "model-00004-of-00004.safetensors"}})",
+        "index.json", ExitCode::BadInput);
+    CHECK(f.is_object);
+    CHECK(f.metadata == Shape::Object);
+    CHECK(f.total_size == 16060522496ULL);
+    CHECK(f.weight_map == Shape::Object);
+    CHECK(f.tensors == 3);
+    REQUIRE(f.shards.size() == 2);
+    // Each tensor adds its name's length plus 100 bytes to its shard's header estimate.
+    CHECK(f.shards.at("model-00004-of-00004.safetensors") == (14 + 100) + (17 + 100));
+    CHECK(f.shards.at("model-00001-of-00004.safetensors") == 25 + 100);
+    CHECK_FALSE(f.non_string_entry);
+    CHECK_FALSE(f.empty_entry);
+  }
+  SECTION("shapes the callers refuse or skip are reported, not guessed") {
+    const auto f = detail::read_safetensors_index_facts(
+        R"({"metadata": {"total_size": [1, 2]}, "weight_map": {"a": 7, "b": "", "c": {"x": "y"}, "d": "s.safetensors"}})",
+        "index.json", ExitCode::BadInput);
+    CHECK(f.has_total_size);
+    CHECK_FALSE(f.total_size);
+    CHECK(f.total_size_json == "[...]");
+    CHECK(f.non_string_entry == std::string("a"));
+    CHECK(f.empty_entry == std::string("b"));
+    CHECK(f.tensors == 4);
+    CHECK(f.shards.size() == 1);
+    const auto g =
+        detail::read_safetensors_index_facts(R"({"metadata": null, "weight_map": []})", "i", ExitCode::BadInput);
+    CHECK(g.metadata == Shape::Null);
+    CHECK(g.weight_map == Shape::Other);
+    CHECK_FALSE(detail::read_safetensors_index_facts("[1]", "i", ExitCode::BadInput).is_object);
+  }
+  SECTION("a repeated member replaces the earlier one, as in a DOM; integral floats are sizes") {
+    const auto f = detail::read_safetensors_index_facts(
+        R"({"metadata": {"total_size": -1}, "weight_map": {"a": "x"}, "metadata": {"total_size": 1.5e10},
+            "weight_map": {"b": "y"}})",
+        "i", ExitCode::BadInput);
+    CHECK(f.total_size == 15000000000ULL);
+    CHECK(f.shards.count("x") == 0);
+    CHECK(f.shards.count("y") == 1);
+  }
+  SECTION("Python's bare NaN is read through the relaxed parser") {
+    const auto f = detail::read_safetensors_index_facts(R"({"metadata": {"total_size": NaN, "x": Infinity}})", "i",
+                                                        ExitCode::BadInput);
+    CHECK(f.has_total_size);
+    CHECK_FALSE(f.total_size);
+  }
+  SECTION("malformed and over-deep text throws the relaxed parser's error with the caller's code") {
+    try {
+      detail::read_safetensors_index_facts(R"({"weight_map": {"a": )" + nested_arrays(100'000) + "}}", "idx.json",
+                                           ExitCode::RemoteFailed);
+      FAIL("accepted");
+    } catch (const Error& e) {
+      CHECK(e.code() == ExitCode::RemoteFailed);
+      CHECK_THAT(e.what(), Catch::Contains("idx.json: malformed JSON at line 1, column"));
+      CHECK_THAT(e.what(), Catch::Contains("nested deeper"));
+    }
+    CHECK_THROWS_AS(detail::read_safetensors_index_facts(std::string("{\"a\": 1}\0x", 10), "i", ExitCode::BadInput),
+                    Error);
+    CHECK_THROWS_AS(detail::read_safetensors_index_facts("{\"a\": 1", "i", ExitCode::BadInput), Error);
+  }
 }
