@@ -33,13 +33,16 @@ class RemoteError : public Error {
 };
 
 struct HubOptions {
-  std::string endpoint = "https://huggingface.co";  // HF_ENDPOINT, no trailing slash
-  std::string revision = "main";                    // --revision: branch, tag or commit
-  bool revision_given = false;                      // --revision was passed (bypasses the catalog)
-  std::optional<std::string> token;                 // never printed, logged or cached
-  bool offline = false;                             // --offline or HF_HUB_OFFLINE
-  bool refresh = false;                             // --refresh: skip caches and catalog
-  bool progress = false;                            // one-line progress on stderr
+  std::string endpoint = "https://huggingface.co";  // HF_ENDPOINT without user info, no trailing slash
+  // The user info of HF_ENDPOINT ("https://user:password@mirror"): sent as HTTP Basic auth to the endpoint's
+  // origin only (HF_TOKEN wins when both are set); never printed, logged or cached.
+  std::optional<UrlCredentials> endpoint_credentials;
+  std::string revision = "main";     // --revision: branch, tag or commit
+  bool revision_given = false;       // --revision was passed (bypasses the catalog)
+  std::optional<std::string> token;  // never printed, logged or cached
+  bool offline = false;              // --offline or HF_HUB_OFFLINE
+  bool refresh = false;              // --refresh: skip caches and catalog
+  bool progress = false;             // one-line progress on stderr
   HttpOptions http;
   std::filesystem::path hf_hub_dir;  // huggingface_hub's cache
   std::filesystem::path cache_dir;   // vram-calc's own cache
@@ -47,7 +50,7 @@ struct HubOptions {
 
 // Options from the environment (HF_ENDPOINT, HF_HUB_OFFLINE, CURL_CA_BUNDLE / REQUESTS_CA_BUNDLE /
 // SSL_CERT_FILE, the HF cache and token conventions); command-line flags are applied on top by the caller.
-// Throws Error(BadInput) for a malformed HF_ENDPOINT.
+// Throws Error(BadInput) for a malformed HF_ENDPOINT. User info in HF_ENDPOINT goes to endpoint_credentials.
 HubOptions hub_options_from_environment();
 
 // True for "org/name" ids a hub can serve (letters, digits, '-', '_', '.'; one '/').
@@ -55,8 +58,9 @@ bool is_hub_id(const std::string& id);
 
 // Fetches `id` from the hub over the network. `previous`, when it is an entry for the same revision, makes the
 // first request conditional (If-None-Match on config.json): an unchanged branch costs one request.
-// Throws Error(RemoteFailed, one line) for 404, 401/403 (gated), 429 after retries, TLS failures, timeouts,
-// truncated or malformed bodies and oversized safetensors headers. The message never contains the token.
+// Throws Error(RemoteFailed, one line) for 404, 401/403 (gated), 429 after retries, TLS failures, a redirect
+// from https to http, timeouts, truncated or malformed bodies, bodies over their limit (limits.hpp: configs,
+// indexes) and oversized safetensors headers. The message never contains the token or endpoint credentials.
 CachedModel fetch_from_hub(const std::string& id, const HubOptions& options, HttpClient& http,
                            const std::optional<CachedModel>& previous = std::nullopt);
 

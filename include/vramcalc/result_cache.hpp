@@ -40,13 +40,15 @@ class ResultCache {
   explicit ResultCache(std::filesystem::path dir);
 
   // The entry for `revision`: a commit hash is looked up directly; a branch or tag through the ref file
-  // written by the last store() for it. nullopt when absent or unreadable (a corrupt entry is treated as a
-  // miss, never an error: the cache is only an optimisation).
+  // written by the last store() for it. nullopt when absent or unusable: a corrupt entry, one over
+  // limits::kMaxCacheEntryBytes or one for something else is a miss, never an error (the cache is only an
+  // optimisation), and `unusable`, when given, gets one line saying which file and why ("" when simply absent).
   [[nodiscard]] std::optional<CachedModel> find(const std::string& endpoint, const std::string& id,
-                                                const std::string& revision) const;
+                                                const std::string& revision, std::string* unusable = nullptr) const;
   // The entry for a commit, regardless of which revision named it.
   [[nodiscard]] std::optional<CachedModel> find_commit(const std::string& endpoint, const std::string& id,
-                                                       const std::string& commit) const;
+                                                       const std::string& commit,
+                                                       std::string* unusable = nullptr) const;
   // Writes the entry (by commit) and the ref (revision -> commit), each atomically (temp file + rename), so a
   // concurrent or killed run never leaves a torn file. Failures to write are ignored (returns false).
   bool store(const CachedModel& m) const;

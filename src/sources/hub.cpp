@@ -14,15 +14,16 @@
 
 #include "vramcalc/hf_cache.hpp"
 #include "vramcalc/json_relaxed.hpp"
+#include "vramcalc/limits.hpp"
 #include "vramcalc/safetensors.hpp"
 
 #include "sources/hub_parse.hpp"
+#include "sources/safetensors_index.hpp"
 
 namespace vramcalc {
 
 namespace {
 
-constexpr std::size_t kMaxJsonBytes = 64u << 20;  // config / index bodies
 constexpr std::size_t kMaxShards = 100'000;
 
 std::string env(const char* name) {
@@ -54,16 +55,22 @@ std::string host_of(const std::string& endpoint) {
 class Fetcher {
  public:
   Fetcher(const std::string& id, const HubOptions& o, HttpClient& http) : id_(id), o_(o), http_(http) {
-    base_ = fmt::format("{}/{}/resolve/{}/", o.endpoint, id, encode_revision(o.revision));
-    origin_ = url_origin(o.endpoint);
+    // hub_options_from_environment() already moved HF_ENDPOINT's user info aside; an endpoint set by other
+    // code gets the same treatment, so that no credential reaches a message or the cache.
+    SplitUrl endpoint = split_userinfo(o.endpoint);
+    endpoint_ = std::move(endpoint.url);
+    credentials_ = o.endpoint_credentials ? o.endpoint_credentials : std::move(endpoint.credentials);
+    base_ = fmt::format("{}/{}/resolve/{}/", endpoint_, id, encode_revision(o.revision));
+    origin_ = url_origin(endpoint_);
   }
 
-  HttpRequest request(const std::string& file, std::vector<std::string> headers = {},
-                      std::size_t max_body = kMaxJsonBytes, bool head = false) const {
+  HttpRequest request(const std::string& file, std::size_t max_body, std::vector<std::string> headers = {},
+                      bool head = false) const {
     HttpRequest r;
     r.url = base_ + file;
     r.headers = std::move(headers);
     r.bearer_token = o_.token;
+    r.basic_auth = credentials_;
     r.auth_origin = origin_;
     r.max_body = max_body;
     r.head = head;
@@ -71,7 +78,7 @@ class Fetcher {
   }
 
   HttpRequest range(const std::string& file, std::uint64_t first, std::uint64_t last) const {
-    return request(file, {fmt::format("Range: bytes={}-{}", first, last)}, static_cast<std::size_t>(last - first + 1));
+    return request(file, static_cast<std::size_t>(last - first + 1), {fmt::format("Range: bytes={}-{}", first, last)});
   }
 
   std::vector<HttpResponse> round(const std::vector<HttpRequest>& requests) {
@@ -87,7 +94,7 @@ class Fetcher {
 
   void show_progress() const {
     if (!o_.progress) return;
-    std::fprintf(stderr, "\r\033[Kvram-calc: fetching %s from %s: %zu/%zu", id_.c_str(), host_of(o_.endpoint).c_str(),
+    std::fprintf(stderr, "\r\033[Kvram-calc: fetching %s from %s: %zu/%zu", id_.c_str(), host_of(endpoint_).c_str(),
                  done_, total_);
     std::fflush(stderr);
   }
@@ -101,7 +108,7 @@ class Fetcher {
   // Throws the error a user must understand for a failed response to `file`; returns when it is usable.
   // `optional_file`: a 404 for a missing file is not an error (returns false).
   bool check(const HttpResponse& r, const std::string& file, bool optional_file) const {
-    const std::string host = host_of(r.final_url.empty() ? o_.endpoint : r.final_url);
+    const std::string host = host_of(r.final_url.empty() ? endpoint_ : r.final_url);
     switch (r.failure) {
       case HttpResponse::Failure::None: break;
       case HttpResponse::Failure::Timeout:
@@ -118,6 +125,7 @@ class Fetcher {
         throw RemoteError(fmt::format("{} of {} from {}: the response was cut short after {} tries ({})", file, id_,
                                       host, r.attempts, r.error),
                           true);
+      case HttpResponse::Failure::Insecure: throw RemoteError(fmt::format("{} of {}: {}", file, id_, r.error), false);
       case HttpResponse::Failure::Connect:
         throw RemoteError(fmt::format("cannot reach {} after {} tries: {}", host, r.attempts, r.error), true);
       case HttpResponse::Failure::Other:
@@ -132,7 +140,7 @@ class Fetcher {
                                       "HF_TOKEN or --token)",
                                       id_, host),
                           false);
-      const std::string page = fmt::format("{}/{}", o_.endpoint, id_);
+      const std::string page = fmt::format("{}/{}", endpoint_, id_);
       if (o_.token)
         throw RemoteError(fmt::format("{}: access denied with the token given (HTTP {}); accept the licence on {} "
                                       "with the account that owns the token",
@@ -171,11 +179,12 @@ class Fetcher {
   }
 
   std::string origin_of(const std::string& file) const {
-    return fmt::format("{} of {} ({})", file, id_, host_of(o_.endpoint));
+    return fmt::format("{} of {} ({})", file, id_, host_of(endpoint_));
   }
 
-  nlohmann::json parse_json(const HttpResponse& r, const std::string& file) const {
-    return hub_detail::parse_json_body(r.body, r.body_capped, origin_of(file));
+  // `limit`: the request's max_body (limits.hpp, by kind of file), named when the body was over it.
+  nlohmann::json parse_json(const HttpResponse& r, const std::string& file, std::size_t limit) const {
+    return hub_detail::parse_json_body(r.body, r.body_capped, origin_of(file), limit);
   }
 
   // Safetensors headers from first ranges, with one more round for the ones longer than the first range.
@@ -222,15 +231,53 @@ class Fetcher {
       auto s = parse_safetensors_header(std::string_view(j.bytes).substr(8, j.header_length), origin_of(j.file),
                                         ExitCode::RemoteFailed);
       s.files = 1;
-      s.tensors.clear();  // only totals are kept (and cached)
       merge_summary(total, s);
     }
     return total;
   }
 
+  // Takes a second-round response: Mistral's params.json, the PyTorch total, or a safetensors first range (a
+  // shard, or Mistral's consolidated file) that becomes a header job.
+  void absorb_second(CachedModel& m, std::vector<HeaderJob>& jobs, const std::string& file,
+                     const HttpResponse& r) const {
+    if (file == "params.json") {
+      if (!check(r, file, true))
+        throw RemoteError(fmt::format("{}: no config.json (nor Mistral's params.json) at revision '{}' (check the id "
+                                      "or --revision)",
+                                      id_, o_.revision),
+                          false);
+      m.config = config_from_mistral_params(parse_json(r, file, limits::kMaxConfigBytes), origin_of(file));
+      m.config_file = "params.json";
+      m.config_etag = r.header("etag");
+      m.commit = commit_of(r);
+    } else if (file == "pytorch_model.bin.index.json") {
+      if (check(r, file, true)) {
+        const auto total = hub_detail::pytorch_index_total(parse_json(r, file, limits::kMaxIndexBytes));
+        if (total && !m.other_total_size) {
+          m.other_total_size = total;
+          m.other_total_source = "metadata.total_size of pytorch_model.bin.index.json";
+        }
+      }
+    } else if (file == "pytorch_model.bin") {
+      if (check(r, file, true) && !m.other_total_size) {
+        std::string size = r.first_hop_headers.contains("x-linked-size") ? r.first_hop_headers.at("x-linked-size")
+                                                                         : r.header("content-length");
+        if (const auto v = hub_detail::parse_size_header(size)) {
+          m.other_total_size = v;
+          m.other_total_source = "size of pytorch_model.bin";
+        }
+      }
+    } else {
+      // A safetensors first range (a shard, or Mistral's consolidated file).
+      if (!check(r, file, file == "consolidated.safetensors")) return;
+      jobs.push_back(HeaderJob{file, {}, 0});
+      absorb_first(jobs.back(), r);
+    }
+  }
+
   CachedModel run(const std::optional<CachedModel>& previous) {
     CachedModel m;
-    m.endpoint = o_.endpoint;
+    m.endpoint = endpoint_;
     m.id = id_;
     m.revision = o_.revision;
     m.fetched_at = static_cast<std::int64_t>(std::time(nullptr));
@@ -242,7 +289,7 @@ class Fetcher {
     const bool revalidate = previous && previous->revision == o_.revision && !previous->config_etag.empty() &&
                             previous->config_file == "config.json";
     if (revalidate) {
-      auto r = round({request("config.json", {"If-None-Match: " + previous->config_etag})});
+      auto r = round({request("config.json", limits::kMaxConfigBytes, {"If-None-Match: " + previous->config_etag})});
       check(r[0], "config.json", false);
       const std::string commit = commit_of(r[0]);
       if (r[0].status == 304 && (commit.empty() || commit == previous->commit)) {
@@ -256,9 +303,9 @@ class Fetcher {
 
     // Round 1: config, index and a speculative first range of a single-file checkpoint, in parallel.
     std::vector<HttpRequest> r1;
-    if (!config_response) r1.push_back(request("config.json"));
-    r1.push_back(request("model.safetensors.index.json"));
-    r1.push_back(request("model.safetensors", {first_range}, kSpeculativeRangeBytes));
+    if (!config_response) r1.push_back(request("config.json", limits::kMaxConfigBytes));
+    r1.push_back(request("model.safetensors.index.json", limits::kMaxIndexBytes));
+    r1.push_back(request("model.safetensors", kSpeculativeRangeBytes, {first_range}));
     auto responses = round(r1);
     std::size_t k = 0;
     if (!config_response) config_response = std::move(responses[k++]);
@@ -268,7 +315,7 @@ class Fetcher {
     const bool have_config = check(*config_response, "config.json", true);
     const bool mistral = !have_config;
     if (have_config) {
-      m.config = parse_json(*config_response, "config.json");
+      m.config = parse_json(*config_response, "config.json", limits::kMaxConfigBytes);
       m.config_file = "config.json";
       m.config_etag = config_response->header("etag");
       m.commit = commit_of(*config_response);
@@ -278,7 +325,7 @@ class Fetcher {
     std::vector<HttpRequest> r2;
     std::vector<std::string> r2_files;
     if (check(index_response, "model.safetensors.index.json", true)) {
-      const auto index = hub_detail::read_safetensors_index(parse_json(index_response, "model.safetensors.index.json"),
+      const auto index = hub_detail::read_safetensors_index(index_response.body, index_response.body_capped,
                                                             origin_of("model.safetensors.index.json"));
       m.index_total_size = index.total_size;
       // Round 2: the first range of every shard, all at once. Sized from the index's estimate, the shards'
@@ -292,56 +339,20 @@ class Fetcher {
       absorb_first(jobs.back(), single_response);
     } else if (!mistral) {
       // No safetensors: the PyTorch index total, or the size of a single pytorch_model.bin (HEAD).
-      r2.push_back(request("pytorch_model.bin.index.json"));
+      r2.push_back(request("pytorch_model.bin.index.json", limits::kMaxIndexBytes));
       r2_files.push_back("pytorch_model.bin.index.json");
-      r2.push_back(request("pytorch_model.bin", {}, kMaxJsonBytes, true));
+      r2.push_back(request("pytorch_model.bin", 0, {}, true));  // HEAD: headers only
       r2_files.push_back("pytorch_model.bin");
     }
     if (mistral) {
-      r2.push_back(request("params.json"));
+      r2.push_back(request("params.json", limits::kMaxConfigBytes));
       r2_files.push_back("params.json");
-      r2.push_back(request("consolidated.safetensors", {first_range}, kSpeculativeRangeBytes));
+      r2.push_back(request("consolidated.safetensors", kSpeculativeRangeBytes, {first_range}));
       r2_files.push_back("consolidated.safetensors");
     }
 
     auto second = round(r2);
-    for (std::size_t i = 0; i < second.size(); ++i) {
-      const std::string& file = r2_files[i];
-      const HttpResponse& r = second[i];
-      if (file == "params.json") {
-        if (!check(r, file, true))
-          throw RemoteError(fmt::format("{}: no config.json (nor Mistral's params.json) at revision '{}' (check the id "
-                                        "or --revision)",
-                                        id_, o_.revision),
-                            false);
-        m.config = config_from_mistral_params(parse_json(r, file), origin_of(file));
-        m.config_file = "params.json";
-        m.config_etag = r.header("etag");
-        m.commit = commit_of(r);
-      } else if (file == "pytorch_model.bin.index.json") {
-        if (check(r, file, true)) {
-          const auto total = hub_detail::pytorch_index_total(parse_json(r, file));
-          if (total && !m.other_total_size) {
-            m.other_total_size = total;
-            m.other_total_source = "metadata.total_size of pytorch_model.bin.index.json";
-          }
-        }
-      } else if (file == "pytorch_model.bin") {
-        if (check(r, file, true) && !m.other_total_size) {
-          std::string size = r.first_hop_headers.contains("x-linked-size") ? r.first_hop_headers.at("x-linked-size")
-                                                                           : r.header("content-length");
-          if (const auto v = hub_detail::parse_size_header(size)) {
-            m.other_total_size = v;
-            m.other_total_source = "size of pytorch_model.bin";
-          }
-        }
-      } else {
-        // A safetensors first range (a shard, or Mistral's consolidated file).
-        if (!check(r, file, file == "consolidated.safetensors")) continue;
-        jobs.push_back(HeaderJob{file, {}, 0});
-        absorb_first(jobs.back(), r);
-      }
-    }
+    for (std::size_t i = 0; i < second.size(); ++i) absorb_second(m, jobs, r2_files[i], second[i]);
     if (!jobs.empty()) m.safetensors = complete_headers(jobs);
     end_progress();
     if (m.config.is_null() || !m.config.is_object())
@@ -353,6 +364,8 @@ class Fetcher {
   std::string id_;
   const HubOptions& o_;
   HttpClient& http_;
+  std::string endpoint_;  // o_.endpoint without user info: what messages and the cache entry show
+  std::optional<UrlCredentials> credentials_;
   std::string base_;
   std::string origin_;
   std::size_t done_ = 0;
@@ -363,37 +376,39 @@ class Fetcher {
 
 namespace hub_detail {
 
-nlohmann::json parse_json_body(const std::string& body, bool capped, const std::string& origin) {
-  if (capped) throw RemoteError(fmt::format("{}: larger than {} MiB, refused", origin, kMaxJsonBytes >> 20), false);
+nlohmann::json parse_json_body(const std::string& body, bool capped, const std::string& origin, std::size_t limit) {
+  if (capped)
+    throw RemoteError(fmt::format("{}: over the {} MiB limit for this file, refused", origin, limit >> 20), false);
   auto j = parse_json_relaxed(body, origin, ExitCode::RemoteFailed);
   if (!j.is_object()) throw RemoteError(fmt::format("{}: expected a JSON object", origin), false);
   return j;
 }
 
-SafetensorsIndex read_safetensors_index(const nlohmann::json& index, const std::string& origin) {
+SafetensorsIndex read_safetensors_index(const std::string& body, bool capped, const std::string& origin) {
+  if (capped)
+    throw RemoteError(
+        fmt::format("{}: over the {} MiB limit for this file, refused", origin, limits::kMaxIndexBytes >> 20), false);
+  // Read as events, not as a DOM: a hostile index of the cap's size cost 13-16x its size as a DOM.
+  const auto facts = detail::read_safetensors_index_facts(body, origin, ExitCode::RemoteFailed);
+  if (!facts.is_object) throw RemoteError(fmt::format("{}: expected a JSON object", origin), false);
   SafetensorsIndex out;
-  if (auto meta = index.find("metadata"); meta != index.end() && meta->is_object()) {
-    if (auto ts = meta->find("total_size"); ts != meta->end()) {
-      if (!ts->is_number_integer() || ts->get<std::int64_t>() < 0)
-        throw RemoteError(fmt::format("{}: metadata.total_size is not a byte count", origin), false);
-      out.total_size = ts->get<std::uint64_t>();
-    }
+  if (facts.has_total_size) {
+    if (!facts.total_size) throw RemoteError(fmt::format("{}: metadata.total_size is not a byte count", origin), false);
+    out.total_size = facts.total_size;
   }
-  if (auto wm = index.find("weight_map"); wm != index.end() && wm->is_object()) {
-    for (const auto& [tensor, file] : wm->items()) {
-      if (!file.is_string()) continue;
-      const auto name = file.get<std::string>();
-      if (name.empty() || name.find("..") != std::string::npos || name[0] == '/' ||
-          name.find('?') != std::string::npos) {
-        // JSON-quoted, so that a newline in the name cannot split the one-line message.
-        const std::string quoted = file.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-        throw RemoteError(fmt::format("{}: suspicious shard name {}", origin, quoted), false);
-      }
-      out.shards[name] += tensor.size() + 100;
-    }
+  auto suspicious = [&](const std::string& name) {
+    // JSON-quoted, so that a newline in the name cannot split the one-line message.
+    const std::string quoted = nlohmann::json(name).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    throw RemoteError(fmt::format("{}: suspicious shard name {}", origin, quoted), false);
+  };
+  if (facts.empty_entry) suspicious("");
+  for (const auto& shard : facts.shards) {
+    const std::string& name = shard.first;
+    if (name.find("..") != std::string::npos || name[0] == '/' || name.find('?') != std::string::npos) suspicious(name);
   }
-  if (out.shards.size() > kMaxShards)
-    throw RemoteError(fmt::format("{}: {} shards is absurd", origin, out.shards.size()), false);
+  if (facts.shards.size() > kMaxShards)
+    throw RemoteError(fmt::format("{}: {} shards is absurd", origin, facts.shards.size()), false);
+  out.shards.insert(facts.shards.begin(), facts.shards.end());
   return out;
 }
 
@@ -445,9 +460,13 @@ HubOptions hub_options_from_environment() {
   HubOptions o;
   if (auto e = env("HF_ENDPOINT"); !e.empty()) {
     while (!e.empty() && e.back() == '/') e.pop_back();
-    if (e.rfind("https://", 0) != 0 && e.rfind("http://", 0) != 0)
-      throw Error(ExitCode::BadInput, fmt::format("HF_ENDPOINT must start with https:// or http://, got \"{}\"", e));
-    o.endpoint = e;
+    // Credentials in the URL are kept apart from it: the endpoint is printed, and stored in the cache.
+    SplitUrl split = split_userinfo(e);
+    if (split.url.rfind("https://", 0) != 0 && split.url.rfind("http://", 0) != 0)
+      throw Error(ExitCode::BadInput,
+                  fmt::format("HF_ENDPOINT must start with https:// or http://, got \"{}\"", split.url));
+    o.endpoint = std::move(split.url);
+    o.endpoint_credentials = std::move(split.credentials);
   }
   o.offline = truthy(env("HF_HUB_OFFLINE"));
   for (const char* var : {"CURL_CA_BUNDLE", "REQUESTS_CA_BUNDLE", "SSL_CERT_FILE"}) {

@@ -11,10 +11,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include "vramcalc/limits.hpp"
+
 namespace vramcalc::hub_detail {
 
-// A config or index body as a JSON object: refused when the body was capped, malformed or not an object.
-nlohmann::json parse_json_body(const std::string& body, bool capped, const std::string& origin);
+// A config or index body as a JSON object: refused when the body was capped (at `limit`, named in the message),
+// malformed or not an object.
+nlohmann::json parse_json_body(const std::string& body, bool capped, const std::string& origin,
+                               std::size_t limit = limits::kMaxIndexBytes);
 
 // What model.safetensors.index.json tells: metadata.total_size, and each shard named in weight_map with an
 // estimate of its header's size (each tensor entry is its name plus about 100 bytes of dtype, shape, offsets).
@@ -22,7 +26,8 @@ struct SafetensorsIndex {
   std::optional<std::uint64_t> total_size;
   std::map<std::string, std::size_t> shards;
 };
-SafetensorsIndex read_safetensors_index(const nlohmann::json& index, const std::string& origin);
+// Read from the body as events, without a DOM (src/sources/safetensors_index.hpp); refused when the body was capped.
+SafetensorsIndex read_safetensors_index(const std::string& body, bool capped, const std::string& origin);
 
 // The first range to request of a shard whose header is estimated at `estimate` bytes: with margin, so that
 // it usually holds the whole header, between 16 KiB and kSpeculativeRangeBytes.

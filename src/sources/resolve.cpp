@@ -22,8 +22,21 @@ ModelInput catalog_input(const CatalogModel& entry) {
 
 namespace {
 
+// Entries written before credentials were kept out of the cache may still hold them in the endpoint.
 std::string cached_origin(const CachedModel& m) {
-  return fmt::format("vram-calc cache ({} at {}, fetched from {})", m.revision, m.commit.substr(0, 12), m.endpoint);
+  return fmt::format("vram-calc cache ({} at {}, fetched from {})", m.revision, m.commit.substr(0, 12),
+                     without_userinfo(m.endpoint));
+}
+
+// A cache entry that was there but could not be used (corrupt, over its limit, for something else) is a miss,
+// said once: the next successful fetch replaces it, and --offline explains why it did not help.
+std::string unusable_cache_warning(const std::string& why) {
+  return fmt::format("ignored an unusable vram-calc cache entry ({}); a successful fetch replaces it", why);
+}
+
+ModelInput with_cache_warning(ModelInput in, const std::string& unusable) {
+  if (!unusable.empty()) in.warnings.push_back(unusable_cache_warning(unusable));
+  return in;
 }
 
 std::string suggestions(const ModelCatalog& catalog, const std::string& spec) {
@@ -51,8 +64,10 @@ ModelInput resolve_model(const std::string& spec, const ResolveOptions& options)
 
   // 2. vram-calc's cache: a commit never changes; a branch is revalidated with one conditional request.
   const ResultCache cache(hub.cache_dir);
+  const std::string endpoint = without_userinfo(hub.endpoint);
   std::optional<CachedModel> cached;
-  if (!hub.refresh) cached = cache.find(hub.endpoint, spec, hub.revision);
+  std::string unusable;  // why an entry that was there is not used
+  if (!hub.refresh) cached = cache.find(endpoint, spec, hub.revision, &unusable);
   if (cached && (is_commit_hash(hub.revision) || hub.offline)) return hub_model_input(*cached, cached_origin(*cached));
 
   // 3. The bundled catalog, for the default revision.
@@ -62,13 +77,14 @@ ModelInput resolve_model(const std::string& spec, const ResolveOptions& options)
       ModelInput in = catalog_input(*entry);
       if (edit_distance(entry->id, spec) != 0)  // found under an alias: a renamed repository
         in.warnings.push_back(fmt::format("{} is now {} on the Hugging Face Hub", spec, entry->id));
-      return in;
+      return with_cache_warning(std::move(in), unusable);
     }
   }
 
   // 4. The network.
   if (hub.offline) {
     std::string hint = options.catalog && !hub.revision_given ? suggestions(options.catalog(), spec) : "";
+    if (!unusable.empty()) hint += fmt::format(" (Its vram-calc cache entry is unusable: {}.)", unusable);
     throw Error(ExitCode::RemoteFailed,
                 fmt::format("{} (revision {}) is not in the Hugging Face cache ({}), vram-calc's cache or the bundled "
                             "catalog, and HF_HUB_OFFLINE / --offline forbids fetching it.{}",
@@ -79,8 +95,9 @@ ModelInput resolve_model(const std::string& spec, const ResolveOptions& options)
     CachedModel fetched = fetch_from_hub(spec, hub, http, cached);
     cache.store(fetched);
     const bool revalidated = cached && fetched.commit == cached->commit && fetched.config_etag == cached->config_etag;
-    return hub_model_input(fetched, fmt::format("{} at {}{}", hub.endpoint, fetched.commit.substr(0, 12),
-                                                revalidated ? ", cached copy still current" : ""));
+    return with_cache_warning(hub_model_input(fetched, fmt::format("{} at {}{}", endpoint, fetched.commit.substr(0, 12),
+                                                                   revalidated ? ", cached copy still current" : "")),
+                              unusable);
   } catch (const RemoteError& e) {
     if (!cached || !e.transient()) throw;
     ModelInput in = hub_model_input(*cached, cached_origin(*cached));

@@ -28,6 +28,7 @@
 #include "vramcalc/error.hpp"
 #include "vramcalc/hf_cache.hpp"
 #include "vramcalc/json_relaxed.hpp"
+#include "vramcalc/limits.hpp"
 
 namespace vramcalc {
 namespace {
@@ -36,7 +37,6 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 constexpr int kSchemaVersion = 1;
-constexpr std::size_t kMaxEntryBytes = 64ull * 1024 * 1024;
 constexpr std::size_t kMaxNameBytes = 200;  // file name components stay well under NAME_MAX (255)
 
 // ---- names -------------------------------------------------------------------------------------------------
@@ -141,10 +141,53 @@ std::optional<std::string> ref_file_name(const std::string& revision) {
 
 // ---- files -------------------------------------------------------------------------------------------------
 
+// Why a cache file that is there cannot be used (one line naming the file); find() makes it a miss.
+class Unusable : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// A cache file's text; nullopt when there is no such file. Throws Unusable when it is not a regular file, is
+// over limits::kMaxCacheEntryBytes (never read into memory) or cannot be read.
 std::optional<std::string> read_file(const fs::path& file) {
   std::error_code ec;
-  if (!fs::is_regular_file(file, ec)) return std::nullopt;
-  return detail::read_file_limited(file, kMaxEntryBytes);
+  const fs::file_status status = fs::status(file, ec);
+  if (!fs::exists(status)) return std::nullopt;
+  if (!fs::is_regular_file(status)) throw Unusable(fmt::format("{}: not a regular file", file.string()));
+  constexpr std::size_t kLimit = limits::kMaxCacheEntryBytes;
+  const auto size = fs::file_size(file, ec);
+  auto text = !ec && size > kLimit ? std::nullopt : detail::read_file_limited(file, kLimit);
+  if (!text) throw Unusable(fmt::format("{}: unreadable, or over the {} MiB limit", file.string(), kLimit >> 20));
+  return text;
+}
+
+// The file's JSON; a malformed one (garbage, truncated, nested too deep) is Unusable.
+json read_json(const std::string& text, const fs::path& file) {
+  try {
+    return parse_json_relaxed(text, file.string());
+  } catch (const Error& e) {
+    throw Unusable(e.what());
+  }
+}
+
+// Runs a lookup: anything that goes wrong in it is a miss, explained in `unusable` (one line, at most a few
+// hundred bytes: a parse error quotes the file's path and position, never its contents).
+template <typename Lookup>
+std::optional<CachedModel> miss_when_unusable(const Lookup& lookup, std::string* unusable) {
+  std::string why;
+  try {
+    return lookup();
+  } catch (const std::exception& e) {
+    why = e.what();
+  } catch (...) {
+    why = "unreadable";
+  }
+  if (unusable != nullptr) {
+    std::replace_if(
+        why.begin(), why.end(), [](char c) { return c == '\n' || c == '\r'; }, ' ');
+    *unusable = why.substr(0, 400);
+  }
+  return std::nullopt;
 }
 
 // JSON text like json::dump(), except that infinite floats are written as Infinity / -Infinity (which
@@ -275,7 +318,7 @@ json summary_to_json(const SafetensorsSummary& s) {
       {"elements_by_dtype", s.elements_by_dtype},
       {"total_bytes", s.total_bytes},
       {"total_elements", s.total_elements},
-      {"tensor_count", std::max<std::uint64_t>(s.tensor_count, s.tensors.size())},
+      {"tensor_count", s.tensor_count},
       {"files", s.files},
       {"metadata", s.metadata},
   };
@@ -373,54 +416,66 @@ fs::path ResultCache::default_dir() {
 ResultCache::ResultCache(fs::path dir) : dir_(std::move(dir)) {}
 
 std::optional<CachedModel> ResultCache::find_commit(const std::string& endpoint, const std::string& id,
-                                                    const std::string& commit) const {
-  try {
-    const auto repo = repo_path(dir_, endpoint, id);
-    if (!repo || !is_valid_commit(commit)) return std::nullopt;
-    const fs::path file = commit_file(*repo, commit);
-    const auto text = read_file(file);
-    if (!text) return std::nullopt;
-    CachedModel m = cached_model_from_json(parse_json_relaxed(*text, file.string()));
-    // The same endpoint up to spelling (case, default port, trailing '/'), the same repository and commit.
-    if (endpoint_key(m.endpoint) != endpoint_key(endpoint) || m.id != id || m.commit != commit) return std::nullopt;
-    return m;
-  } catch (...) {
-    return std::nullopt;
-  }
+                                                    const std::string& commit, std::string* unusable) const {
+  if (unusable != nullptr) unusable->clear();
+  return miss_when_unusable(
+      [&]() -> std::optional<CachedModel> {
+        const auto repo = repo_path(dir_, endpoint, id);
+        if (!repo || !is_valid_commit(commit)) return std::nullopt;
+        const fs::path file = commit_file(*repo, commit);
+        const auto text = read_file(file);
+        if (!text) return std::nullopt;
+        CachedModel m;
+        try {
+          m = cached_model_from_json(read_json(*text, file));
+        } catch (const Error& e) {
+          throw Unusable(fmt::format("{}: {}", file.string(), e.what()));
+        }
+        // The same endpoint up to spelling (case, default port, trailing '/'), the same repository and commit.
+        if (endpoint_key(m.endpoint) != endpoint_key(endpoint) || m.id != id || m.commit != commit)
+          throw Unusable(fmt::format("{}: an entry for another endpoint, repository or commit", file.string()));
+        return m;
+      },
+      unusable);
 }
 
 std::optional<CachedModel> ResultCache::find(const std::string& endpoint, const std::string& id,
-                                             const std::string& revision) const {
-  try {
-    if (is_commit_hash(revision)) {
-      auto m = find_commit(endpoint, id, revision);
-      if (m) m->revision = revision;
-      return m;
-    }
-    const auto repo = repo_path(dir_, endpoint, id);
-    const auto ref_name = ref_file_name(revision);
-    if (!repo || !ref_name) return std::nullopt;
-    const fs::path ref_file = *repo / "refs" / *ref_name;
-    const auto text = read_file(ref_file);
-    if (!text) return std::nullopt;
-    const json ref = parse_json_relaxed(*text, ref_file.string());
-    if (!ref.is_object()) return std::nullopt;
-    const auto commit = ref.find("commit");
-    const auto fetched = ref.find("fetched_at");
-    if (commit == ref.end() || !commit->is_string() || fetched == ref.end() || !fetched->is_number_integer())
-      return std::nullopt;
-    if (fetched->is_number_unsigned() &&
-        fetched->get<std::uint64_t>() > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
-      return std::nullopt;
-    auto m = find_commit(endpoint, id, commit->get<std::string>());
-    if (!m) return std::nullopt;
-    // What was asked for, resolved when the ref was last written (the commit entry may be shared by revisions).
-    m->revision = revision;
-    m->fetched_at = fetched->get<std::int64_t>();
+                                             const std::string& revision, std::string* unusable) const {
+  if (unusable != nullptr) unusable->clear();
+  if (is_commit_hash(revision)) {
+    auto m = find_commit(endpoint, id, revision, unusable);
+    if (m) m->revision = revision;
     return m;
-  } catch (...) {
-    return std::nullopt;
   }
+  return miss_when_unusable(
+      [&]() -> std::optional<CachedModel> {
+        const auto repo = repo_path(dir_, endpoint, id);
+        const auto ref_name = ref_file_name(revision);
+        if (!repo || !ref_name) return std::nullopt;
+        const fs::path ref_file = *repo / "refs" / *ref_name;
+        const auto text = read_file(ref_file);
+        if (!text) return std::nullopt;
+        const json ref = read_json(*text, ref_file);
+        const auto bad_ref = [&] { return Unusable(fmt::format("{}: not a ref of this cache", ref_file.string())); };
+        if (!ref.is_object()) throw bad_ref();
+        const auto commit = ref.find("commit");
+        const auto fetched = ref.find("fetched_at");
+        if (commit == ref.end() || !commit->is_string() || fetched == ref.end() || !fetched->is_number_integer())
+          throw bad_ref();
+        if (fetched->is_number_unsigned() &&
+            fetched->get<std::uint64_t>() > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
+          throw bad_ref();
+        if (!is_valid_commit(commit->get<std::string>())) throw bad_ref();
+        std::string entry_problem;
+        auto m = find_commit(endpoint, id, commit->get<std::string>(), &entry_problem);
+        if (!entry_problem.empty()) throw Unusable(entry_problem);
+        if (!m) throw Unusable(fmt::format("{}: names a commit whose entry is missing", ref_file.string()));
+        // What was asked for, resolved when the ref was last written (the commit entry may be shared by revisions).
+        m->revision = revision;
+        m->fetched_at = fetched->get<std::int64_t>();
+        return m;
+      },
+      unusable);
 }
 
 bool ResultCache::store(const CachedModel& m) const {

@@ -133,7 +133,10 @@ class Repo:
                 raise ValueError("%s: ref %s: %r is not a 40-hex commit" % (dirname, ref, commit))
         self.commits = set(self.refs.values())
         self.gated_token = desc.get("gated_token")
-        self.redirect_lfs = bool(desc.get("redirect_lfs", False))
+        redirect = desc.get("redirect_lfs", False)
+        self.redirect_lfs = bool(redirect)
+        # "http" or "https": the redirect's scheme whatever the server speaks (true: the server's own).
+        self.redirect_scheme = redirect if isinstance(redirect, str) else None
         self.faults = dict(desc.get("faults", {}))
         self.files = {}
         for root, _dirs, names in os.walk(directory):
@@ -143,10 +146,30 @@ class Repo:
                 if rel == "_repo.json":
                     continue
                 with open(full, "rb") as f:
-                    self.files[rel] = RealFile(f.read())
+                    data = f.read()
+                # A body too large yet valid JSON: the file followed by this many spaces.
+                pad = int(self.faults.get(rel, {}).get("pad_bytes", 0))
+                self.files[rel] = RealFile(data + b" " * pad)
+        self.generate_shards(desc.get("generated_shards"))
         for vname, spec in desc.get("virtual_files", {}).items():
             header_length = self.faults.get(vname, {}).get("header_length")
             self.files[vname] = VirtualSafetensors(vname, spec, header_length)
+
+    def generate_shards(self, spec):
+        """{"count": N, "dtype": "BF16", "shape": [a, b]}: N virtual shards of one tensor each and the
+        model.safetensors.index.json naming them, made here so that the repository stays small on disk."""
+        if not spec:
+            return
+        count, dtype, shape = int(spec["count"]), spec.get("dtype", "BF16"), spec.get("shape", [64, 64])
+        weight_map = {}
+        for i in range(count):
+            shard = "model-%05d-of-%05d.safetensors" % (i + 1, count)
+            tensor = "model.layers.%d.weight" % i
+            self.files[shard] = VirtualSafetensors(shard, {"tensors": {tensor: {"dtype": dtype, "shape": shape}}})
+            weight_map[tensor] = shard
+        total = sum(f.data_bytes for name, f in self.files.items() if name in weight_map.values())
+        index = {"metadata": {"total_size": total}, "weight_map": weight_map}
+        self.files["model.safetensors.index.json"] = RealFile(json.dumps(index, indent=1).encode("utf-8"))
 
     def resolve_revision(self, revision):
         if revision in self.refs:
@@ -193,7 +216,18 @@ class Stats:
         self.done = []  # (seq, record), sorted by seq
         self.bytes_sent = 0
         self.token_leaked = False
+        self.connections = 0  # open now
+        self.max_connections = 0  # the most open at once
         self.write()
+
+    def connection_opened(self):
+        with self.lock:
+            self.connections += 1
+            self.max_connections = max(self.max_connections, self.connections)
+
+    def connection_closed(self):
+        with self.lock:
+            self.connections -= 1
 
     def arrive(self):
         with self.lock:
@@ -213,7 +247,8 @@ class Stats:
     def write(self):
         if self.path:
             atomic_write(self.path, json.dumps({"requests": [r for _, r in self.done], "bytes_sent": self.bytes_sent,
-                                                "token_leaked": self.token_leaked}, indent=1))
+                                                "token_leaked": self.token_leaked,
+                                                "max_connections": self.max_connections}, indent=1))
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -278,6 +313,13 @@ class Handler(BaseHTTPRequestHandler):
             self.request.settimeout(10)
             self.request.do_handshake()  # in this thread, not the accept loop; failures go to handle_error
         super().setup()
+        self.server.stats.connection_opened()  # finish() runs only when setup() succeeded
+
+    def finish(self):
+        try:
+            super().finish()
+        finally:
+            self.server.stats.connection_closed()
 
     def version_string(self):
         return self.server_version
@@ -363,7 +405,7 @@ class Handler(BaseHTTPRequestHandler):
         if content is None:
             return json_error(404, "Entry not found", "EntryNotFound", [("X-Repo-Commit", commit)])
         if repo.redirect_lfs and path.endswith(".safetensors"):
-            scheme = "https" if self.server.tls else "http"
+            scheme = repo.redirect_scheme or ("https" if self.server.tls else "http")
             location = "%s://localhost:%d/cdn/%s/%s/%s" % (
                 scheme, self.server.port, repo.dirname, commit, urllib.parse.quote(path))
             return Response(302, [("Location", location), ("X-Repo-Commit", commit),
