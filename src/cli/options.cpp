@@ -13,6 +13,7 @@
 
 #include "vramcalc/error.hpp"
 #include "vramcalc/hf_cache.hpp"
+#include "vramcalc/limits.hpp"
 #include "vramcalc/profile.hpp"
 #include "vramcalc/quant.hpp"
 #include "vramcalc/units.hpp"
@@ -96,6 +97,16 @@ double parse_number(const std::string& flag, const std::string& text) {
   return v;
 }
 
+// A per-GPU amount of memory in `unit`: a number from 0 to `max`, up to and including it unless `below_max` (the
+// KAITO planner takes its overheads below 1024 GiB). Checked here, so the message names the flag and the range.
+double parse_gib(const std::string& flag, const std::string& text, double max, bool below_max = false,
+                 const char* unit = "GiB") {
+  const double v = parse_number(flag, text);
+  if (!(v >= 0 && (below_max ? v < max : v <= max)))
+    fail_input(fmt::format("{}: {} is outside [0, {:g}{} {}", flag, text, max, below_max ? ")" : "]", unit));
+  return v;
+}
+
 std::uint64_t parse_size_flag(const std::string& flag, const std::string& text) {
   auto v = parse_size(text);
   if (!v)
@@ -172,7 +183,19 @@ std::string canonical_name(std::string name, const std::vector<std::string>& all
   return name;
 }
 
-std::string fmt_number(double v) { return fmt::format("{:.10g}", v); }
+// A number as a flag takes it: ten significant digits, never an exponent (1e+10 is not a count any flag reads).
+std::string fmt_number(double v) {
+  if (std::floor(v) == v && std::fabs(v) < 1e18) return fmt::format("{:.0f}", v);
+  std::string text = fmt::format("{:.10g}", v);
+  if (text.find('e') == std::string::npos) return text;
+  const int magnitude = static_cast<int>(std::floor(std::log10(std::fabs(v))));
+  text = fmt::format("{:.{}f}", v, std::max(0, 9 - magnitude));
+  if (text.find('.') != std::string::npos) {
+    text.erase(text.find_last_not_of('0') + 1);
+    if (text.back() == '.') text.pop_back();
+  }
+  return text;
+}
 
 }  // namespace
 
@@ -189,7 +212,8 @@ std::vector<std::string> sweep_values(const std::string& flag, const std::string
   if (!(step > 0)) fail_input(fmt::format("{}: the step must be positive", flag));
   if (b < a) fail_input(fmt::format("{}: the end {} is below the start {}", flag, fmt_number(b), fmt_number(a)));
   const double count = std::floor((b - a) / step + 1e-9) + 1;
-  if (count > 10000) fail_input(fmt::format("{}: {:.0f} values; at most 10000 per sweep", flag, count));
+  if (count > static_cast<double>(limits::kMaxSweepRows))
+    fail_input(fmt::format("{}: {:.0f} values; at most {} per sweep", flag, count, limits::kMaxSweepRows));
   std::vector<std::string> out;
   for (int i = 0; i < static_cast<int>(count); ++i) out.push_back(fmt_number(a + step * i));
   return out;
@@ -223,7 +247,7 @@ std::vector<std::string> args_for_sweep_value(const std::vector<std::string>& ar
   return out;
 }
 
-Options parse_options(int argc, char** argv) {
+Options parse_options(int argc, char** argv, std::shared_ptr<const Profile> preloaded) {
   Options o;
   for (int i = 1; i < argc; ++i) o.args.emplace_back(argv[i]);
   CLI::App app{
@@ -324,7 +348,9 @@ Options parse_options(int argc, char** argv) {
       ->default_str("1.2");
 
   app.add_option("--sweep", sweep,
-                 "One plan per value: FLAG=START:END:STEP (e.g. --sweep max-model-len=4096:32768:4096)");
+                 fmt::format("One plan per value: FLAG=START:END:STEP (e.g. --sweep max-model-len=4096:32768:4096); at "
+                             "most {} rows (values x SKUs)",
+                             limits::kMaxSweepRows));
   app.add_option(
       "--sweep-tokens", sweep_tokens,
       "tgi: START:END:STEP over t, with max_input_tokens t-1, max_total_tokens t, max_batch_prefill_tokens t");
@@ -398,7 +424,8 @@ Options parse_options(int argc, char** argv) {
 
   // A profile fills what the command line left unset (flags override it).
   if (!profile.empty()) {
-    const Profile pr = load_profile(profile);
+    o.loaded_profile = preloaded ? std::move(preloaded) : std::make_shared<const Profile>(load_profile(profile));
+    const Profile& pr = *o.loaded_profile;
     o.profile = profile;
     auto fill = [](std::string& flag, const auto& value) {
       if (flag.empty() && value) flag = fmt::format("{}", *value);
@@ -527,14 +554,8 @@ Options parse_options(int argc, char** argv) {
   if (wizard) rs.wizard.tensor_parallel_size = k.tensor_parallel_size ? k.tensor_parallel_size : k.gpus;
   if (tgi) rs.tgi_num_shard = k.tensor_parallel_size ? k.tensor_parallel_size : k.gpus;
   if (!gpn.empty()) rs.gpus_per_node_override = static_cast<int>(parse_count("--gpus-per-node", gpn, 1024));
-  if (!non_torch.empty()) {
-    k.non_torch_gib = parse_number("--non-torch-gib", non_torch);
-    if (k.non_torch_gib < 0 || k.non_torch_gib > 1024) fail_input("--non-torch-gib: must be from 0 to 1024");
-  }
-  if (!activation.empty()) {
-    k.activation_gib = parse_number("--activation-gib", activation);
-    if (k.activation_gib < 0 || k.activation_gib > 1024) fail_input("--activation-gib: must be from 0 to 1024");
-  }
+  if (!non_torch.empty()) k.non_torch_gib = parse_gib("--non-torch-gib", non_torch, 1024, true);
+  if (!activation.empty()) k.activation_gib = parse_gib("--activation-gib", activation, 1024, true);
 
   // Shared axes.
   rs.fragmentation_factor = wizard ? 1.15 : 1.0;
@@ -543,16 +564,9 @@ Options parse_options(int argc, char** argv) {
     if (!(rs.fragmentation_factor >= 1 && rs.fragmentation_factor <= 10))
       fail_input(fmt::format("--fragmentation-factor: {} is outside 1 to 10", fragmentation));
   }
-  if (!headroom.empty()) {
-    rs.headroom_gib = parse_number("--headroom-gib", headroom);
-    if (!(rs.headroom_gib >= 0 && rs.headroom_gib <= 1024)) fail_input("--headroom-gib: must be from 0 to 1024");
-  }
+  if (!headroom.empty()) rs.headroom_gib = parse_gib("--headroom-gib", headroom, 1024);
   if (!risk.empty()) rs.risk_thresholds = parse_risk_thresholds(risk);
-  if (!overhead.empty()) {
-    const double g = parse_number("--overhead-gib", overhead);
-    if (!(g >= 0 && g <= 1024)) fail_input("--overhead-gib: must be from 0 to 1024");
-    rs.wizard.overhead_gib = g;
-  }
+  if (!overhead.empty()) rs.wizard.overhead_gib = parse_gib("--overhead-gib", overhead, 1024);
 
   // TGI's flags, with the shared ones mapped onto them.
   if (!max_input.empty()) t.max_input_tokens = parse_count("--max-input-tokens", max_input, 1ULL << 40);
@@ -577,11 +591,7 @@ Options parse_options(int argc, char** argv) {
     if (!(t.cuda_memory_fraction > 0 && t.cuda_memory_fraction <= 1))
       fail_input(fmt::format("--cuda-memory-fraction: {} is outside (0, 1]", cuda_fraction));
   }
-  if (!cuda_overhead.empty()) {
-    t.cuda_overhead_gb = parse_number("--cuda-overhead-gb", cuda_overhead);
-    if (!(t.cuda_overhead_gb >= 0 && t.cuda_overhead_gb <= 1000))
-      fail_input("--cuda-overhead-gb: must be from 0 to 1000");
-  }
+  if (!cuda_overhead.empty()) t.cuda_overhead_gb = parse_gib("--cuda-overhead-gb", cuda_overhead, 1000, false, "GB");
 
   if (!params_b.empty()) {
     o.weights.params_b = parse_number("--params-b", params_b);

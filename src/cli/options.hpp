@@ -2,11 +2,13 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "vramcalc/hub.hpp"
+#include "vramcalc/profile.hpp"
 #include "vramcalc/report.hpp"
 
 namespace vramcalc::cli {
@@ -27,7 +29,8 @@ struct Options {
   std::string sku;
   WeightSettings weights;
   ReportSettings report;
-  std::optional<std::string> profile;  // --profile FILE
+  std::optional<std::string> profile;             // --profile FILE
+  std::shared_ptr<const Profile> loaded_profile;  // its contents, read once: a sweep re-parses with them
   HubOptions hub;
   std::string help_text;          // what Command::Help prints: --help, or the hidden --completions / --man
   std::vector<std::string> emit;  // --emit: vllm-args, vllm-command, tgi-command, k8s (in order)
@@ -45,7 +48,9 @@ std::vector<std::string> args_for_sweep_value(const std::vector<std::string>& ar
                                               const std::string& value);
 
 // Parses argv. Throws Error(BadInput) with a one-line message for anything CLI11 or our checks reject.
-Options parse_options(int argc, char** argv);
+// `preloaded`: the --profile file's contents when they were already read (each sweep value re-parses argv; a
+// profile of up to 1 MiB read again for each of 10000 values would take many minutes).
+Options parse_options(int argc, char** argv, std::shared_ptr<const Profile> preloaded = nullptr);
 
 // "vram-calc 0.1.0 (commit abc1234, catalog 2026-11-23)"; JSON tool.version is the plain version.
 std::string version_string();

@@ -1,9 +1,16 @@
 // The thin edge: parse flags, resolve the model and SKUs, run the pure calculation, print, exit.
 #include <algorithm>
+#include <cctype>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <iostream>
 #include <numeric>
 #include <sstream>
+#include <string_view>
+
+#include <fcntl.h>
+#include <unistd.h>
 
 #include <fmt/format.h>
 
@@ -11,6 +18,7 @@
 #include "vramcalc/catalog.hpp"
 #include "vramcalc/cli.hpp"
 #include "vramcalc/error.hpp"
+#include "vramcalc/limits.hpp"
 #include "vramcalc/memory.hpp"
 #include "vramcalc/render.hpp"
 #include "vramcalc/resolve.hpp"
@@ -20,6 +28,94 @@
 namespace vramcalc::cli {
 
 namespace {
+
+// Writes all of `text` to stdout and flushes it. A full disk, a closed stdout or a reader that went away (EPIPE,
+// with SIGPIPE ignored) is an error, never a silent success.
+void write_output(const std::string& text) {
+  errno = 0;
+  const std::size_t written = std::fwrite(text.data(), 1, text.size(), stdout);
+  if (written == text.size() && std::fflush(stdout) == 0 && std::ferror(stdout) == 0) return;
+  const int error = errno != 0 ? errno : EIO;
+  throw Error(ExitCode::BadInput, fmt::format("cannot write the output: {}", std::strerror(error)));
+}
+
+// A closed stdin, stdout or stderr (`>&-`) is given /dev/null read-only, so that no file opened later lands on
+// it and writing to stdout fails (EBADF) instead of going into that file.
+void reserve_standard_streams() {
+  for (int fd = 0; fd <= 2; ++fd) {
+    if (::fcntl(fd, F_GETFD) != -1 || errno != EBADF) continue;
+    const int null = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (null >= 0 && null != fd) {
+      ::dup2(null, fd);
+      ::close(null);
+    }
+  }
+}
+
+// Edits (insertions, deletions, substitutions) that turn a into b.
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  std::iota(row.begin(), row.end(), std::size_t{0});
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+// A flag whose value may be a secret: its name holds "token", or it is a near miss of --token (--tokne, -token).
+bool secret_flag(std::string flag) {
+  for (char& c : flag) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return flag.find("token") != std::string::npos || edit_distance(flag, "--token") <= 2;
+}
+
+// The command-line values that may be secrets: those of token-like flags (`--flag value` or `--flag=value`), and
+// anything that starts with "hf_" (a Hugging Face token given in the wrong place).
+std::vector<std::string> secret_values(const std::vector<std::string>& args) {
+  std::vector<std::string> secrets;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    const std::size_t eq = arg.find('=');
+    const std::string value = eq == std::string::npos ? arg : arg.substr(eq + 1);
+    if (value.rfind("hf_", 0) == 0) secrets.push_back(value);
+    if (arg.empty() || arg.front() != '-' || !secret_flag(arg.substr(0, eq))) continue;
+    if (eq != std::string::npos) secrets.push_back(value);
+    else if (i + 1 < args.size() && args[i + 1].rfind("--", 0) != 0) secrets.push_back(args[i + 1]);
+  }
+  // Longest first, so that a secret holding a shorter one is replaced whole.
+  std::sort(secrets.begin(), secrets.end(), [](const auto& a, const auto& b) { return a.size() > b.size(); });
+  return secrets;
+}
+
+bool separates_words(const std::string& text, std::size_t at) {
+  return at >= text.size() || std::isspace(static_cast<unsigned char>(text[at])) != 0 ||
+         std::strchr("\"'=,:;()[]{}<>", text[at]) != nullptr;
+}
+
+// `message` with the command line's secrets replaced by ***. Short values (a token such as "x" is no real secret)
+// only where they stand as a word, so that the message's own words stay readable.
+std::string redact_secrets(std::string message, const std::vector<std::string>& args) {
+  constexpr std::size_t kWordsOnlyBelow = 8;
+  for (const std::string& secret : secret_values(args)) {
+    if (secret.empty()) continue;
+    for (std::size_t at = message.find(secret); at != std::string::npos; at = message.find(secret, at)) {
+      const std::size_t end = at + secret.size();
+      const bool word = (at == 0 || separates_words(message, at - 1)) && separates_words(message, end);
+      if (secret.size() >= kWordsOnlyBelow || word) {
+        message.replace(at, secret.size(), "***");
+        at += 3;
+      } else {
+        ++at;
+      }
+    }
+  }
+  return message;
+}
 
 std::vector<std::string> split_commas(const std::string& s) {
   std::vector<std::string> out;
@@ -139,7 +235,7 @@ Options options_for(const Options& o, const std::string& value) {
   argv.push_back(name.data());
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
-  return parse_options(static_cast<int>(argv.size() - 1), argv.data());
+  return parse_options(static_cast<int>(argv.size() - 1), argv.data(), o.loaded_profile);
 }
 
 int plan(const Options& o) {
@@ -158,6 +254,14 @@ int plan(const Options& o) {
 
   std::vector<SweepPoint> points;
   if (o.sweep) {
+    // Every row is a whole plan kept until the output is rendered: the rows are capped, not just the values.
+    const std::size_t sku_count = select_skus(skus, o.sku).size();
+    const std::size_t rows = o.sweep->values.size() * sku_count;
+    if (rows > limits::kMaxSweepRows)
+      fail_input(
+          fmt::format("--sweep: {} values x {} SKUs is {} rows, over the limit of {} per run (take a larger "
+                      "step, a shorter range or fewer SKUs)",
+                      o.sweep->values.size(), sku_count, rows, limits::kMaxSweepRows));
     for (const auto& value : o.sweep->values)
       points.push_back({o.sweep->flag, value, build_report(options_for(o, value), input, skus, false)});
   } else {
@@ -188,7 +292,7 @@ int plan(const Options& o) {
           : o.format == Format::Markdown ? render_markdown(r, several)
                                          : render_table(r, several);
   }
-  std::fwrite(out.data(), 1, out.size(), stdout);
+  write_output(out);
   return static_cast<int>(any_fits ? ExitCode::Fits : ExitCode::DoesNotFit);
 }
 
@@ -214,38 +318,41 @@ int list_models(const Options& o) {
                     a.max_position_embeddings ? format_count(*a.max_position_embeddings) : std::string("-"), aliases);
   }
   const std::string out = o.format == Format::Json ? rows.dump(2) + "\n" : table;
-  std::fwrite(out.data(), 1, out.size(), stdout);
+  write_output(out);
   return 0;
 }
 
 int list_skus(const Options& o) {
   const SkuCatalog skus = SkuCatalog::load(find_data_file("skus.json"));
   const std::string out = o.format == Format::Json ? sku_list_json(skus).dump(2) + "\n" : render_sku_list_table(skus);
-  std::fwrite(out.data(), 1, out.size(), stdout);
+  write_output(out);
   return 0;
 }
 
 }  // namespace
 
 int run(int argc, char** argv) {
+  reserve_standard_streams();
+  const std::vector<std::string> args(argv + std::min(argc, 1), argv + argc);
   try {
     const Options o = parse_options(argc, argv);
     switch (o.command) {
-      case Command::Help: std::fputs(o.help_text.c_str(), stdout); return 0;
-      case Command::Version: std::puts(version_string().c_str()); return 0;
+      case Command::Help: write_output(o.help_text); return 0;
+      case Command::Version: write_output(version_string() + "\n"); return 0;
       case Command::ListSkus: return list_skus(o);
       case Command::ListModels: return list_models(o);
       case Command::Plan: return plan(o);
     }
   } catch (const Error& e) {
-    std::fprintf(stderr, "vram-calc: %s\n", e.what());
+    // A token given on the command line never comes back in a message (CLI11 echoes what it did not expect).
+    std::fprintf(stderr, "vram-calc: %s\n", redact_secrets(e.what(), args).c_str());
     return static_cast<int>(e.code());
   } catch (const std::bad_alloc&) {
     std::fputs("vram-calc: out of memory\n", stderr);
     return static_cast<int>(ExitCode::BadInput);
   } catch (const std::exception& e) {
     // Anything unexpected is still one line and a documented code, never a crash.
-    std::fprintf(stderr, "vram-calc: internal error: %s\n", e.what());
+    std::fprintf(stderr, "vram-calc: internal error: %s\n", redact_secrets(e.what(), args).c_str());
     return static_cast<int>(ExitCode::BadInput);
   }
   return static_cast<int>(ExitCode::BadInput);

@@ -10,7 +10,6 @@
 #include <cctype>
 #include <cmath>
 #include <cstdlib>
-#include <fstream>
 #include <string_view>
 #include <system_error>
 #include <vector>
@@ -19,6 +18,7 @@
 
 #include "vramcalc/error.hpp"
 #include "vramcalc/json_relaxed.hpp"
+#include "vramcalc/limits.hpp"
 
 namespace vramcalc {
 namespace {
@@ -31,7 +31,6 @@ using nlohmann::json;
 
 constexpr std::size_t kMaxTokenFileBytes = std::size_t{64} * 1024;
 constexpr std::size_t kMaxRefFileBytes = std::size_t{4} * 1024;
-constexpr std::size_t kMaxJsonFileBytes = 64ull * 1024 * 1024;
 constexpr const char* kIndexName = "model.safetensors.index.json";
 
 // An environment variable's value; unset and empty both count as absent.
@@ -132,9 +131,8 @@ std::optional<std::uint64_t> as_size(const json& v) {
 // metadata.total_size of a safetensors index (nullopt when it has none). Error(BadInput) when malformed.
 std::optional<std::uint64_t> read_index_total(const fs::path& file) {
   const std::string shown = file.string();
-  const std::optional<std::string> text = read_file_limited(file, kMaxJsonFileBytes);
-  if (!text) throw Error(ExitCode::BadInput, fmt::format("{}: cannot read (or over the 64 MiB limit)", shown));
-  const json index = parse_json_relaxed(*text, shown, ExitCode::BadInput);
+  const json index = parse_json_relaxed(
+      detail::read_input_file(file, shown, limits::kMaxIndexBytes, "safetensors indexes"), shown, ExitCode::BadInput);
   if (!index.is_object())
     throw Error(ExitCode::BadInput, fmt::format("{}: safetensors index is not a JSON object", shown));
   const auto metadata = index.find("metadata");
@@ -227,7 +225,13 @@ std::optional<ModelInput> load_from_hf_cache(const fs::path& hub_dir, const std:
   if (!fs::is_directory(snapshot, ec)) return std::nullopt;
   // exists() follows the link: a dangling link into blobs/ means config.json was never downloaded. A Mistral-format
   // snapshot (params.json only) also ends here.
-  if (!fs::exists(snapshot / "config.json", ec)) return std::nullopt;
+  if (!fs::exists(snapshot / "config.json", ec)) {
+    // Not there is normal; a loop of links or an unsearchable snapshot is reported as what it is.
+    if (ec && ec != std::errc::no_such_file_or_directory && ec != std::errc::not_a_directory)
+      throw Error(ExitCode::BadInput,
+                  fmt::format("{}: cannot access: {}", (snapshot / "config.json").string(), ec.message()));
+    return std::nullopt;
+  }
 
   ModelInput input;
   try {

@@ -1,9 +1,6 @@
 #include <algorithm>
-#include <cerrno>
 #include <cmath>
 #include <cstdlib>
-#include <cstring>
-#include <fstream>
 #include <iterator>
 #include <optional>
 #include <set>
@@ -14,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "vramcalc/json_relaxed.hpp"
+#include "vramcalc/limits.hpp"
 #include "vramcalc/sources.hpp"
 
 #include "sources/files.hpp"
@@ -24,7 +22,6 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-constexpr std::uintmax_t kMaxJsonFileBytes = 64ull * 1024 * 1024;
 constexpr const char* kIndexName = "model.safetensors.index.json";
 
 [[noreturn]] void bad_input(const std::string& message) { throw Error(ExitCode::BadInput, message); }
@@ -36,32 +33,9 @@ fs::path expand_home(const fs::path& path) {
   return detail::expand_user(s);
 }
 
-// Reads a whole (JSON) file in binary mode, refusing anything over kMaxJsonFileBytes. Works for pipes too.
-std::string read_json_file(const fs::path& file, const std::string& shown) {
-  std::error_code ec;
-  if (fs::is_regular_file(file, ec)) {
-    const std::uintmax_t size = fs::file_size(file, ec);
-    if (!ec && size > kMaxJsonFileBytes)
-      bad_input(fmt::format("{}: file is {} bytes, over the 64 MiB limit for JSON files", shown, size));
-  } else if (fs::is_directory(file, ec)) {
-    bad_input(fmt::format("{}: cannot read: is a directory", shown));
-  }
-  std::ifstream in(file, std::ios::binary);
-  if (!in) bad_input(fmt::format("{}: cannot read: {}", shown, std::strerror(errno)));
-  std::string text;
-  char buffer[65536];
-  while (in) {
-    in.read(buffer, sizeof buffer);
-    text.append(buffer, static_cast<std::size_t>(in.gcount()));
-    if (text.size() > kMaxJsonFileBytes)
-      bad_input(fmt::format("{}: file is over the 64 MiB limit for JSON files", shown));
-  }
-  if (in.bad()) bad_input(fmt::format("{}: cannot read: I/O error", shown));
-  return text;
-}
-
 json read_config(const fs::path& file, const std::string& shown) {
-  json config = parse_json_relaxed(read_json_file(file, shown), shown, ExitCode::BadInput);
+  json config = parse_json_relaxed(detail::read_input_file(file, shown, limits::kMaxConfigBytes, "config files"), shown,
+                                   ExitCode::BadInput);
   if (!config.is_object()) bad_input(fmt::format("{}: config is not a JSON object", shown));
   return config;
 }
@@ -89,7 +63,8 @@ struct SafetensorsIndex {
 };
 
 SafetensorsIndex read_index(const fs::path& file, const std::string& shown) {
-  const json index = parse_json_relaxed(read_json_file(file, shown), shown, ExitCode::BadInput);
+  const json index = parse_json_relaxed(
+      detail::read_input_file(file, shown, limits::kMaxIndexBytes, "safetensors indexes"), shown, ExitCode::BadInput);
   if (!index.is_object()) bad_input(fmt::format("{}: safetensors index is not a JSON object", shown));
   SafetensorsIndex out;
   if (const auto metadata = index.find("metadata"); metadata != index.end() && !metadata->is_null()) {
@@ -129,6 +104,16 @@ std::vector<std::string> safetensors_files(const fs::path& dir, const std::strin
   return names;
 }
 
+// Whether `file` exists, following links (a dangling link does not). Error(BadInput) with the real reason when
+// that cannot be told, e.g. a loop of links or a directory that cannot be searched: not "no such file".
+bool entry_exists(const fs::path& file, const std::string& shown) {
+  std::error_code ec;
+  const bool exists = fs::exists(file, ec);
+  if (ec && ec != std::errc::no_such_file_or_directory && ec != std::errc::not_a_directory)
+    bad_input(fmt::format("{}: cannot access: {}", shown, ec.message()));
+  return exists;
+}
+
 std::string join_limited(const std::vector<std::string>& names, std::size_t limit) {
   std::string out;
   for (std::size_t i = 0; i < names.size() && i < limit; ++i) out += (i ? ", " : "") + names[i];
@@ -139,13 +124,18 @@ std::string join_limited(const std::vector<std::string>& names, std::size_t limi
 void load_directory(const fs::path& dir, const std::string& shown, ModelInput& input) {
   const fs::path config_file = dir / "config.json";
   const std::string config_shown = (fs::path(shown) / "config.json").string();
-  std::error_code ec;
-  if (!fs::exists(config_file, ec)) bad_input(fmt::format("{}: no config.json in this directory", shown));
+  if (!entry_exists(config_file, config_shown)) {
+    std::error_code ec;
+    if (fs::is_symlink(config_file, ec))
+      bad_input(fmt::format("{}: a symbolic link to {}, which does not exist", config_shown,
+                            fs::read_symlink(config_file, ec).string()));
+    bad_input(fmt::format("{}: no config.json in this directory", shown));
+  }
   input.config = read_config(config_file, config_shown);
 
   std::optional<SafetensorsIndex> index;
   const fs::path index_file = dir / kIndexName;
-  if (fs::exists(index_file, ec)) {
+  if (entry_exists(index_file, (fs::path(shown) / kIndexName).string())) {
     index = read_index(index_file, (fs::path(shown) / kIndexName).string());
     input.index_total_size = index->total_size;
   }

@@ -16,17 +16,18 @@
 #include <charconv>
 #include <cmath>
 #include <cstring>
-#include <fstream>
 #include <set>
 #include <span>
 #include <sstream>
 #include <system_error>
 
 #include <fmt/format.h>
+#include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include "vramcalc/error.hpp"
+#include "vramcalc/limits.hpp"
 
 #include "sources/files.hpp"
 
@@ -35,7 +36,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr std::size_t kMaxProfileBytes = std::size_t{1024} * 1024;
 constexpr std::uint64_t kMaxTokens = 1ULL << 40;
 constexpr std::uint64_t kMaxCount = 100'000;
 constexpr std::size_t kMaxTextLength = 4096;  // long enough for any model id or local path
@@ -46,6 +46,12 @@ constexpr std::size_t kMaxTextLength = 4096;  // long enough for any model id or
 std::string where(std::string_view origin, const YAML::Mark& mark) {
   if (mark.is_null() || mark.line < 0) return std::string(origin);
   return fmt::format("{}:{}", origin, mark.line + 1);
+}
+
+// "<origin>:<line>:<column>", both 1-based; just the origin when the position is unknown.
+std::string where_exactly(std::string_view origin, const YAML::Mark& mark) {
+  if (mark.is_null() || mark.line < 0 || mark.column < 0) return std::string(origin);
+  return fmt::format("{}:{}:{}", origin, mark.line + 1, mark.column + 1);
 }
 
 // Text of any length with control bytes escaped (\x0a), so that it stays on one line.
@@ -525,7 +531,11 @@ YAML::Node load_document(std::string_view text, std::string_view origin) {
   try {
     require_one_document(copy, origin);
     return YAML::Load(copy);
-  } catch (const YAML::Exception& e) {  // ParserException, and DeepRecursion for nesting over yaml-cpp's limit
+  } catch (const YAML::DeepRecursion& e) {
+    // yaml-cpp's own message for this is only "bad file"; a profile nests three levels at most.
+    bad_input(fmt::format("{}: malformed YAML: nesting too deep (over {} levels)", where_exactly(origin, e.mark),
+                          e.depth() - 1));
+  } catch (const YAML::Exception& e) {  // ParserException
     // yaml-cpp's message can end with a byte of the file ("unknown escape character: \r"): escaped, so the error
     // stays on one line (found by fuzz_profile; tests/test_fuzz_regressions.cpp).
     bad_input(fmt::format("{}: malformed YAML: {}", where(origin, e.mark), one_line(e.msg)));
@@ -569,19 +579,10 @@ Profile load_profile(const fs::path& file) {
     fail("no such file or directory");
   }
   if (fs::is_directory(status)) fail("is a directory");
-  if (fs::is_regular_file(status)) {
-    const std::uintmax_t size = fs::file_size(actual, ec);
-    if (!ec && size > kMaxProfileBytes) fail(fmt::format("{} bytes is over the 1 MiB limit for profiles", size));
-  }
-
-  auto text = detail::read_file_limited(actual, kMaxProfileBytes);
-  if (!text) {
-    // Tell an unopenable file from one that grew (or a pipe that ran) past the limit.
-    std::ifstream probe(actual, std::ios::binary);
-    if (!probe) fail(std::strerror(errno));
-    fail("over the 1 MiB limit for profiles");
-  }
-  return parse_profile(*text, shown_name);
+  // A FIFO or a device is refused before it is opened (it would block, or never end).
+  const detail::FileRead read = detail::read_regular_file(actual, limits::kMaxProfileBytes, "profiles");
+  if (!read.text) fail(read.problem);
+  return parse_profile(*read.text, shown_name);
 }
 
 }  // namespace vramcalc
