@@ -34,17 +34,7 @@ const std::string kMirror = "http://127.0.0.1:8080";
 const std::string kCommit = "0123456789abcdef0123456789abcdef01234567";
 const std::string kOtherCommit = "fedcba9876543210fedcba9876543210fedcba98";
 
-TensorInfo tensor_info(const std::string& name, const std::string& dtype, std::uint64_t elements, std::uint64_t bytes) {
-  TensorInfo t;
-  t.name = name;
-  t.dtype = dtype;
-  t.shape = {elements};
-  t.elements = elements;
-  t.bytes = bytes;
-  return t;
-}
-
-// An entry with every field set, including a per-tensor list that must not be stored.
+// An entry with every field set.
 CachedModel full_entry() {
   CachedModel m;
   m.endpoint = kHub;
@@ -64,7 +54,6 @@ CachedModel full_entry() {
   m.other_total_size = 9999;
   m.other_total_source = "pytorch_model.bin.index.json";
   SafetensorsSummary s;
-  s.tensors = {tensor_info("embed.weight", "BF16", 1280, 2560), tensor_info("norm.scale", "F32", 1, 4)};
   s.bytes_by_dtype = {{"BF16", 2560}, {"F32", 4}};
   s.elements_by_dtype = {{"BF16", 1280}, {"F32", 1}};
   s.total_bytes = 2564;
@@ -77,7 +66,7 @@ CachedModel full_entry() {
   return m;
 }
 
-// Every field, compared one by one (CachedModel has no operator==); the tensors list is expected empty.
+// Every field, compared one by one (CachedModel has no operator==).
 void check_same_entry(const CachedModel& got, const CachedModel& want) {
   CHECK(got.endpoint == want.endpoint);
   CHECK(got.id == want.id);
@@ -94,7 +83,6 @@ void check_same_entry(const CachedModel& got, const CachedModel& want) {
   if (!want.safetensors) return;
   const SafetensorsSummary& g = *got.safetensors;
   const SafetensorsSummary& w = *want.safetensors;
-  CHECK(g.tensors.empty());
   CHECK(g.bytes_by_dtype == w.bytes_by_dtype);
   CHECK(g.elements_by_dtype == w.elements_by_dtype);
   CHECK(g.total_bytes == w.total_bytes);

@@ -9,30 +9,29 @@
 #include <map>
 #include <string>
 #include <string_view>
-#include <vector>
 
 #include "vramcalc/error.hpp"
+#include "vramcalc/limits.hpp"
 
 namespace vramcalc {
 
 // Headers longer than this are refused before anything is allocated.
-inline constexpr std::uint64_t kMaxSafetensorsHeaderBytes = 100'000'000;
+inline constexpr std::uint64_t kMaxSafetensorsHeaderBytes = limits::kMaxSafetensorsHeaderBytes;
+// Different dtypes one summary may hold (a real model uses a handful; the safetensors format defines about 20).
+// Each is a key of two maps, so a header naming a new dtype per tensor would otherwise grow them without bound.
+inline constexpr std::size_t kMaxSafetensorsDtypes = 64;
+// "__metadata__" string values kept; later ones are skipped. Nothing reads them beyond the cache, and real files
+// carry a few dozen at most.
+inline constexpr std::size_t kMaxSafetensorsMetadataEntries = 1024;
 
-struct TensorInfo {
-  std::string name;
-  std::string dtype;  // as written in the header: "BF16", "F8_E4M3", "U8", ...
-  std::vector<std::uint64_t> shape;
-  std::uint64_t elements = 0;  // product of shape (1 for a scalar)
-  std::uint64_t bytes = 0;     // data_offsets[1] - data_offsets[0]
-};
-
+// What a set of headers holds, as totals: headers are read entry by entry and no per-tensor record is kept, so
+// memory does not grow with the number of tensors.
 struct SafetensorsSummary {
-  std::vector<TensorInfo> tensors;
-  std::map<std::string, std::uint64_t> bytes_by_dtype;     // "BF16" -> bytes
+  std::map<std::string, std::uint64_t> bytes_by_dtype;     // "BF16" -> bytes (dtype as written in the header)
   std::map<std::string, std::uint64_t> elements_by_dtype;  // "BF16" -> elements
   std::uint64_t total_bytes = 0;
   std::uint64_t total_elements = 0;
-  std::uint64_t tensor_count = 0;               // kept when `tensors` is dropped (cached summaries)
+  std::uint64_t tensor_count = 0;
   std::uint64_t files = 0;                      // number of headers merged into this summary
   std::map<std::string, std::string> metadata;  // "__metadata__" of the first file (string values)
 };
@@ -43,15 +42,16 @@ std::uint64_t safetensors_header_length(const unsigned char* prefix8, std::strin
                                         ExitCode on_error = ExitCode::BadInput);
 
 // Parses the JSON header. Validates every entry (dtype string, non-negative integer shape, two ordered
-// data_offsets, offsets consistent with shape x dtype size where the dtype is known, no 64-bit overflow)
-// and throws Error(on_error, "<origin>: ...") on the first problem.
+// data_offsets, offsets consistent with shape x dtype size where the dtype is known, no 64-bit overflow, no name
+// twice) and throws Error(on_error, "<origin>: ...") on the first problem. Nesting deeper than
+// limits::kMaxJsonDepth is malformed. Memory: the text plus one entry, whatever the number of tensors.
 SafetensorsSummary parse_safetensors_header(std::string_view header_json, std::string_view origin,
                                             ExitCode on_error = ExitCode::BadInput);
 
 // Reads the header of a local .safetensors file (prefix + header only). Errors are BadInput.
 SafetensorsSummary read_safetensors_file(const std::filesystem::path& file);
 
-// Adds `from` into `into` (tensors, per-dtype totals, file count). Checked for overflow.
+// Adds `from` into `into` (per-dtype totals, tensor and file counts). Checked for overflow and kMaxSafetensorsDtypes.
 void merge_summary(SafetensorsSummary& into, const SafetensorsSummary& from);
 
 }  // namespace vramcalc
