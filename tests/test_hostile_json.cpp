@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include <fmt/format.h>
+
 #include "support.hpp"
 #include "vramcalc/error.hpp"
 #include "vramcalc/json_relaxed.hpp"
@@ -237,4 +239,38 @@ TEST_CASE("a safetensors index is read as events: the members the sources use, n
                     Error);
     CHECK_THROWS_AS(detail::read_safetensors_index_facts("{\"a\": 1", "i", ExitCode::BadInput), Error);
   }
+}
+
+namespace {
+// Sanitized builds (scripts/test --sanitize) keep freed memory in quarantine and shadow every byte: memory bounds
+// there are looser.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr long kRssSlack = 4;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+constexpr long kRssSlack = 4;
+#else
+constexpr long kRssSlack = 1;
+#endif
+#else
+constexpr long kRssSlack = 1;
+#endif
+}  // namespace
+
+TEST_CASE("a hostile local safetensors index costs about its own size in memory, not a DOM of it", "[hostile-json]") {
+  // A million tiny weight_map entries: as a DOM this took 13x the text (16x for an array of zeros).
+  constexpr std::size_t kBytes = 16u << 20;
+  TempDir dir;
+  write_file(dir.path() / "config.json", real_config());
+  std::string index = R"({"metadata": {"total_size": 16060522496, "zeros": [)";
+  while (index.size() < kBytes / 2) index += "0,0,0,0,0,0,0,0,";
+  index += R"(0]}, "weight_map": {)";
+  for (std::size_t i = 0; index.size() < kBytes; ++i) index += fmt::format(R"("{:x}":"model.safetensors",)", i);
+  index += R"("last":"model.safetensors"}})";
+  write_file(dir.path() / "model.safetensors.index.json", index);
+  const Measured m = run_measured({"--model", dir.path().string(), "--sku", "A100-80G"});
+  // The shard it names is not there, so the plan uses metadata.total_size: the whole index was read.
+  CHECK(m.exit_code == 0);
+  // The text itself (read once) plus a plan's own ~10 MiB; a DOM would be over 200 MiB.
+  CHECK(m.peak_rss_kib < kRssSlack * (3 * static_cast<long>(kBytes) / 1024 + 40 * 1024));
 }

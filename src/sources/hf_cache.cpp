@@ -3,6 +3,7 @@
 #include "vramcalc/hf_cache.hpp"
 
 #include "sources/files.hpp"
+#include "sources/safetensors_index.hpp"
 
 #include <unistd.h>
 
@@ -113,39 +114,10 @@ std::optional<std::string> read_ref(const fs::path& ref) {
   return commit;
 }
 
-// A non-negative integer, also when written as an integral float (as load_local_model accepts it).
-std::optional<std::uint64_t> as_size(const json& v) {
-  if (v.is_number_unsigned()) return v.get<std::uint64_t>();
-  if (v.is_number_integer()) {
-    const auto i = v.get<std::int64_t>();
-    return i >= 0 ? std::optional<std::uint64_t>(static_cast<std::uint64_t>(i)) : std::nullopt;
-  }
-  if (v.is_number_float()) {
-    const double d = v.get<double>();
-    if (std::isfinite(d) && d >= 0 && d < 18446744073709551616.0 && std::floor(d) == d)
-      return static_cast<std::uint64_t>(d);
-  }
-  return std::nullopt;
-}
-
 // metadata.total_size of a safetensors index (nullopt when it has none). Error(BadInput) when malformed.
 std::optional<std::uint64_t> read_index_total(const fs::path& file) {
   const std::string shown = file.string();
-  const json index = parse_json_relaxed(
-      detail::read_input_file(file, shown, limits::kMaxIndexBytes, "safetensors indexes"), shown, ExitCode::BadInput);
-  if (!index.is_object())
-    throw Error(ExitCode::BadInput, fmt::format("{}: safetensors index is not a JSON object", shown));
-  const auto metadata = index.find("metadata");
-  if (metadata == index.end() || metadata->is_null()) return std::nullopt;
-  if (!metadata->is_object())
-    throw Error(ExitCode::BadInput, fmt::format("{}: \"metadata\" is not a JSON object", shown));
-  const auto total = metadata->find("total_size");
-  if (total == metadata->end()) return std::nullopt;
-  const auto size = as_size(*total);
-  if (!size)
-    throw Error(ExitCode::BadInput, fmt::format("{}: metadata.total_size must be a non-negative integer, not {}", shown,
-                                                total->dump().substr(0, 80)));
-  return size;
+  return detail::local_index_total(detail::read_local_safetensors_index(file, shown), shown);
 }
 
 // The snapshot without its weight headers: config.json and the index total. Used when reading the whole

@@ -15,6 +15,7 @@
 #include "vramcalc/sources.hpp"
 
 #include "sources/files.hpp"
+#include "sources/safetensors_index.hpp"
 
 namespace vramcalc {
 namespace {
@@ -40,22 +41,6 @@ json read_config(const fs::path& file, const std::string& shown) {
   return config;
 }
 
-// A non-negative integer, also when written as an integral float (e.g. 1.5e10).
-std::optional<std::uint64_t> as_size(const json& v) {
-  if (v.is_number_unsigned()) return v.get<std::uint64_t>();
-  if (v.is_number_integer()) {
-    const auto i = v.get<std::int64_t>();
-    if (i >= 0) return static_cast<std::uint64_t>(i);
-    return std::nullopt;
-  }
-  if (v.is_number_float()) {
-    const double d = v.get<double>();
-    if (std::isfinite(d) && d >= 0 && d < 18446744073709551616.0 && std::floor(d) == d)
-      return static_cast<std::uint64_t>(d);
-  }
-  return std::nullopt;
-}
-
 struct SafetensorsIndex {
   std::optional<std::uint64_t> total_size;
   std::set<std::string> shards;  // distinct file names in weight_map
@@ -63,28 +48,16 @@ struct SafetensorsIndex {
 };
 
 SafetensorsIndex read_index(const fs::path& file, const std::string& shown) {
-  const json index = parse_json_relaxed(
-      detail::read_input_file(file, shown, limits::kMaxIndexBytes, "safetensors indexes"), shown, ExitCode::BadInput);
-  if (!index.is_object()) bad_input(fmt::format("{}: safetensors index is not a JSON object", shown));
+  using Shape = detail::SafetensorsIndexFacts::Shape;
+  const auto facts = detail::read_local_safetensors_index(file, shown);
   SafetensorsIndex out;
-  if (const auto metadata = index.find("metadata"); metadata != index.end() && !metadata->is_null()) {
-    if (!metadata->is_object()) bad_input(fmt::format("{}: \"metadata\" is not a JSON object", shown));
-    if (const auto total = metadata->find("total_size"); total != metadata->end()) {
-      out.total_size = as_size(*total);
-      if (!out.total_size)
-        bad_input(fmt::format("{}: metadata.total_size must be a non-negative integer, not {}", shown,
-                              total->dump().substr(0, 80)));
-    }
-  }
-  if (const auto map = index.find("weight_map"); map != index.end()) {
-    if (!map->is_object()) bad_input(fmt::format("{}: \"weight_map\" is not a JSON object", shown));
-    out.has_weight_map = !map->empty();
-    for (const auto& [tensor, shard] : map->items()) {
-      if (!shard.is_string() || shard.get<std::string>().empty())
-        bad_input(fmt::format("{}: weight_map entry for {} is not a file name", shown, tensor.substr(0, 120)));
-      out.shards.insert(shard.get<std::string>());
-    }
-  }
+  out.total_size = detail::local_index_total(facts, shown);
+  if (facts.weight_map == Shape::Null || facts.weight_map == Shape::Other)
+    bad_input(fmt::format("{}: \"weight_map\" is not a JSON object", shown));
+  out.has_weight_map = facts.tensors > 0;
+  if (const auto& bad = facts.non_string_entry ? facts.non_string_entry : facts.empty_entry)
+    bad_input(fmt::format("{}: weight_map entry for {} is not a file name", shown, bad->substr(0, 120)));
+  for (const auto& shard : facts.shards) out.shards.insert(shard.first);
   return out;
 }
 

@@ -4,8 +4,12 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include <fmt/format.h>
+
 #include "vramcalc/json_relaxed.hpp"
 #include "vramcalc/limits.hpp"
+
+#include "sources/files.hpp"
 
 namespace vramcalc::detail {
 namespace {
@@ -153,6 +157,22 @@ SafetensorsIndexFacts read_safetensors_index_facts(std::string_view text, std::s
   facts = SafetensorsIndexFacts{};
   read_plain(dom.dump(-1, ' ', false, json::error_handler_t::replace), facts);
   return facts;
+}
+
+SafetensorsIndexFacts read_local_safetensors_index(const std::filesystem::path& file, const std::string& shown) {
+  const std::string text = read_input_file(file, shown, limits::kMaxIndexBytes, "safetensors indexes");
+  SafetensorsIndexFacts facts = read_safetensors_index_facts(text, shown, ExitCode::BadInput);
+  if (!facts.is_object) fail_input(fmt::format("{}: safetensors index is not a JSON object", shown));
+  return facts;
+}
+
+std::optional<std::uint64_t> local_index_total(const SafetensorsIndexFacts& facts, const std::string& shown) {
+  if (facts.metadata == SafetensorsIndexFacts::Shape::Other)
+    fail_input(fmt::format("{}: \"metadata\" is not a JSON object", shown));
+  if (facts.has_total_size && !facts.total_size)
+    fail_input(
+        fmt::format("{}: metadata.total_size must be a non-negative integer, not {}", shown, facts.total_size_json));
+  return facts.total_size;
 }
 
 }  // namespace vramcalc::detail

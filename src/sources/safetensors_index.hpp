@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <map>
 #include <optional>
 #include <string>
@@ -35,5 +36,13 @@ struct SafetensorsIndexFacts {
 // Reads `text`. Malformed JSON (over-deep nesting included) throws the same Error parse_json_relaxed does,
 // with `origin` and `on_error`. A member that appears twice counts twice (a DOM keeps the last).
 SafetensorsIndexFacts read_safetensors_index_facts(std::string_view text, std::string_view origin, ExitCode on_error);
+
+// A local index file (a model directory, the Hugging Face cache): read within limits::kMaxIndexBytes, and refused
+// with Error(BadInput) naming `shown` when it is not a JSON object.
+SafetensorsIndexFacts read_local_safetensors_index(const std::filesystem::path& file, const std::string& shown);
+
+// metadata.total_size by the local sources' rules: nullopt when there is none; Error(BadInput) naming `shown` when
+// "metadata" is neither null nor an object, or total_size is not a non-negative integer.
+std::optional<std::uint64_t> local_index_total(const SafetensorsIndexFacts& facts, const std::string& shown);
 
 }  // namespace vramcalc::detail
