@@ -192,9 +192,17 @@ class RelaxedDomBuilder : public nlohmann::json_sax<json> {
   std::string error_what_;
 };
 
+std::string replace_all(std::string s, const std::string& from, std::string_view to) {
+  for (std::size_t pos = s.find(from); pos != std::string::npos; pos = s.find(from, pos + to.size()))
+    s.replace(pos, from.size(), to);
+  return s;
+}
+
+}  // namespace
+
 // "[json.exception.parse_error.101] parse error at line 1, column 5: syntax error ..." -> "syntax error ...",
 // one line, bounded length.
-std::string short_reason(const std::string& what) {
+std::string json_error_reason(const std::string& what) {
   std::string reason = what;
   if (!reason.empty() && reason.front() == '[') {
     if (auto close = reason.find("] "); close != std::string::npos) reason.erase(0, close + 2);
@@ -216,14 +224,8 @@ std::string short_reason(const std::string& what) {
   return reason;
 }
 
-std::string replace_all(std::string s, const std::string& from, std::string_view to) {
-  for (std::size_t pos = s.find(from); pos != std::string::npos; pos = s.find(from, pos + to.size()))
-    s.replace(pos, from.size(), to);
-  return s;
-}
-
-[[noreturn]] void throw_malformed(std::string_view text, std::size_t offset, const std::string& reason,
-                                  std::string_view origin, ExitCode on_error) {
+void throw_malformed_json(std::string_view text, std::size_t offset, const std::string& reason, std::string_view origin,
+                          ExitCode on_error) {
   offset = std::min(offset, text.size());
   std::size_t line = 1;
   std::size_t line_start = 0;
@@ -241,7 +243,7 @@ std::string replace_all(std::string s, const std::string& from, std::string_view
 // literals; npos when the text nests no deeper. Linear and allocation-free, so it runs before any DOM is built:
 // nlohmann's parser itself is iterative, but copying, dumping and comparing a DOM recurse once per level, and
 // 64 MiB of '[' cost gigabytes of memory before the parse failed.
-std::size_t too_deep_at(std::string_view text) {
+std::size_t json_nesting_overflow_at(std::string_view text) {
   std::size_t depth = 0;
   bool in_string = false;
   for (std::size_t i = 0; i < text.size(); ++i) {
@@ -267,16 +269,15 @@ std::size_t too_deep_at(std::string_view text) {
   return std::string_view::npos;
 }
 
-}  // namespace
-
 json parse_json_relaxed(std::string_view text, std::string_view origin, ExitCode on_error) {
   // nlohmann's lexer takes a NUL byte for the end of the input, so "{...}\0anything" parsed as the object alone
   // (found by fuzz_json_scan). JSON text cannot hold a raw NUL (a string writes it \u0000): it is malformed where
   // it stands.
   if (const auto nul = text.find('\0'); nul != std::string_view::npos)
-    throw_malformed(text, nul, "a NUL byte (JSON text cannot contain one)", origin, on_error);
-  if (const auto deep = too_deep_at(text); deep != std::string_view::npos)
-    throw_malformed(text, deep, fmt::format("nested deeper than {} levels", limits::kMaxJsonDepth), origin, on_error);
+    throw_malformed_json(text, nul, "a NUL byte (JSON text cannot contain one)", origin, on_error);
+  if (const auto deep = json_nesting_overflow_at(text); deep != std::string_view::npos)
+    throw_malformed_json(text, deep, fmt::format("nested deeper than {} levels", limits::kMaxJsonDepth), origin,
+                         on_error);
   const char* const begin = text.data();
   const char* const end = text.data() + text.size();
   const bool has_bare_words =
@@ -295,14 +296,14 @@ json parse_json_relaxed(std::string_view text, std::string_view origin, ExitCode
   if (!json::sax_parse(input.data(), input.data() + input.size(), &builder)) {
     // nlohmann reports the 1-based count of characters read; the offending character is the last one read.
     const std::size_t rewritten = builder.error_position() > 0 ? builder.error_position() - 1 : 0;
-    std::string reason = short_reason(builder.error_what());
+    std::string reason = json_error_reason(builder.error_what());
     // The sentinels never occur in the original text, so any occurrence in the reason comes from the rewrite.
     // The Infinity sentinel ("0.0e<n>") may contain the NaN one ("0e<m>"), so it is put back first.
     if (has_bare_words) {
       reason = replace_all(reason, rewrite.inf_sentinel, "Infinity");
       reason = replace_all(reason, rewrite.nan_sentinel, "NaN");
     }
-    throw_malformed(text, original_offset(rewritten, rewrite.replacements), reason, origin, on_error);
+    throw_malformed_json(text, original_offset(rewritten, rewrite.replacements), reason, origin, on_error);
   }
   return std::move(builder.result());
 }

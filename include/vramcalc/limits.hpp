@@ -18,8 +18,13 @@ inline constexpr std::size_t kMaxJsonDepth = 64;
 inline constexpr std::size_t kMaxConfigBytes = 4u << 20;  // config.json, params.json
 inline constexpr std::size_t kMaxIndexBytes = 64u << 20;  // *.safetensors.index.json, pytorch_model.bin.index.json
 inline constexpr std::uint64_t kMaxSafetensorsHeaderBytes = 100'000'000;  // one safetensors JSON header
-inline constexpr std::size_t kMaxCacheEntryBytes = 16u << 20;             // one entry of vram-calc's own cache
-inline constexpr std::size_t kMaxProfileBytes = 1u << 20;                 // a YAML deployment profile
+// Different dtypes one safetensors summary may hold (a real model uses a handful; the format defines about 20).
+// Each is a key of two maps, so a header naming a new dtype per tensor would otherwise grow them without bound.
+inline constexpr std::size_t kMaxSafetensorsDtypes = 64;
+// "__metadata__" string values kept per header; later ones are skipped (real files carry a few dozen at most).
+inline constexpr std::size_t kMaxSafetensorsMetadataEntries = 1024;
+inline constexpr std::size_t kMaxCacheEntryBytes = 16u << 20;  // one entry of vram-calc's own cache
+inline constexpr std::size_t kMaxProfileBytes = 1u << 20;      // a YAML deployment profile
 
 // Concurrent connections to one host while fetching from the Hub; the rest of the requests queue (HTTP/2
 // multiplexes them over fewer where the server offers it).

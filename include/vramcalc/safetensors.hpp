@@ -15,14 +15,10 @@
 
 namespace vramcalc {
 
-// Headers longer than this are refused before anything is allocated.
+// The caps on headers (include/vramcalc/limits.hpp says why each is what it is).
 inline constexpr std::uint64_t kMaxSafetensorsHeaderBytes = limits::kMaxSafetensorsHeaderBytes;
-// Different dtypes one summary may hold (a real model uses a handful; the safetensors format defines about 20).
-// Each is a key of two maps, so a header naming a new dtype per tensor would otherwise grow them without bound.
-inline constexpr std::size_t kMaxSafetensorsDtypes = 64;
-// "__metadata__" string values kept; later ones are skipped. Nothing reads them beyond the cache, and real files
-// carry a few dozen at most.
-inline constexpr std::size_t kMaxSafetensorsMetadataEntries = 1024;
+inline constexpr std::size_t kMaxSafetensorsDtypes = limits::kMaxSafetensorsDtypes;
+inline constexpr std::size_t kMaxSafetensorsMetadataEntries = limits::kMaxSafetensorsMetadataEntries;
 
 // What a set of headers holds, as totals: headers are read entry by entry and no per-tensor record is kept, so
 // memory does not grow with the number of tensors.

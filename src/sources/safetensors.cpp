@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "vramcalc/dtype.hpp"
+#include "vramcalc/json_relaxed.hpp"
 #include "vramcalc/limits.hpp"
 
 namespace vramcalc {
@@ -79,57 +80,6 @@ void add_to(std::map<std::string, std::uint64_t>& totals, const std::string& key
   auto sum = checked_add(it->second, value);
   if (!sum) throw Error(on_error, fmt::format("{}: {} totals overflow 64 bits", origin, printable(key)));
   it->second = *sum;
-}
-
-// Throws "<origin>: malformed JSON at line L, column C: <reason>" for the character at `offset` (L and C 1-based),
-// the message parse_json_relaxed gives for the same text (tests/test_hostile_safetensors.cpp compares them).
-[[noreturn]] void throw_malformed(std::string_view text, std::size_t offset, std::string_view reason,
-                                  std::string_view origin, ExitCode on_error) {
-  offset = std::min(offset, text.size());
-  const std::string_view before = text.substr(0, offset);
-  const std::size_t line = 1 + static_cast<std::size_t>(std::count(before.begin(), before.end(), '\n'));
-  const std::size_t line_start = before.rfind('\n') == std::string_view::npos ? 0 : before.rfind('\n') + 1;
-  throw Error(on_error, fmt::format("{}: malformed JSON at line {}, column {}: {}", origin, line,
-                                    offset - line_start + 1, reason));
-}
-
-// nlohmann's "[json.exception.parse_error.101] parse error at line 1, column 5: syntax error ..." -> "syntax
-// error ...": one line, bounded length (the position is reported separately).
-std::string parse_error_reason(const std::string& what) {
-  std::string reason = what;
-  if (const auto located = reason.find("parse error at line "); located != std::string::npos) {
-    if (const auto colon = reason.find(": ", located); colon != std::string::npos) reason.erase(0, colon + 2);
-  } else if (const auto close = reason.find("] ");
-             !reason.empty() && reason.front() == '[' && close != std::string::npos) {
-    reason.erase(0, close + 2);
-  }
-  constexpr std::size_t kMaxReason = 200;
-  if (reason.size() > kMaxReason) reason = reason.substr(0, kMaxReason) + "...";
-  for (char& c : reason) {
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = ' ';
-  }
-  return reason.empty() ? "invalid JSON" : reason;
-}
-
-// Where the first '[' or '{' nested deeper than limits::kMaxJsonDepth opens, outside string literals. Only called
-// once the parser has stopped there, so the text before it is valid JSON.
-std::size_t too_deep_offset(std::string_view text) {
-  std::size_t depth = 0;
-  bool in_string = false;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (in_string) {
-      if (c == '\\') ++i;  // the escaped character never ends the string
-      else if (c == '"') in_string = false;
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
-      if (++depth > limits::kMaxJsonDepth) return i;
-    } else if ((c == ']' || c == '}') && depth > 0) {
-      --depth;
-    }
-  }
-  return text.size();
 }
 
 // Tensor names seen so far in one header, as 128-bit fingerprints (two independent 64-bit hashes) rather than
@@ -408,7 +358,7 @@ SafetensorsSummary parse_safetensors_header(std::string_view header_json, std::s
   // anywhere else is malformed: nlohmann's lexer would take it for the end of the input.
   while (!header_json.empty() && header_json.back() == '\0') header_json.remove_suffix(1);
   if (const auto nul = header_json.find('\0'); nul != std::string_view::npos)
-    throw_malformed(header_json, nul, "a NUL byte (JSON text cannot contain one)", origin, on_error);
+    throw_malformed_json(header_json, nul, "a NUL byte (JSON text cannot contain one)", origin, on_error);
 
   SafetensorsSummary summary;
   summary.files = 1;
@@ -417,11 +367,11 @@ SafetensorsSummary parse_safetensors_header(std::string_view header_json, std::s
   // never writes Python's NaN/Infinity and refuses them when loading, so they are malformed here.
   if (!json::sax_parse(header_json.data(), header_json.data() + header_json.size(), &reader)) {
     if (reader.too_deep())
-      throw_malformed(header_json, too_deep_offset(header_json),
-                      fmt::format("nested deeper than {} levels", limits::kMaxJsonDepth), origin, on_error);
+      throw_malformed_json(header_json, json_nesting_overflow_at(header_json),
+                           fmt::format("nested deeper than {} levels", limits::kMaxJsonDepth), origin, on_error);
     // nlohmann reports the 1-based count of characters read; the offending character is the last one read.
     const std::size_t offset = reader.error_position() > 0 ? reader.error_position() - 1 : 0;
-    throw_malformed(header_json, offset, parse_error_reason(reader.error_what()), origin, on_error);
+    throw_malformed_json(header_json, offset, json_error_reason(reader.error_what()), origin, on_error);
   }
   return summary;
 }
