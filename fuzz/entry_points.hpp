@@ -25,6 +25,7 @@
 #include "vramcalc/error.hpp"
 #include "vramcalc/hub.hpp"
 #include "vramcalc/json_relaxed.hpp"
+#include "vramcalc/limits.hpp"
 #include "vramcalc/memory.hpp"
 #include "vramcalc/model.hpp"
 #include "vramcalc/profile.hpp"
@@ -46,16 +47,61 @@ struct Outcome {
   std::string message;             // the Error's message when rejected
 };
 
+// What in `text` a terminal must not see, "" when nothing: a C0 control character (a '\n' is one too unless
+// `several_lines`, where it is the line break), DEL, a C1 control character (U+0080-U+009F, two bytes in UTF-8) or
+// bytes that are not UTF-8. Written apart from vramcalc/printable.hpp on purpose: it checks that code.
+inline std::string text_problem(std::string_view text, bool several_lines) {
+  const auto at = [&](std::size_t i) { return static_cast<unsigned char>(text[i]); };
+  const auto where = [&](std::size_t i, const char* what) {
+    return std::string(what) + " at byte " + std::to_string(i) + " of " + std::to_string(text.size());
+  };
+  for (std::size_t i = 0; i < text.size();) {
+    const unsigned char b = at(i);
+    if (b == '\n' && several_lines) {
+      ++i;
+    } else if (b < 0x20 || b == 0x7f) {
+      return where(i, b == '\n' ? "a line break in one line" : "a control character");
+    } else if (b < 0x80) {
+      ++i;
+    } else {
+      // A UTF-8 sequence: its length from the lead byte, then continuation bytes, no overlong forms, no surrogates,
+      // nothing above U+10FFFF.
+      const std::size_t n = b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : b >= 0xC0 ? 2 : 0;
+      if (n == 0 || b > 0xF4 || i + n > text.size()) return where(i, "bytes that are not UTF-8");
+      std::uint32_t cp = b & (0xFF >> (n + 1));
+      for (std::size_t k = 1; k < n; ++k) {
+        if ((at(i + k) & 0xC0) != 0x80) return where(i, "bytes that are not UTF-8");
+        cp = cp << 6 | (at(i + k) & 0x3F);
+      }
+      const std::uint32_t smallest[] = {0, 0, 0x80, 0x800, 0x10000};
+      if (cp < smallest[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+        return where(i, "bytes that are not UTF-8");
+      if (cp <= 0x9F) return where(i, "a C1 control character");
+      i += n;
+    }
+  }
+  return "";
+}
+
 // What is wrong with an outcome, "" when it is clean: a rejection must carry exit code 2 or 3 and a non-empty
-// one-line message (the CLI prints it after "vram-calc: " and promises one line).
+// one-line message with no control character (the CLI prints it after "vram-calc: " and promises one line).
 inline std::string outcome_problem(const Outcome& o) {
   if (o.accepted) return "";
   if (o.code != ExitCode::BadInput && o.code != ExitCode::RemoteFailed)
     return "rejected with exit code " + std::to_string(static_cast<int>(o.code));
   if (o.message.empty()) return "rejected with an empty message";
-  for (const char c : o.message)
-    if (c == '\n' || c == '\r') return "rejected with a message of several lines: " + o.message;
+  if (const auto problem = text_problem(o.message, false); !problem.empty())
+    return "rejected with a message that is not one printable line (" + problem +
+           "): " + nlohmann::json(o.message).dump(-1, ' ', true, nlohmann::json::error_handler_t::replace);
   return "";
+}
+
+// Rendered output (a table, Markdown, JSON, a command, a manifest) must be lines of printable text: throws
+// std::logic_error, which escapes like any other bug, when `text` holds anything else.
+inline const std::string& checked_output(const char* what, const std::string& text) {
+  if (const auto problem = text_problem(text, true); !problem.empty())
+    throw std::logic_error(std::string("rendered ") + what + " holds " + problem);
+  return text;
 }
 
 // Runs `body`, turning a vramcalc::Error into a rejection. Nothing else is caught.
@@ -108,22 +154,32 @@ inline void plan_and_render(const ModelInput& input, const ModelArch& arch, cons
   SkuPlan plan = plan_for_sku(r, sku);
   add_suggestions(r, plan);
   r.plans = {plan};
-  (void)render_json(r, false);
-  (void)render_table(r, false);
-  (void)render_markdown(r, false);
-  (void)render_emit(r, plan, r.settings.engine == "tgi" ? "tgi-command" : "vllm-command");
-  for (const auto& what : emits) (void)render_emit(r, plan, what);
+  (void)checked_output("JSON", render_json(r, false));
+  (void)checked_output("table", render_table(r, false));
+  (void)checked_output("Markdown", render_markdown(r, false));
+  (void)checked_output("CSV", render_csv({SweepPoint{"", "", r}}));
+  (void)checked_output("command", render_emit(r, plan, r.settings.engine == "tgi" ? "tgi-command" : "vllm-command"));
+  for (const auto& what : emits) (void)checked_output("--emit output", render_emit(r, plan, what));
+}
+
+// The model id a config names for itself (_name_or_path, as transformers writes it), else `fallback`: text from the
+// file that then reaches every renderer and the k8s manifest as the model id, as a directory name would.
+inline std::string id_from_config(const nlohmann::json& config, const std::string& fallback) {
+  if (!config.is_object()) return fallback;
+  const auto it = config.find("_name_or_path");
+  return it != config.end() && it->is_string() && !it->get<std::string>().empty() ? it->get<std::string>() : fallback;
 }
 
 // fuzz_config: config.json text, as a local file or the Hub would hand it over, through the whole plan.
 inline Outcome run_config(std::string_view text) {
   return guarded([&] {
     ModelInput input;
-    input.id = "fuzz/config";
     input.origin = "fuzz";
     input.config = parse_json_relaxed(text, "config.json");
+    input.id = id_from_config(input.config, "fuzz/config");
     const ModelArch arch = normalize_config(input.config, "config.json");
-    plan_and_render(input, arch, ReportSettings{}, fuzz_sku(text.size() / kModeCount % 2 == 0), text.size());
+    plan_and_render(input, arch, ReportSettings{}, fuzz_sku(text.size() / kModeCount % 2 == 0), text.size(),
+                    {"vllm-args", "k8s"});
   });
 }
 
@@ -167,7 +223,10 @@ inline Outcome run_safetensors(std::string_view bytes) {
     r.weights = estimate_weights(r.arch, r.input, settings.weights);
     r.kv = kv_cache_spec(r.arch, "auto", r.weights.serving_dtype);
     r.plans = {plan_for_sku(r, fuzz_sku(true))};
-    (void)render_json(r, false);
+    // Tensor names and dtypes from the header reach warnings: every renderer that prints them.
+    (void)checked_output("JSON", render_json(r, false));
+    (void)checked_output("table", render_table(r, false));
+    (void)checked_output("Markdown", render_markdown(r, false));
   });
 }
 
@@ -233,7 +292,7 @@ inline Outcome run_hub(std::string_view data) {
     const std::string origin = "fuzz of acme/model (hub)";
     switch (part) {
       case HubPart::SafetensorsIndex: {
-        const auto index = hub_detail::read_safetensors_index(hub_detail::parse_json_body(body, false, origin), origin);
+        const auto index = hub_detail::read_safetensors_index(body, false, origin);
         for (const auto& [shard, estimate] : index.shards) {
           const std::size_t bytes = hub_detail::shard_first_range_bytes(estimate);
           if (bytes < 16 * 1024 || bytes > kSpeculativeRangeBytes) std::abort();  // the range is always bounded
@@ -248,12 +307,20 @@ inline Outcome run_hub(std::string_view data) {
         (void)normalize_config(config, origin);
         break;
       }
-      case HubPart::ConfigBody: (void)normalize_config(hub_detail::parse_json_body(body, false, origin), origin); break;
+      case HubPart::ConfigBody: {
+        // Planned and rendered as fuzz_config does: the Hub's strings reach the terminal the same way.
+        ModelInput input;
+        input.origin = origin;
+        input.config = hub_detail::parse_json_body(body, false, origin);
+        input.id = id_from_config(input.config, "acme/model");
+        const ModelArch arch = normalize_config(input.config, origin);
+        plan_and_render(input, arch, ReportSettings{}, fuzz_sku(true), body.size(), {"k8s"});
+        break;
+      }
       case HubPart::FirstRange: {
         const std::uint64_t length = hub_detail::first_range_header_length(body, origin);
         if (body.size() >= 8 + length) {
           auto s = parse_safetensors_header(std::string_view(body).substr(8, length), origin, ExitCode::RemoteFailed);
-          s.tensors.clear();
           SafetensorsSummary total;
           merge_summary(total, s);
         }
@@ -274,6 +341,26 @@ inline Outcome run_hub(std::string_view data) {
   });
 }
 
+// True when a '[' or '{' outside string literals opens a container deeper than `limit` levels.
+inline bool nests_deeper_than(std::string_view text, std::size_t limit) {
+  std::size_t depth = 0;
+  bool in_string = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\') ++i;
+      else if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > limit) return true;
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return false;
+}
+
 // fuzz_json_scan: the quick scan behind the bundled catalogs' lookups (src/sources/json_scan.hpp), checked
 // against nlohmann's parse of the same text. It never rejects: where nlohmann accepts an object (or an array of
 // objects), the scan must succeed unless a key is written with an escape (it gives up on those by design), and
@@ -288,6 +375,9 @@ inline Outcome run_json_scan(std::string_view text) {
   (void)detail::contains_icase(text, "a100");
   // nlohmann's lexer ends the input at a NUL byte ("[]\0x" parses as []); the scan, stricter, gives up there.
   if (text.find('\0') != std::string_view::npos) return {};
+  // The comparisons below recurse through nlohmann's DOM (operator==), which 10k levels overflow: past the depth
+  // every reader refuses, only the scan itself (iterative, above) is exercised.
+  if (nests_deeper_than(text, limits::kMaxJsonDepth)) return {};
   const json doc = parse(text);
   if (doc.is_object()) {
     // A valid object is only refused for a key written with an escape, which the parsed key need not show

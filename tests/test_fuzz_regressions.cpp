@@ -168,3 +168,61 @@ TEST_CASE("fuzz: the catalog scan and nlohmann agree, NUL bytes aside", "[fuzz]"
   CHECK_FALSE(detail::scan_object_array(std::string_view("[\n]\0x", 5)));
   CHECK(detail::scan_object_array("[\n]")->empty());
 }
+
+// Issue 11: the checks and seeds that would have found deep nesting (class 1) and control characters (class 5).
+
+TEST_CASE("fuzz: the output check refuses control characters, C1 controls and bytes that are not UTF-8",
+          "[fuzz][hostile-out]") {
+  CHECK(fuzzing::text_problem("Model  a/b\nline two\n", true).empty());
+  CHECK(fuzzing::text_problem("≥ é 🙂 \\x1b", false).empty());
+  CHECK_THAT(fuzzing::text_problem("a\nb", false), Catch::StartsWith("a line break in one line"));
+  CHECK_THAT(fuzzing::text_problem("a\x1b[2Jb", true), Catch::StartsWith("a control character at byte 1"));
+  CHECK_THAT(fuzzing::text_problem("a\x7f", true), Catch::StartsWith("a control character"));
+  CHECK_THAT(fuzzing::text_problem("a\xc2\x9b", true), Catch::StartsWith("a C1 control character"));
+  for (const char* bad : {"\xff", "\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xe2\x82", "\x80"})
+    CHECK_THAT(fuzzing::text_problem(bad, true), Catch::StartsWith("bytes that are not UTF-8"));
+  CHECK_THROWS_AS(fuzzing::checked_output("table", "x\x1b[31m\n"), std::logic_error);
+  // An Error cannot carry one any more, so a rejection quoting hostile text is clean.
+  const Outcome rejected = fuzzing::guarded([] { fail_input("bad \x1b[2J\n\xc2\x9b\xff"); });
+  CHECK(fuzzing::outcome_problem(rejected).empty());
+  CHECK(rejected.message == "bad \\x1b[2J\\n\\u009b\\xff");
+}
+
+TEST_CASE("fuzz: hostile names in a config, a header, a Hub body and a profile render as printable text",
+          "[fuzz][hostile-out]") {
+  // Before, the table and Markdown printed the config's _name_or_path, model_type and architecture raw, the
+  // commands split at the newline and the k8s comment broke: checked_output threw for each.
+  const fs::path root = corpus_root();
+  CHECK(replay("fuzz_config", root / "fuzz_config" / "control-characters.json").accepted);
+  CHECK(replay("fuzz_hub", root / "fuzz_hub" / "control-characters-config.bin").accepted);
+  CHECK(replay("fuzz_profile", root / "fuzz_profile" / "control-characters.yaml").accepted);
+  (void)replay("fuzz_safetensors", root / "fuzz_safetensors" / "control-characters.safetensors");
+}
+
+TEST_CASE("fuzz: the deep-nesting seeds are refused as malformed, quickly", "[fuzz][hostile-out]") {
+  const fs::path root = corpus_root();
+  for (const auto& [target, name] :
+       std::vector<std::pair<std::string, std::string>>{{"fuzz_config", "deep-nesting-arrays.json"},
+                                                        {"fuzz_config", "deep-nesting-objects.json"},
+                                                        {"fuzz_safetensors", "deep-nesting-shape.safetensors"},
+                                                        {"fuzz_safetensors", "deep-nesting-metadata.safetensors"},
+                                                        {"fuzz_hub", "deep-nesting-index.bin"},
+                                                        {"fuzz_hub", "deep-nesting-config.bin"},
+                                                        {"fuzz_hub", "deep-nesting-first-range.bin"}}) {
+    INFO(target << " " << name);
+    const Outcome o = replay(target, root / target / name);
+    CHECK_FALSE(o.accepted);
+    CHECK_THAT(o.message, Catch::Contains("nested deeper than"));
+  }
+  for (const char* name : {"deep-nesting-flow.yaml", "deep-nesting-block.yaml"}) {
+    INFO(name);
+    const Outcome o = replay("fuzz_profile", root / "fuzz_profile" / name);
+    CHECK_FALSE(o.accepted);
+    CHECK_THAT(o.message, Catch::Contains("nesting too deep"));
+  }
+  // The quick scan is iterative: it cuts values of any depth.
+  CHECK(replay("fuzz_json_scan", root / "fuzz_json_scan" / "deep-nesting-value.json").accepted);
+  CHECK(fuzzing::nests_deeper_than("[[[]]]", 2));
+  CHECK_FALSE(fuzzing::nests_deeper_than(R"(["[[[[", {"a": [1]}])", 3));
+  CHECK(fuzzing::nests_deeper_than(R"(["[[[[", {"a": [1]}])", 2));
+}

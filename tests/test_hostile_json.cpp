@@ -161,7 +161,7 @@ TEST_CASE("a poisoned Hugging Face cache config is exit 2 offline, not a crash",
   CHECK_THAT(r.err, Catch::Contains("nested deeper"));
 }
 
-TEST_CASE("a megabyte of '[' as config.json costs neither time nor memory", "[hostile-json]") {
+TEST_CASE("a megabyte of open brackets as config.json costs neither time nor memory", "[hostile-json]") {
   TempDir dir;
   write_file(dir.path() / "config.json", std::string(limits::kMaxConfigBytes - 1, '['));
   const Measured m = run_measured({"--model", dir.path().string(), "--sku", "A100-80G"});

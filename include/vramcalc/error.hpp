@@ -16,9 +16,13 @@ enum class ExitCode : int {
 
 // An error that ends the run with a one-line message and a documented exit code.
 // The message never contains a token or other secret.
+// The constructor makes the message safe to print whatever text it quotes (a file name, a config string, argv):
+// newlines, ESC and every other control character, C1 controls and bytes that are not UTF-8 are escaped as
+// \n, \t, \x1b, \u009b, \xff (include/vramcalc/printable.hpp, printable_line), so what() is always one line
+// that cannot drive the terminal.
 class Error : public std::runtime_error {
  public:
-  Error(ExitCode code, const std::string& message) : std::runtime_error(message), code_(code) {}
+  Error(ExitCode code, const std::string& message);
   [[nodiscard]] ExitCode code() const noexcept { return code_; }
 
  private:

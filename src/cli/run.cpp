@@ -20,6 +20,7 @@
 #include "vramcalc/error.hpp"
 #include "vramcalc/limits.hpp"
 #include "vramcalc/memory.hpp"
+#include "vramcalc/printable.hpp"
 #include "vramcalc/render.hpp"
 #include "vramcalc/resolve.hpp"
 #include "vramcalc/units.hpp"
@@ -277,7 +278,7 @@ int plan(const Options& o) {
   if (!o.emit.empty()) {
     const SkuPlan& best = r.plans.front();
     if (r.plans.size() > 1)
-      std::fprintf(stderr, "vram-calc: --emit: %s, the %s\n", best.sku.name.c_str(),
+      std::fprintf(stderr, "vram-calc: --emit: %s, the %s\n", printable_line(best.sku.name).c_str(),
                    best.fits() ? "first SKU that fits with the fewest GPUs" : "first SKU (none fits)");
     for (const auto& what : o.emit) out += render_emit(r, best, what);
   } else if (o.format == Format::Csv) {
@@ -352,7 +353,7 @@ int run(int argc, char** argv) {
     return static_cast<int>(ExitCode::BadInput);
   } catch (const std::exception& e) {
     // Anything unexpected is still one line and a documented code, never a crash.
-    std::fprintf(stderr, "vram-calc: internal error: %s\n", redact_secrets(e.what(), args).c_str());
+    std::fprintf(stderr, "vram-calc: internal error: %s\n", printable_line(redact_secrets(e.what(), args)).c_str());
     return static_cast<int>(ExitCode::BadInput);
   }
   return static_cast<int>(ExitCode::BadInput);

@@ -28,8 +28,8 @@ void validate(const KaitoSettings& s) {
   if (!(s.gpu_memory_utilization > 0 && s.gpu_memory_utilization <= 1))
     fail_input(fmt::format("--gpu-memory-utilization: {} is outside (0, 1]", s.gpu_memory_utilization));
   if (s.max_model_len == 0) fail_input("--max-model-len: must be a positive number of tokens");
-  if (!(s.non_torch_gib >= 0 && s.non_torch_gib < 1024)) fail_input("--non-torch-gib: must be from 0 to 1024");
-  if (!(s.activation_gib >= 0 && s.activation_gib < 1024)) fail_input("--activation-gib: must be from 0 to 1024");
+  if (!(s.non_torch_gib >= 0 && s.non_torch_gib < 1024)) fail_input("--non-torch-gib: must be at least 0 and below 1024");
+  if (!(s.activation_gib >= 0 && s.activation_gib < 1024)) fail_input("--activation-gib: must be at least 0 and below 1024");
   if (s.gpus_per_node < 1 || s.gpus_per_node > 1024) fail_input("--gpus-per-node: must be from 1 to 1024");
   if (s.concurrency < 1 || s.concurrency > 1'000'000) fail_input("--concurrency: must be from 1 to 1000000");
   if (!(s.kv_fragmentation >= 1 && s.kv_fragmentation <= 10))

@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 
 #include "vramcalc/error.hpp"
+#include "vramcalc/printable.hpp"
 #include "vramcalc/units.hpp"
 
 namespace vramcalc {
@@ -321,20 +322,8 @@ TgiPlan plan_tgi(const ModelArch& arch, std::uint64_t weight_bytes, const KvCach
 
 namespace {
 
-// Single-quotes an argument holding anything outside [A-Za-z0-9-_./:=@+] (an embedded ' becomes '\'').
-std::string quote_arg(const std::string& arg) {
-  constexpr std::string_view kSafe = "-_./:=@+";
-  const auto safe = [&](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) != 0 || kSafe.find(c) != std::string_view::npos;
-  };
-  if (!arg.empty() && std::all_of(arg.begin(), arg.end(), safe)) return arg;
-  std::string quoted = "'";
-  for (char c : arg) {
-    if (c == '\'') quoted += "'\\''";
-    else quoted += c;
-  }
-  return quoted + "'";
-}
+// Shell-quoted where needed, on one line whatever the argument holds (vramcalc/printable.hpp).
+std::string quote_arg(const std::string& arg) { return shell_quote(arg); }
 
 }  // namespace
 

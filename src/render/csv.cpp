@@ -3,15 +3,19 @@
 
 #include "render/json_sections.hpp"
 #include "render/table_sections.hpp"
+#include "vramcalc/printable.hpp"
 #include "vramcalc/render.hpp"
 
 namespace vramcalc {
 
 namespace {
 
-// RFC 4180: quote a field holding a comma, a quote or a line break, doubling the quotes.
-std::string field(const std::string& s) {
-  if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
+// RFC 4180: quote a field holding a comma or a quote, doubling the quotes. Control characters are escaped first
+// (printable_line), line breaks included, although RFC 4180 would allow them in quotes: one row stays one line for
+// grep, wc -l and a terminal, and no ESC from a model id or file name reaches the screen.
+std::string field(const std::string& raw) {
+  const std::string s = printable_line(raw);
+  if (s.find_first_of(",\"") == std::string::npos) return s;
   std::string out = "\"";
   for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
   return out + "\"";
@@ -98,7 +102,7 @@ std::string render_sweep_json(const std::vector<SweepPoint>& points) {
       out.push_back(std::move(j));
     }
   // Invalid UTF-8 from argv or a profile becomes U+FFFD instead of an exception (as render_json).
-  return out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  return render_detail::dump_json(out, 2) + "\n";
 }
 
 std::string render_sweep_table(const std::vector<SweepPoint>& points) {
@@ -108,10 +112,11 @@ std::string render_sweep_table(const std::vector<SweepPoint>& points) {
   const Report& first = points.front().report;
   const bool tgi = first.settings.engine == "tgi";
   std::string out =
-      fmt::format("Model         {}  ({})\nSweep         {}\n\n", first.input.id, first.input.origin,
+      fmt::format("Model         {}  ({})\nSweep         {}\n\n", printable_line(first.input.id),
+                  printable_line(first.input.origin),
                   points.front().flag == "tokens" ? std::string("--sweep-tokens (t: max_input_tokens t-1, "
                                                                 "max_total_tokens t, max_batch_prefill_tokens t)")
-                                                  : points.front().flag);
+                                                  : printable_line(points.front().flag));
   if (tgi) {
     out += fmt::format("{:>10} {:<20} {:>6} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10}  {}\n", "value", "SKU", "GPUs",
                        "model GB", "prefill GB", "decode GB", "KV GB", "needed GB", "avail GB", "enough");
@@ -124,21 +129,22 @@ std::string render_sweep_table(const std::vector<SweepPoint>& points) {
       const Feasibility& f = sp.feasibility;
       if (sp.tgi) {
         const TgiPlan& t = *sp.tgi;
-        out +=
-            fmt::format("{:>10} {:<20} {:>6} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10}  {}\n", pt.value, sp.sku.name,
-                        sp.gpus(), gb5(t.model_bytes), gb5(t.prefill_bytes), gb5(t.decode_bytes), gb5(t.kv_cache_bytes),
-                        gb5(t.total_needed_bytes), gb5(t.available_bytes), t.is_enough_vram ? "True" : "False");
+        out += fmt::format("{:>10} {:<20} {:>6} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10}  {}\n",
+                           printable_line(pt.value), printable_line(sp.sku.name), sp.gpus(), gb5(t.model_bytes),
+                           gb5(t.prefill_bytes), gb5(t.decode_bytes), gb5(t.kv_cache_bytes), gb5(t.total_needed_bytes),
+                           gb5(t.available_bytes), t.is_enough_vram ? "True" : "False");
       } else {
-        out += fmt::format("{:>10} {:<20} {:>6} {:>9} {:>10} {:>9} {:>7} {:>12} {:>12}  {}\n", pt.value, sp.sku.name,
-                           sp.gpus(), fmt::format("{} x {}", sp.tensor_parallel_size(), sp.pipeline_parallel_size()),
-                           f.context, signed_gib(f.headroom_bytes), oom_risk_name(f.oom_risk),
-                           f.max_concurrency_at_context, f.max_context_at_concurrency, sp.fits() ? "yes" : "no");
+        out += fmt::format("{:>10} {:<20} {:>6} {:>9} {:>10} {:>9} {:>7} {:>12} {:>12}  {}\n", printable_line(pt.value),
+                           printable_line(sp.sku.name), sp.gpus(),
+                           fmt::format("{} x {}", sp.tensor_parallel_size(), sp.pipeline_parallel_size()), f.context,
+                           signed_gib(f.headroom_bytes), oom_risk_name(f.oom_risk), f.max_concurrency_at_context,
+                           f.max_context_at_concurrency, sp.fits() ? "yes" : "no");
       }
     }
   }
   out += tgi ? "\nGB = 10^9 bytes, summed over the GPUs as TGI's estimation notebook does\n"
              : "\nheadroom: GiB (2^30 bytes) per GPU\n";
-  return out;
+  return printable_lines(out);  // as render_table: nothing else reaches the terminal, whatever was missed above
 }
 
 }  // namespace vramcalc

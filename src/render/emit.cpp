@@ -6,18 +6,22 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "render/json_sections.hpp"
 #include "vramcalc/error.hpp"
+#include "vramcalc/printable.hpp"
 #include "vramcalc/render.hpp"
 
 namespace vramcalc {
 
 namespace {
 
-// A YAML scalar that is always a string: JSON's double-quoted form is valid YAML.
+// A YAML scalar that is always a string: JSON's double-quoted form is valid YAML, with every control character
+// escaped, so that a model id or argument holding a newline or ESC stays one valid scalar (render_detail::dump_json).
 // Invalid UTF-8 (a profile's vllm_args, argv) becomes U+FFFD instead of an exception (found by fuzz_profile).
-std::string q(const std::string& s) {
-  return nlohmann::json(s).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
+std::string q(const std::string& s) { return render_detail::dump_json(nlohmann::json(s), -1); }
+
+// Text in a YAML comment: on one line, with nothing a YAML parser refuses.
+std::string comment_text(const std::string& s) { return render_detail::escape_yaml_unsafe(printable_line(s)); }
 
 std::string flow_list(const std::vector<std::string>& items) {
   std::string out = "[";
@@ -88,9 +92,10 @@ std::string k8s_deployment(const Report& r, const SkuPlan& sp) {
   }
 
   std::string y;
-  y += fmt::format("# vram-calc: {} on {} ({} x {}, TP {} x PP {}); fits: {}, OOM risk {}\n", r.input.id, sp.sku.name,
-                   sp.gpus(), sp.sku.gpu.name, sp.tensor_parallel_size(), sp.pipeline_parallel_size(),
-                   sp.fits() ? "yes" : "NO", oom_risk_name(sp.feasibility.oom_risk));
+  // A comment ends at a line break: the model id and names in it are escaped onto the one line.
+  y += fmt::format("# vram-calc: {} on {} ({} x {}, TP {} x PP {}); fits: {}, OOM risk {}\n", comment_text(r.input.id),
+                   comment_text(sp.sku.name), sp.gpus(), comment_text(sp.sku.gpu.name), sp.tensor_parallel_size(),
+                   sp.pipeline_parallel_size(), sp.fits() ? "yes" : "NO", oom_risk_name(sp.feasibility.oom_risk));
   if (sp.nodes() > 1)
     y += fmt::format(
         "# WARNING: this plan spans {} nodes; one Deployment pod runs on one node. Use a multi-node "

@@ -2,7 +2,10 @@
 #include <cstdint>
 #include <map>
 
+#include <fmt/format.h>
+
 #include "render/json_sections.hpp"
+#include "vramcalc/printable.hpp"
 #include "vramcalc/quant.hpp"
 #include "vramcalc/render.hpp"
 #include "vramcalc/units.hpp"
@@ -18,6 +21,48 @@
 #endif
 
 namespace vramcalc {
+
+namespace render_detail {
+
+namespace {
+
+// The code point of the UTF-8 sequence of `length` bytes at text[i] (already known to be valid).
+std::uint32_t code_point_at(std::string_view text, std::size_t i, std::size_t length) {
+  const auto byte = [&](std::size_t k) { return static_cast<std::uint32_t>(static_cast<unsigned char>(text[i + k])); };
+  if (length == 2) return (byte(0) & 0x1F) << 6 | (byte(1) & 0x3F);
+  if (length == 3) return (byte(0) & 0x0F) << 12 | (byte(1) & 0x3F) << 6 | (byte(2) & 0x3F);
+  return (byte(0) & 0x07) << 18 | (byte(1) & 0x3F) << 12 | (byte(2) & 0x3F) << 6 | (byte(3) & 0x3F);
+}
+
+// What libyaml (kubectl's parser) refuses in a stream or reads as a line break, besides the C0 controls: DEL, the
+// C1 controls but NEL, U+2028/U+2029, the byte-order mark and U+FFFE/U+FFFF. NEL is escaped too (a C1 control).
+bool unsafe_in_yaml(std::uint32_t cp) {
+  return cp == 0x7F || (cp >= 0x80 && cp <= 0x9F) || cp == 0x2028 || cp == 0x2029 || cp == 0xFEFF || cp == 0xFFFE ||
+         cp == 0xFFFF;
+}
+
+}  // namespace
+
+std::string escape_yaml_unsafe(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size();) {
+    const std::size_t length = std::max<std::size_t>(1, utf8_sequence_length(text, i));
+    const std::uint32_t cp = length == 1 ? static_cast<unsigned char>(text[i]) : code_point_at(text, i, length);
+    if (unsafe_in_yaml(cp)) out += fmt::format("\\u{:04x}", cp);
+    else out.append(text, i, length);
+    i += length;
+  }
+  return out;
+}
+
+std::string dump_json(const nlohmann::json& j, int indent) {
+  // After dump() with replace the text is valid UTF-8, and the characters escape_yaml_unsafe escapes can only be
+  // inside strings, where \uXXXX means the same to JSON and YAML.
+  return escape_yaml_unsafe(j.dump(indent, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+}  // namespace render_detail
 
 namespace {
 
@@ -219,7 +264,7 @@ std::string render_json(const Report& r, bool as_array) {
   }
   // Strings reach the report from argv, profiles and file names, none of them checked as UTF-8: invalid bytes are
   // written as U+FFFD rather than making dump() throw (found by fuzz_profile; tests/test_fuzz_regressions.cpp).
-  return out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  return render_detail::dump_json(out, 2) + "\n";
 }
 
 nlohmann::json sku_list_json(const SkuCatalog& skus) {

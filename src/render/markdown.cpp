@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "render/table_sections.hpp"
+#include "vramcalc/printable.hpp"
 #include "vramcalc/render.hpp"
 #include "vramcalc/units.hpp"
 
@@ -14,16 +15,15 @@ using namespace render_detail;
 
 namespace {
 
-// Text inside a paragraph or a table cell: Markdown's active characters backslash-escaped, line breaks as spaces
-// (a table row is one line).
+// Text inside a paragraph or a table cell: line breaks as spaces (a table row is one line), every other control
+// character escaped as printable_line does, then Markdown's active characters backslash-escaped.
 std::string escape(std::string_view text) {
+  std::string flat(text);
+  std::replace_if(
+      flat.begin(), flat.end(), [](char c) { return c == '\n' || c == '\r'; }, ' ');
   std::string out;
-  out.reserve(text.size());
-  for (const char c : text) {
-    if (c == '\n' || c == '\r') {
-      out += ' ';
-      continue;
-    }
+  out.reserve(flat.size());
+  for (const char c : printable_line(flat)) {
     if (std::string_view("\\`*_[]<>|#").find(c) != std::string_view::npos) out += '\\';
     out += c;
   }
@@ -85,8 +85,8 @@ void suggestions_table(std::string& out, const SkuPlan& sp) {
   out += "\n**Changes that would fit**\n\n";
   out += "| change | flags | GPUs | context | headroom (GiB) | risk |\n|---|---|--:|--:|--:|---|\n";
   for (const auto& s : sp.suggestions)
-    out += fmt::format("| {} | `{}` | {} | {} | {} | {} |\n", escape(s.change), s.flags, s.gpus, s.context,
-                       signed_gib(s.headroom_bytes), oom_risk_name(s.oom_risk));
+    out += fmt::format("| {} | `{}` | {} | {} | {} | {} |\n", escape(s.change), printable_line(s.flags), s.gpus,
+                       s.context, signed_gib(s.headroom_bytes), oom_risk_name(s.oom_risk));
 }
 
 void single(std::string& out, const Report& r, const SkuPlan& sp) {
@@ -132,7 +132,7 @@ std::string render_markdown(const Report& report, bool comparison) {
   std::string out;
   if (comparison) comparison_table(out, report);
   else single(out, report, report.plans.front());
-  return out;
+  return printable_lines(out);  // as render_table: a last pass for anything written above without escaping
 }
 
 std::string render_sweep_markdown(const std::vector<SweepPoint>& points) {
@@ -140,7 +140,7 @@ std::string render_sweep_markdown(const std::vector<SweepPoint>& points) {
   std::string out = fmt::format("## vram-calc: {}, sweep of {}\n\n", escape(points.front().report.input.id),
                                 escape(points.front().flag == "tokens" ? "--sweep-tokens" : points.front().flag));
   out += fenced("text", render_sweep_table(points));
-  return out;
+  return printable_lines(out);
 }
 
 }  // namespace vramcalc

@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 
 #include "render/table_sections.hpp"
+#include "vramcalc/printable.hpp"
 #include "vramcalc/quant.hpp"
 #include "vramcalc/render.hpp"
 #include "vramcalc/units.hpp"
@@ -13,7 +14,7 @@ namespace render_detail {
 void warnings_section(std::string& out, const std::vector<std::string>& warnings) {
   if (warnings.empty()) return;
   out += "\nWarnings\n";
-  for (const auto& w : warnings) out += fmt::format("  - {}\n", w);
+  for (const auto& w : warnings) out += fmt::format("  - {}\n", printable_line(w));
 }
 
 ComparisonRow comparison_row(const SkuPlan& sp) {
@@ -33,10 +34,11 @@ using namespace render_detail;
 namespace {
 
 std::string architecture_line(const ModelArch& a) {
-  std::string s = fmt::format("{} ({}), {} layers, hidden {}, {} heads, {} KV heads, head_dim {}",
-                              a.architecture.empty() ? "?" : a.architecture,
-                              a.text_model_type.empty() ? a.model_type : a.text_model_type, a.num_hidden_layers,
-                              a.hidden_size, a.num_attention_heads, a.num_key_value_heads, a.head_dim);
+  std::string s =
+      fmt::format("{} ({}), {} layers, hidden {}, {} heads, {} KV heads, head_dim {}",
+                  printable_line(a.architecture.empty() ? "?" : a.architecture),
+                  printable_line(a.text_model_type.empty() ? a.model_type : a.text_model_type), a.num_hidden_layers,
+                  a.hidden_size, a.num_attention_heads, a.num_key_value_heads, a.head_dim);
   if (a.num_experts > 0)
     s += fmt::format(", MoE {} experts (top-{}) in {} layers", a.num_experts, a.experts_per_token, a.moe_layers);
   if (a.mla) s += fmt::format(", MLA (kv_lora_rank {})", a.kv_lora_rank);
@@ -57,34 +59,34 @@ std::string layers_line(const ModelArch& a) {
 void model_section(std::string& out, const Report& r) {
   const ModelArch& a = r.arch;
   const WeightEstimate& w = r.weights;
-  out += fmt::format("Model         {}  ({})\n", r.input.id, r.input.origin);
+  out += fmt::format("Model         {}  ({})\n", printable_line(r.input.id), printable_line(r.input.origin));
   out += fmt::format("Architecture  {}\n", architecture_line(a));
   out += fmt::format("Layers        {}\n", layers_line(a));
-  out += fmt::format("Parameters    {} ({})\n", format_count(w.num_params), w.num_params_source);
-  out += fmt::format("Dtype         {} ({})\n", dtype_name(w.serving_dtype), w.serving_dtype_reason);
+  out += fmt::format("Parameters    {} ({})\n", format_count(w.num_params), printable_line(w.num_params_source));
+  out += fmt::format("Dtype         {} ({})\n", dtype_name(w.serving_dtype), printable_line(w.serving_dtype_reason));
   if (w.quantization)
-    out += fmt::format("Quantization  {} ({} parameters converted)\n", describe_scheme(*w.quantization),
+    out += fmt::format("Quantization  {} ({} parameters converted)\n", printable_line(describe_scheme(*w.quantization)),
                        format_count(w.quantized_params));
   out += fmt::format("Weights       {} bytes = {} GiB, from {}: {}\n", format_count(w.bytes), gib(w.bytes),
-                     weight_source_name(w.source), w.source_detail);
+                     weight_source_name(w.source), printable_line(w.source_detail));
   out += fmt::format("Max context   {}\n", a.max_position_embeddings
                                                ? fmt::format("{} tokens ({})", format_count(*a.max_position_embeddings),
-                                                             a.max_position_source)
+                                                             printable_line(a.max_position_source))
                                                : std::string("none in config (not capped)"));
-  out += fmt::format("KV cache      {} per token\n", r.kv.formula);
+  out += fmt::format("KV cache      {} per token\n", printable_line(r.kv.formula));
 }
 
 void single_plan(std::string& out, const Report& r, const SkuPlan& sp) {
   const KaitoPlan& p = sp.plan;
   const KaitoSettings& k = r.settings.kaito;
   const PerGpuBreakdown& g = p.per_gpu;
-  out += fmt::format("\nSKU           {}: {} x {}, {} GiB per GPU ({})\n", sp.sku.name, sp.sku.gpus_per_node,
-                     sp.sku.gpu.name, gib(sp.gpu_memory.bytes),
+  out += fmt::format("\nSKU           {}: {} x {}, {} GiB per GPU ({})\n", printable_line(sp.sku.name),
+                     sp.sku.gpus_per_node, printable_line(sp.sku.gpu.name), gib(sp.gpu_memory.bytes),
                      sp.gpu_memory.source == "reported" ? fmt::format("nvidia-smi {} MiB", sp.gpu_memory.bytes / kMiB)
-                                                        : sp.gpu_memory.source);
+                                                        : printable_line(sp.gpu_memory.source));
   out += fmt::format("Settings      gpu_memory_utilization {}, max_model_len {}{}, kv_cache_dtype {}\n",
                      k.gpu_memory_utilization, k.max_model_len, k.max_model_len_given ? "" : " (KAITO default)",
-                     r.settings.kv_cache_dtype_flag);
+                     printable_line(r.settings.kv_cache_dtype_flag));
 
   const double V = to_gib(sp.gpu_memory.bytes);
   const double overhead = k.non_torch_gib + k.activation_gib + k.reserve_gib;
@@ -120,9 +122,9 @@ void single_plan(std::string& out, const Report& r, const SkuPlan& sp) {
   out += fmt::format("  layout                   TP {} x PP {} on {} node(s)\n", p.tensor_parallel_size,
                      p.pipeline_parallel_size, p.nodes);
   out += fmt::format("  max_model_len            {} (limited by {}; memory allows {})\n", p.max_model_len,
-                     p.max_model_len_limited_by, p.max_model_len_by_memory);
+                     printable_line(p.max_model_len_limited_by), p.max_model_len_by_memory);
   out += fmt::format("  verdict                  {}\n", p.fits ? std::string("FITS") : std::string("DOES NOT FIT"));
-  for (const auto& reason : p.not_fit_reasons) out += fmt::format("    - {}\n", reason);
+  for (const auto& reason : p.not_fit_reasons) out += fmt::format("    - {}\n", printable_line(reason));
   feasibility_section(out, r, sp);
   warnings_section(out, r.all_warnings(sp));
   out += fmt::format("\n{}\n", vllm_serve_command(r, sp));
@@ -130,13 +132,14 @@ void single_plan(std::string& out, const Report& r, const SkuPlan& sp) {
 
 void vllm_plan_section(std::string& out, const Report& r, const SkuPlan& sp) {
   const VllmPlan& v = *sp.vllm;
-  out += fmt::format("\nSKU           {}: {} x {}, {} GiB per GPU as CUDA reports it ({})\n", sp.sku.name,
-                     sp.sku.gpus_per_node, sp.sku.gpu.name, gib(v.total_bytes), sp.vllm_total.source);
+  out += fmt::format("\nSKU           {}: {} x {}, {} GiB per GPU as CUDA reports it ({})\n",
+                     printable_line(sp.sku.name), sp.sku.gpus_per_node, printable_line(sp.sku.gpu.name),
+                     gib(v.total_bytes), printable_line(sp.vllm_total.source));
   out += fmt::format(
       "Settings      vLLM {}, gpu_memory_utilization {}, max_model_len {}, max_num_batched_tokens {}, "
       "max_num_seqs {} ({})\n",
       r.settings.vllm.version.str(), v.gpu_memory_utilization, v.max_model_len, v.max_num_batched_tokens,
-      v.max_num_seqs, v.batch_defaults_reason);
+      v.max_num_seqs, printable_line(v.batch_defaults_reason));
   out += fmt::format("\nPer GPU, as vLLM accounts for it (GiB = 2^30 bytes), TP {} x PP {}{}\n", v.tensor_parallel_size,
                      v.pipeline_parallel_size,
                      v.data_parallel_size > 1 ? fmt::format(" x DP {}", v.data_parallel_size) : "");
@@ -149,9 +152,9 @@ void vllm_plan_section(std::string& out, const Report& r, const SkuPlan& sp) {
                        gib(v.total_bytes), v.gpu_memory_utilization);
     out += fmt::format("  - weights                {:>9}   on the busiest GPU\n", gib(v.weights_bytes));
     out += fmt::format("  - activation peak        {:>9}   {}\n", gib(v.profile.activation_bytes),
-                       v.profile.activation_formula);
+                       printable_line(v.profile.activation_formula));
     out += fmt::format("  - non-PyTorch            {:>9}   {}\n", gib(v.profile.non_torch_bytes),
-                       v.profile.non_torch_formula);
+                       printable_line(v.profile.non_torch_formula));
     if (v.cudagraph_in_budget)
       out +=
           fmt::format("  - CUDA graphs            {:>9}   {} (vLLM v0.21+ subtracts it)\n", gib(v.cudagraph_bytes),
@@ -175,7 +178,7 @@ void vllm_plan_section(std::string& out, const Report& r, const SkuPlan& sp) {
   if (!v.capacity.fits && v.available_kv_bytes > 0)
     out += fmt::format("  estimated max_model_len  {}\n", v.capacity.estimated_max_model_len);
   out += fmt::format("  verdict                  {}\n", v.fits ? std::string("FITS") : std::string("DOES NOT FIT"));
-  for (const auto& reason : v.not_fit_reasons) out += fmt::format("    - {}\n", reason);
+  for (const auto& reason : v.not_fit_reasons) out += fmt::format("    - {}\n", printable_line(reason));
   feasibility_section(out, r, sp);
   warnings_section(out, r.all_warnings(sp));
   out += fmt::format("\n{}\n", vllm_serve_command(r, sp));
@@ -186,8 +189,8 @@ void comparison(std::string& out, const Report& r) {
                      "GPUs", "nodes", "TP x PP", "context", "headroom", "risk", "fits");
   for (const auto& sp : r.plans) {
     const ComparisonRow row = comparison_row(sp);
-    out += fmt::format("{:<30} {:<14} {:>8} {:>5} {:>6} {:>9} {:>14} {:>9} {:>7}  {}\n", sp.sku.name, sp.sku.gpu.name,
-                       gib(row.memory_bytes), sp.gpus(), sp.nodes(),
+    out += fmt::format("{:<30} {:<14} {:>8} {:>5} {:>6} {:>9} {:>14} {:>9} {:>7}  {}\n", printable_line(sp.sku.name),
+                       printable_line(sp.sku.gpu.name), gib(row.memory_bytes), sp.gpus(), sp.nodes(),
                        fmt::format("{} x {}", sp.tensor_parallel_size(), sp.pipeline_parallel_size()), row.context,
                        signed_gib(sp.feasibility.headroom_bytes), oom_risk_name(sp.feasibility.oom_risk), row.fits);
   }
@@ -214,7 +217,9 @@ std::string render_table(const Report& r, bool as_comparison) {
   } else {
     single_plan(out, r, r.plans.front());
   }
-  return out;
+  // Every field from a file, the Hub or argv is escaped where it is written; this pass makes sure of it, so that no
+  // control character but the line breaks between lines reaches the terminal.
+  return printable_lines(out);
 }
 
 std::string render_sku_list_table(const SkuCatalog& skus) {
@@ -227,11 +232,12 @@ std::string render_sku_list_table(const SkuCatalog& skus) {
     if (!s.verified) notes += "unverified; ";
     if (!notes.empty()) notes.resize(notes.size() - 2);
     out +=
-        fmt::format("{:<30} {:<10} {:<14} {:>5} {:>10} {:>14}  {}\n", s.name, s.cloud.empty() ? "-" : s.cloud,
-                    s.gpu.name, s.gpus_per_node, s.gpu.memory_gib_marketed,
+        fmt::format("{:<30} {:<10} {:<14} {:>5} {:>10} {:>14}  {}\n", printable_line(s.name),
+                    printable_line(s.cloud.empty() ? "-" : s.cloud), printable_line(s.gpu.name), s.gpus_per_node,
+                    s.gpu.memory_gib_marketed,
                     s.gpu.memory_mib_reported ? std::to_string(*s.gpu.memory_mib_reported) : std::string("-"), notes);
   }
-  return out;
+  return printable_lines(out);
 }
 
 }  // namespace vramcalc

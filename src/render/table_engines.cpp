@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "render/table_sections.hpp"
+#include "vramcalc/printable.hpp"
 #include "vramcalc/render.hpp"
 
 namespace vramcalc::render_detail {
@@ -19,21 +20,22 @@ std::string count_or_unbounded(std::uint64_t n) {
 
 void tgi_plan_section(std::string& out, const Report& r, const SkuPlan& sp) {
   const TgiPlan& t = *sp.tgi;
-  out += fmt::format("\nSKU           {}: {} x {}, {} GB per GPU ({})\n", sp.sku.name, sp.sku.gpus_per_node,
-                     sp.sku.gpu.name, gb5(t.gpu_memory_bytes),
+  out += fmt::format("\nSKU           {}: {} x {}, {} GB per GPU ({})\n", printable_line(sp.sku.name),
+                     sp.sku.gpus_per_node, printable_line(sp.sku.gpu.name), gb5(t.gpu_memory_bytes),
                      r.settings.gpu_memory_override ? "--gpu-memory" : "marketed size, GB = 10^9 bytes");
   out += fmt::format(
       "Settings      TGI: num_shard {}, max_input_tokens {}, max_total_tokens {}, max_batch_prefill_tokens "
       "{}, cuda_memory_fraction {}\n",
       t.num_shard, t.max_input_tokens, t.max_total_tokens, t.max_batch_prefill_tokens, t.cuda_memory_fraction);
-  for (const auto& d : t.defaults_used) out += fmt::format("              {}\n", d);
+  for (const auto& d : t.defaults_used) out += fmt::format("              {}\n", printable_line(d));
   out += fmt::format("\nAll {} GPU(s), as TGI's estimation notebook sums them (GB = 10^9 bytes)\n", t.num_shard);
   out += fmt::format("  model                    {:>12}   weights\n", gb5(t.model_bytes));
   out += fmt::format("  CUDA overhead            {:>12}   {} GB x {} GPU(s)\n", gb5(t.cuda_overhead_bytes),
                      r.settings.tgi.cuda_overhead_gb, t.num_shard);
-  out += fmt::format("  prefill                  {:>12}   {}\n", gb5(t.prefill_bytes), t.prefill_formula);
-  out += fmt::format("  decode                   {:>12}   {}\n", gb5(t.decode_bytes), t.decode_formula);
-  out += fmt::format("  KV cache                 {:>12}   {}\n", gb5(t.kv_cache_bytes), t.kv_formula);
+  out +=
+      fmt::format("  prefill                  {:>12}   {}\n", gb5(t.prefill_bytes), printable_line(t.prefill_formula));
+  out += fmt::format("  decode                   {:>12}   {}\n", gb5(t.decode_bytes), printable_line(t.decode_formula));
+  out += fmt::format("  KV cache                 {:>12}   {}\n", gb5(t.kv_cache_bytes), printable_line(t.kv_formula));
   out += fmt::format("  = needed                 {:>12}\n", gb5(t.total_needed_bytes));
   out += fmt::format("  available                {:>12}   {} GPU(s) x {} GB x {} x 0.95\n", gb5(t.available_bytes),
                      t.num_shard, gb5(t.gpu_memory_bytes), t.cuda_memory_fraction);
@@ -43,10 +45,10 @@ void tgi_plan_section(std::string& out, const Report& r, const SkuPlan& sp) {
                      fmt::format("{:.5f}", static_cast<double>(t.free_for_kv_bytes) / 1e9));
   out += fmt::format("\nPlan (TGI, seed 001)\n  GPUs                     {} (num_shard)\n", t.num_shard);
   out += fmt::format("  verdict                  {}\n", verdict(t.fits));
-  for (const auto& reason : t.not_fit_reasons) out += fmt::format("    - {}\n", reason);
+  for (const auto& reason : t.not_fit_reasons) out += fmt::format("    - {}\n", printable_line(reason));
   if (!t.notes.empty()) {
     out += "\nNotes\n";
-    for (const auto& n : t.notes) out += fmt::format("  - {}\n", n);
+    for (const auto& n : t.notes) out += fmt::format("  - {}\n", printable_line(n));
   }
   feasibility_section(out, r, sp);
   auto warnings = r.all_warnings(sp);
@@ -57,8 +59,9 @@ void tgi_plan_section(std::string& out, const Report& r, const SkuPlan& sp) {
 
 void wizard_plan_section(std::string& out, const Report& r, const SkuPlan& sp) {
   const WizardPlan& w = *sp.wizard;
-  out += fmt::format("\nSKU           {}: {} x {}, {} GiB per GPU ({})\n", sp.sku.name, sp.sku.gpus_per_node,
-                     sp.sku.gpu.name, gib(w.gpu_memory_bytes), sp.gpu_memory.source);
+  out += fmt::format("\nSKU           {}: {} x {}, {} GiB per GPU ({})\n", printable_line(sp.sku.name),
+                     sp.sku.gpus_per_node, printable_line(sp.sku.gpu.name), gib(w.gpu_memory_bytes),
+                     printable_line(sp.gpu_memory.source));
   out += fmt::format("Settings      gpu_memory_utilization {}, context {}, concurrency {}, fragmentation_factor {}\n",
                      r.settings.kaito.gpu_memory_utilization, sp.feasibility.context, r.settings.concurrency,
                      r.settings.fragmentation_factor);
@@ -66,8 +69,9 @@ void wizard_plan_section(std::string& out, const Report& r, const SkuPlan& sp) {
   out += fmt::format("  allocatable              {:>9}   {} GPU(s) x {} GiB x {}\n", gib(w.allocatable_bytes), w.gpus,
                      gib(w.gpu_memory_bytes), r.settings.kaito.gpu_memory_utilization);
   out += fmt::format("  - weights                {:>9}\n", gib(w.weights_bytes));
-  out += fmt::format("  - KV cache               {:>9}   {}\n", gib(w.kv_cache_bytes), w.kv_formula);
-  out += fmt::format("  - overhead               {:>9}   {}\n", gib(w.overhead_bytes), w.overhead_formula);
+  out += fmt::format("  - KV cache               {:>9}   {}\n", gib(w.kv_cache_bytes), printable_line(w.kv_formula));
+  out +=
+      fmt::format("  - overhead               {:>9}   {}\n", gib(w.overhead_bytes), printable_line(w.overhead_formula));
   if (w.reserve_bytes > 0)
     out += fmt::format("  - reserve                {:>9}   --headroom-gib\n", gib(w.reserve_bytes));
   out += fmt::format("  = headroom               {:>9}   OOM risk {}\n", signed_gib(w.headroom_bytes),
@@ -75,7 +79,7 @@ void wizard_plan_section(std::string& out, const Report& r, const SkuPlan& sp) {
   out += fmt::format("\nPlan (vllm-wizard, seed 003)\n  GPUs                     {} (TP {}){}\n", w.gpus,
                      w.tensor_parallel_size, w.pinned ? ", pinned" : "");
   out += fmt::format("  verdict                  {}\n", verdict(w.fits));
-  for (const auto& reason : w.not_fit_reasons) out += fmt::format("    - {}\n", reason);
+  for (const auto& reason : w.not_fit_reasons) out += fmt::format("    - {}\n", printable_line(reason));
   feasibility_section(out, r, sp);
   auto warnings = r.all_warnings(sp);
   for (const auto& x : w.warnings) warnings.push_back(x);
@@ -87,14 +91,15 @@ void feasibility_section(std::string& out, const Report& r, const SkuPlan& sp) {
   const Feasibility& f = sp.feasibility;
   out += "\nFeasibility (per GPU, GiB = 2^30 bytes)\n";
   out += fmt::format("  fits                     {}\n", f.fits ? "yes" : "no");
-  out += fmt::format("  headroom                 {:>9}   {}\n", signed_gib(f.headroom_bytes), f.headroom_formula);
+  out += fmt::format("  headroom                 {:>9}   {}\n", signed_gib(f.headroom_bytes),
+                     printable_line(f.headroom_formula));
   out += fmt::format("  OOM risk                 {} (low >= {} GiB, medium >= {} GiB)\n", oom_risk_name(f.oom_risk),
                      r.settings.risk_thresholds.low_gib, r.settings.risk_thresholds.medium_gib);
   out += fmt::format("  max concurrency          {} sequences of {} tokens\n",
                      count_or_unbounded(f.max_concurrency_at_context), f.context);
   out += fmt::format("  max context              {} tokens for {} sequence(s)\n",
                      count_or_unbounded(f.max_context_at_concurrency), f.concurrency);
-  for (const auto& w : f.warnings) out += fmt::format("  - {}\n", w);
+  for (const auto& w : f.warnings) out += fmt::format("  - {}\n", printable_line(w));
   if (sp.fits()) return;
   if (sp.suggestions.empty()) {
     out +=
@@ -105,8 +110,9 @@ void feasibility_section(std::string& out, const Report& r, const SkuPlan& sp) {
   out += "\nWould fit with\n";
   for (const auto& s : sp.suggestions)
     out += fmt::format("  - {}: {} GPU(s), context {}, headroom {} GiB ({} risk), {} sequence(s) at once   [{}]\n",
-                       s.change, s.gpus, s.context, signed_gib(s.headroom_bytes), oom_risk_name(s.oom_risk),
-                       count_or_unbounded(s.max_concurrency_at_context), s.flags);
+                       printable_line(s.change), s.gpus, s.context, signed_gib(s.headroom_bytes),
+                       oom_risk_name(s.oom_risk), count_or_unbounded(s.max_concurrency_at_context),
+                       printable_line(s.flags));
 }
 
 }  // namespace vramcalc::render_detail

@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include "vramcalc/printable.hpp"
 #include "vramcalc/report.hpp"
 
 namespace vramcalc {
@@ -12,18 +13,6 @@ namespace {
 void add_unique(std::vector<std::string>& out, const std::vector<std::string>& more) {
   for (const auto& w : more)
     if (std::find(out.begin(), out.end(), w) == out.end()) out.push_back(w);
-}
-
-// Shell-quotes an argument when it holds anything but safe characters.
-std::string shell_arg(const std::string& s) {
-  const bool safe = !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) != 0 ||
-           std::string_view("-_./:=@+").find(c) != std::string_view::npos;
-  });
-  if (safe) return s;
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
 }
 
 }  // namespace
@@ -105,7 +94,7 @@ std::string shell_join(const std::vector<std::string>& words) {
   std::string out;
   for (const auto& w : words) {
     if (!out.empty()) out += ' ';
-    out += shell_arg(w);
+    out += shell_quote(w);
   }
   return out;
 }
