@@ -10,6 +10,20 @@
 
 namespace testsupport {
 
+// True in the sanitized build (scripts/test --sanitize). AddressSanitizer keeps freed memory in quarantine (256 MB)
+// and shadows every byte, so peak-memory bounds only mean something without it: tests skip them there.
+#if defined(__SANITIZE_ADDRESS__)
+inline constexpr bool kAddressSanitizer = true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+inline constexpr bool kAddressSanitizer = true;
+#else
+inline constexpr bool kAddressSanitizer = false;
+#endif
+#else
+inline constexpr bool kAddressSanitizer = false;
+#endif
+
 // tests/data/<relative>
 std::filesystem::path test_data(const std::string& relative);
 // The repository's data/ directory (bundled catalog and SKUs).

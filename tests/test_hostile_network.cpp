@@ -137,7 +137,8 @@ TEST_CASE("credentials in HF_ENDPOINT are sent to the endpoint only and shown or
   CHECK(everything_under(cache.path()).find(kSecret) == std::string::npos);
   // Still sent, as HTTP Basic auth, to the endpoint (a mirror behind a password keeps working).
   bool all_authenticated = true;
-  for (const auto& r : hub.stats()["requests"]) all_authenticated = all_authenticated && r["auth"] == true;
+  const nlohmann::json stats = hub.stats();  // not a temporary: the loop outlives the full expression
+  for (const auto& r : stats["requests"]) all_authenticated = all_authenticated && r["auth"] == true;
   CHECK(all_authenticated);
 }
 

@@ -222,7 +222,7 @@ TEST_CASE("peak memory for shards of large headers stays near one header, not th
   CHECK(exit_code == 0);
   const long bound_kib = static_cast<long>(3 * header.size() / 1024) + 60 * 1024;
   INFO("peak RSS " << peak_kib << " KiB, bound " << bound_kib << " KiB");
-  CHECK(peak_kib < bound_kib);
+  if (!testsupport::kAddressSanitizer) CHECK(peak_kib < bound_kib);
 
   const auto r = testsupport::run_cli("--model '" + dir.path().string() + "' --sku L4 --format json");
   REQUIRE(r.exit_code == 0);
