@@ -22,13 +22,13 @@ while [ $# -gt 0 ]; do
     *) echo "catalog.sh: unknown argument $1" >&2; usage >&2; exit 2 ;;
   esac
 done
-lib=$root/build-bench/libvramcalc_core.a
+lib=$root/build-bench/libvramcalc_sources.a
 [ -f "$lib" ] || { echo "catalog.sh: $lib not found; run bench/startup.sh first (it builds build-bench)" >&2; exit 1; }
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/catalog.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 # The same optimisation as the Release build; libcurl only in case the library still links it.
-"$cxx" -std=c++20 -O3 -DNDEBUG -I"$root/include" "$root/bench/catalog_load.cpp" "$lib" -o "$work/catalog_load" \
+"$cxx" -std=c++20 -O3 -DNDEBUG -I"$root/include" "$root/bench/catalog_load.cpp" "$lib" "$root/build-bench/libvramcalc_core.a" -o "$work/catalog_load" \
   -Wl,--as-needed -lfmt -lyaml-cpp -lcurl
 echo "data/models.json: $(wc -c <"$root/data/models.json") bytes; data/skus.json: $(wc -c <"$root/data/skus.json") bytes"
 "$work/catalog_load" "$root/data/models.json" "$root/data/skus.json" "$calls"

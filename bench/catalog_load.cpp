@@ -13,8 +13,8 @@
 #include <functional>
 #include <vector>
 
-#include "vramcalc/catalog.hpp"
-#include "vramcalc/sku.hpp"
+#include "vramcalc/sources/catalog.hpp"
+#include "vramcalc/sources/sku_catalog.hpp"
 
 namespace {
 

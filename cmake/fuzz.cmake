@@ -1,8 +1,8 @@
 # libFuzzer targets (issue 6): -DVRAMCALC_FUZZ=ON, with clang only. scripts/fuzz configures, builds and runs them.
 #
-# The code under test is the core library's own source list, compiled a second time here into
-# vramcalc_fuzz_core with coverage instrumentation and sanitizers; the normal vramcalc_core target, the CLI and
-# the tests are left exactly as they are, so a build without the option is unaffected.
+# The code under test is every layer's sources (VRAMCALC_LIBRARY_SOURCES, set by the top-level CMakeLists.txt),
+# compiled a second time here into vramcalc_fuzz_core with coverage instrumentation and sanitizers; the layer
+# libraries, the CLI and the tests are left exactly as they are, so a build without the option is unaffected.
 option(VRAMCALC_FUZZ "Build the libFuzzer targets in fuzz/ (clang only)" OFF)
 if(NOT VRAMCALC_FUZZ)
   return()
@@ -19,14 +19,14 @@ set(VRAMCALC_FUZZ_SANITIZERS -fsanitize=address,undefined -fno-sanitize-recover=
 # libstdc++'s bounds checks (vector::operator[], string_view, optional::operator*) turn silent misuse into aborts.
 set(VRAMCALC_FUZZ_DEFINITIONS _GLIBCXX_ASSERTIONS)
 
-get_target_property(vramcalc_fuzz_sources vramcalc_core SOURCES)
 get_target_property(vramcalc_fuzz_definitions vramcalc_core COMPILE_DEFINITIONS)
 if(NOT vramcalc_fuzz_definitions)
   set(vramcalc_fuzz_definitions "")
 endif()
-add_library(vramcalc_fuzz_core STATIC ${vramcalc_fuzz_sources})
+add_library(vramcalc_fuzz_core STATIC ${VRAMCALC_LIBRARY_SOURCES})
 target_include_directories(vramcalc_fuzz_core PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/include
-                                              PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/src)
+                                              PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/src
+                                              PUBLIC ${CMAKE_CURRENT_SOURCE_DIR})
 target_link_libraries(vramcalc_fuzz_core PUBLIC nlohmann_json::nlohmann_json fmt::fmt CLI11::CLI11 CURL::libcurl
   yaml-cpp)
 target_compile_definitions(vramcalc_fuzz_core PRIVATE ${vramcalc_fuzz_definitions} PUBLIC ${VRAMCALC_FUZZ_DEFINITIONS})

@@ -22,22 +22,22 @@
 
 #include <unistd.h>
 
-#include "vramcalc/error.hpp"
-#include "vramcalc/hub.hpp"
-#include "vramcalc/json_relaxed.hpp"
-#include "vramcalc/limits.hpp"
-#include "vramcalc/memory.hpp"
-#include "vramcalc/model.hpp"
-#include "vramcalc/profile.hpp"
-#include "vramcalc/render.hpp"
-#include "vramcalc/report.hpp"
-#include "vramcalc/safetensors.hpp"
-#include "vramcalc/weights.hpp"
+#include "vramcalc/core/error.hpp"
+#include "vramcalc/core/json_relaxed.hpp"
+#include "vramcalc/core/limits.hpp"
+#include "vramcalc/memory/kv_cache.hpp"
+#include "vramcalc/memory/weights.hpp"
+#include "vramcalc/model/architecture.hpp"
+#include "vramcalc/render/render.hpp"
+#include "vramcalc/report/report.hpp"
+#include "vramcalc/sources/hub.hpp"
+#include "vramcalc/sources/profile.hpp"
+#include "vramcalc/sources/safetensors.hpp"
 
 // Private headers, by relative path: the tests are not built with src/ on their include path.
-#include "../src/cli/options.hpp"
-#include "../src/sources/hub_parse.hpp"
-#include "../src/sources/json_scan.hpp"
+#include "cli/options.hpp"
+#include "sources/hub_parse.hpp"
+#include "sources/json_scan.hpp"
 
 namespace vramcalc::fuzzing {
 
@@ -49,7 +49,7 @@ struct Outcome {
 
 // What in `text` a terminal must not see, "" when nothing: a C0 control character (a '\n' is one too unless
 // `several_lines`, where it is the line break), DEL, a C1 control character (U+0080-U+009F, two bytes in UTF-8) or
-// bytes that are not UTF-8. Written apart from vramcalc/printable.hpp on purpose: it checks that code.
+// bytes that are not UTF-8. Written apart from vramcalc/core/printable.hpp on purpose: it checks that code.
 inline std::string text_problem(std::string_view text, bool several_lines) {
   const auto at = [&](std::size_t i) { return static_cast<unsigned char>(text[i]); };
   const auto where = [&](std::size_t i, const char* what) {
@@ -149,7 +149,7 @@ inline void plan_and_render(const ModelInput& input, const ModelArch& arch, cons
   r.settings.estimator = kModes[mode % kModeCount].second;
   r.input = input;
   r.arch = arch;
-  r.weights = estimate_weights(r.arch, r.input, settings.weights);
+  r.weights = estimate_weights(r.arch, checkpoint_sizes(r.input), settings.weights);
   r.kv = kv_cache_spec(r.arch, settings.kv_cache_dtype_flag, r.weights.serving_dtype);
   SkuPlan plan = plan_for_sku(r, sku);
   add_suggestions(r, plan);
@@ -220,7 +220,7 @@ inline Outcome run_safetensors(std::string_view bytes) {
     r.settings = settings;
     r.input = input;
     r.arch = arch;
-    r.weights = estimate_weights(r.arch, r.input, settings.weights);
+    r.weights = estimate_weights(r.arch, checkpoint_sizes(r.input), settings.weights);
     r.kv = kv_cache_spec(r.arch, "auto", r.weights.serving_dtype);
     r.plans = {plan_for_sku(r, fuzz_sku(true))};
     // Tensor names and dtypes from the header reach warnings: every renderer that prints them.

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Fits the coefficients of vram-calc's vLLM profile model (src/vllm_profile.cpp) on real startup logs.
+"""Fits the coefficients of vram-calc's vLLM profile model (src/engines/vllm/profile.cpp) on real startup logs.
 
 Run from the repository root after building:
 
@@ -26,7 +26,7 @@ What is fitted, by least squares (a small normal-equation solve, below):
                   two utilizations give the GPU's total, hence weights + activation + non-torch
     n0, n1        on the logged non-torch increases (V1 logs)
 
-Output: data/vllm_profile_fit.json with the coefficients (rounded as src/vllm_profile.cpp embeds them), every
+Output: data/vllm_profile_fit.json with the coefficients (rounded as src/engines/vllm/profile.cpp embeds them), every
 record's inputs, logged and predicted values and residuals, leave-one-out predictions, and the checks that are
 not fitted. Standard library only.
 """

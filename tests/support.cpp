@@ -9,7 +9,7 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "vramcalc/json_relaxed.hpp"
+#include "vramcalc/core/json_relaxed.hpp"
 
 namespace testsupport {
 

@@ -8,7 +8,7 @@
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
-#include "vramcalc/error.hpp"
+#include "vramcalc/core/error.hpp"
 
 namespace vramcalc::cli {
 

@@ -11,13 +11,13 @@
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
-#include "vramcalc/error.hpp"
-#include "vramcalc/hf_cache.hpp"
-#include "vramcalc/limits.hpp"
-#include "vramcalc/profile.hpp"
-#include "vramcalc/quant.hpp"
-#include "vramcalc/units.hpp"
-#include "vramcalc/vllm_profile.hpp"
+#include "vramcalc/core/error.hpp"
+#include "vramcalc/core/limits.hpp"
+#include "vramcalc/core/units.hpp"
+#include "vramcalc/engines/vllm/profile.hpp"
+#include "vramcalc/model/quantization.hpp"
+#include "vramcalc/sources/hf_cache.hpp"
+#include "vramcalc/sources/profile.hpp"
 
 #ifndef VRAMCALC_VERSION
 #define VRAMCALC_VERSION "0.0.0"

@@ -7,9 +7,9 @@
 #include <string>
 #include <vector>
 
-#include "vramcalc/hub.hpp"
-#include "vramcalc/profile.hpp"
-#include "vramcalc/report.hpp"
+#include "vramcalc/report/report.hpp"
+#include "vramcalc/sources/hub.hpp"
+#include "vramcalc/sources/profile.hpp"
 
 namespace vramcalc::cli {
 

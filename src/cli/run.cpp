@@ -15,16 +15,16 @@
 #include <fmt/format.h>
 
 #include "cli/options.hpp"
-#include "vramcalc/catalog.hpp"
-#include "vramcalc/cli.hpp"
-#include "vramcalc/error.hpp"
-#include "vramcalc/limits.hpp"
-#include "vramcalc/memory.hpp"
-#include "vramcalc/printable.hpp"
-#include "vramcalc/render.hpp"
-#include "vramcalc/resolve.hpp"
-#include "vramcalc/units.hpp"
-#include "vramcalc/weights.hpp"
+#include "vramcalc/cli/cli.hpp"
+#include "vramcalc/core/error.hpp"
+#include "vramcalc/core/limits.hpp"
+#include "vramcalc/core/printable.hpp"
+#include "vramcalc/core/units.hpp"
+#include "vramcalc/memory/kv_cache.hpp"
+#include "vramcalc/memory/weights.hpp"
+#include "vramcalc/render/render.hpp"
+#include "vramcalc/sources/catalog.hpp"
+#include "vramcalc/sources/resolve.hpp"
 
 namespace vramcalc::cli {
 
@@ -196,7 +196,7 @@ Report build_report(const Options& o, const ModelInput& input, const SkuCatalog&
   r.input = input;
   for (const auto& n : o.notes) r.input.warnings.push_back("profile: " + n);
   r.arch = normalize_config(r.input.config, r.input.id);
-  r.weights = estimate_weights(r.arch, r.input, o.weights);
+  r.weights = estimate_weights(r.arch, checkpoint_sizes(r.input), o.weights);
   r.kv = kv_cache_spec(r.arch, o.report.kv_cache_dtype_flag, r.weights.serving_dtype);
   add_report_warnings(r);
 

@@ -7,7 +7,7 @@
 
 #include "model/config_reader.hpp"
 #include "model/families.hpp"
-#include "vramcalc/model.hpp"
+#include "vramcalc/model/architecture.hpp"
 
 namespace vramcalc::detail {
 

@@ -4,7 +4,7 @@
 
 #include <fmt/format.h>
 
-#include "vramcalc/error.hpp"
+#include "vramcalc/core/error.hpp"
 
 namespace vramcalc::detail {
 

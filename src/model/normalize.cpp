@@ -8,9 +8,9 @@
 #include "model/build.hpp"
 #include "model/config_reader.hpp"
 #include "model/families.hpp"
-#include "vramcalc/error.hpp"
-#include "vramcalc/model.hpp"
-#include "vramcalc/quant.hpp"
+#include "vramcalc/core/error.hpp"
+#include "vramcalc/model/architecture.hpp"
+#include "vramcalc/model/quantization.hpp"
 
 namespace vramcalc {
 

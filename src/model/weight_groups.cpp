@@ -5,8 +5,8 @@
 #include "model/build.hpp"
 #include "model/config_reader.hpp"
 #include "model/families.hpp"
-#include "vramcalc/error.hpp"
-#include "vramcalc/units.hpp"
+#include "vramcalc/core/error.hpp"
+#include "vramcalc/core/units.hpp"
 
 namespace vramcalc::detail {
 

@@ -3,8 +3,8 @@
 
 #include "render/json_sections.hpp"
 #include "render/table_sections.hpp"
-#include "vramcalc/printable.hpp"
-#include "vramcalc/render.hpp"
+#include "vramcalc/core/printable.hpp"
+#include "vramcalc/render/render.hpp"
 
 namespace vramcalc {
 

@@ -7,9 +7,10 @@
 #include <nlohmann/json.hpp>
 
 #include "render/json_sections.hpp"
-#include "vramcalc/error.hpp"
-#include "vramcalc/printable.hpp"
-#include "vramcalc/render.hpp"
+#include "vramcalc/core/error.hpp"
+#include "vramcalc/core/printable.hpp"
+#include "vramcalc/render/commands.hpp"
+#include "vramcalc/render/render.hpp"
 
 namespace vramcalc {
 

@@ -5,10 +5,10 @@
 #include <fmt/format.h>
 
 #include "render/json_sections.hpp"
-#include "vramcalc/printable.hpp"
-#include "vramcalc/quant.hpp"
-#include "vramcalc/render.hpp"
-#include "vramcalc/units.hpp"
+#include "vramcalc/core/printable.hpp"
+#include "vramcalc/core/units.hpp"
+#include "vramcalc/model/quantization.hpp"
+#include "vramcalc/render/render.hpp"
 
 #ifndef VRAMCALC_VERSION
 #define VRAMCALC_VERSION "0.0.0"
@@ -156,7 +156,7 @@ nlohmann::json plan_json(const Report& r, const SkuPlan& sp) {
       {"memory_cuda_total_bytes", optional_json(cuda_total_bytes(gpu))},
       {"bf16", gpu.bf16},
       {"fp8", gpu.fp8},
-      {"vllm_cuda", gpu.vllm_cuda},
+      {"vllm_cuda", gpu.cuda_served},
       {"kaito_supported", sp.sku.kaito_supported},
   };
   const KaitoSettings& k = r.settings.kaito;
@@ -281,7 +281,7 @@ nlohmann::json sku_list_json(const SkuCatalog& skus) {
           s.gpu.memory_mib_reported ? nlohmann::json(*s.gpu.memory_mib_reported * kMiB) : nlohmann::json(nullptr)},
          {"bf16", s.gpu.bf16},
          {"fp8", s.gpu.fp8},
-         {"vllm_cuda", s.gpu.vllm_cuda},
+         {"vllm_cuda", s.gpu.cuda_served},
          {"kaito_supported", s.kaito_supported},
          {"verified", s.verified}});
   }

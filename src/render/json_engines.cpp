@@ -1,6 +1,7 @@
 // JSON for the TGI engine, the vllm-wizard estimator, the feasibility report and the suggestions
 // (docs/json-schema.md). Byte values are integers.
 #include "render/json_sections.hpp"
+#include "vramcalc/render/commands.hpp"
 
 namespace vramcalc::render_detail {
 

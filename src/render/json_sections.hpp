@@ -6,7 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "vramcalc/report.hpp"
+#include "vramcalc/report/report.hpp"
 
 namespace vramcalc::render_detail {
 

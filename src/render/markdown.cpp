@@ -5,9 +5,9 @@
 #include <fmt/format.h>
 
 #include "render/table_sections.hpp"
-#include "vramcalc/printable.hpp"
-#include "vramcalc/render.hpp"
-#include "vramcalc/units.hpp"
+#include "vramcalc/core/printable.hpp"
+#include "vramcalc/core/units.hpp"
+#include "vramcalc/render/render.hpp"
 
 namespace vramcalc {
 

@@ -2,10 +2,11 @@
 #include <fmt/format.h>
 
 #include "render/table_sections.hpp"
-#include "vramcalc/printable.hpp"
-#include "vramcalc/quant.hpp"
-#include "vramcalc/render.hpp"
-#include "vramcalc/units.hpp"
+#include "vramcalc/core/printable.hpp"
+#include "vramcalc/core/units.hpp"
+#include "vramcalc/model/quantization.hpp"
+#include "vramcalc/render/commands.hpp"
+#include "vramcalc/render/render.hpp"
 
 namespace vramcalc {
 
@@ -23,7 +24,7 @@ ComparisonRow comparison_row(const SkuPlan& sp) {
   row.context = sp.feasibility.context;
   if (sp.vllm && !sp.vllm->capacity.fits) row.context = sp.vllm->capacity.estimated_max_model_len;
   if (!sp.vllm && !sp.tgi && !sp.wizard) row.context = sp.plan.max_model_len;
-  row.fits = sp.fits() ? "yes" : (sp.sku.gpu.vllm_cuda ? "no" : "no (not vLLM/CUDA)");
+  row.fits = sp.fits() ? "yes" : (sp.sku.gpu.cuda_served ? "no" : "no (not vLLM/CUDA)");
   return row;
 }
 
@@ -227,7 +228,7 @@ std::string render_sku_list_table(const SkuCatalog& skus) {
                                 "GB label", "nvidia-smi MiB", "notes");
   for (const auto& s : skus.all()) {
     std::string notes;
-    if (!s.gpu.vllm_cuda) notes += "not served by vLLM/CUDA; ";
+    if (!s.gpu.cuda_served) notes += "not served by vLLM/CUDA; ";
     if (s.kaito_supported) notes += "KAITO; ";
     if (!s.verified) notes += "unverified; ";
     if (!notes.empty()) notes.resize(notes.size() - 2);

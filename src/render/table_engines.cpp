@@ -3,8 +3,9 @@
 #include <fmt/format.h>
 
 #include "render/table_sections.hpp"
-#include "vramcalc/printable.hpp"
-#include "vramcalc/render.hpp"
+#include "vramcalc/core/printable.hpp"
+#include "vramcalc/render/commands.hpp"
+#include "vramcalc/render/render.hpp"
 
 namespace vramcalc::render_detail {
 

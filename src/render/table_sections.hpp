@@ -6,8 +6,8 @@
 
 #include <fmt/format.h>
 
-#include "vramcalc/report.hpp"
-#include "vramcalc/units.hpp"
+#include "vramcalc/core/units.hpp"
+#include "vramcalc/report/report.hpp"
 
 namespace vramcalc::render_detail {
 

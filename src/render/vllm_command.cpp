@@ -1,41 +1,21 @@
-// The equivalent `vllm serve` command line, and plan assembly for one SKU.
+// The command lines a plan stands for: `vllm serve` and the TGI launcher.
 #include <algorithm>
 
 #include <fmt/format.h>
 
-#include "vramcalc/printable.hpp"
-#include "vramcalc/report.hpp"
+#include "vramcalc/core/printable.hpp"
+#include "vramcalc/render/commands.hpp"
 
 namespace vramcalc {
 
 namespace {
 
-void add_unique(std::vector<std::string>& out, const std::vector<std::string>& more) {
-  for (const auto& w : more)
-    if (std::find(out.begin(), out.end(), w) == out.end()) out.push_back(w);
-}
-
-}  // namespace
-
+// A bfloat16 model on a GPU without bfloat16 (T4, V100): the servers refuse it unless told --dtype float16.
 bool needs_float16(const Report& r, const SkuPlan& sp) {
   return !sp.sku.gpu.bf16 && r.weights.serving_dtype == DType::BFloat16;
 }
 
-std::vector<std::string> Report::model_warnings() const {
-  std::vector<std::string> out;
-  add_unique(out, input.warnings);
-  add_unique(out, arch.warnings);
-  add_unique(out, weights.warnings);
-  return out;
-}
-
-std::vector<std::string> Report::all_warnings(const SkuPlan& p) const {
-  auto out = model_warnings();
-  add_unique(out, p.warnings);
-  add_unique(out, p.vllm ? p.vllm->warnings : p.plan.warnings);
-  if (p.vllm) add_unique(out, p.vllm->layout.notes);
-  return out;
-}
+}  // namespace
 
 std::vector<std::string> vllm_serve_args(const Report& r, const SkuPlan& sp) {
   const KaitoPlan& p = sp.plan;

@@ -5,9 +5,9 @@
 
 #include <fmt/format.h>
 
-#include "vramcalc/error.hpp"
-#include "vramcalc/report.hpp"
-#include "vramcalc/units.hpp"
+#include "vramcalc/core/error.hpp"
+#include "vramcalc/core/units.hpp"
+#include "vramcalc/report/report.hpp"
 
 namespace vramcalc {
 
@@ -204,7 +204,7 @@ void finish_feasibility(const Report& r, SkuPlan& sp) {
 
 bool SkuPlan::engine_fits() const {
   if (tgi) return tgi->fits;
-  if (wizard) return wizard->fits && sku.gpu.vllm_cuda;
+  if (wizard) return wizard->fits && sku.gpu.cuda_served;
   if (vllm) return vllm->fits;
   return plan.fits;
 }
@@ -252,7 +252,7 @@ SkuPlan plan_for_sku(const Report& report, const Sku& sku) {
   sp.gpu_memory = kaito_gpu_memory(sku.gpu, rs.gpu_memory_override, sp.warnings);
   sp.plan = plan_kaito(report.arch, report.weights.bytes, report.kv, sp.gpu_memory, ks);
   const std::string server = rs.engine == "tgi" ? "TGI" : "vLLM";
-  if (!sku.gpu.vllm_cuda) {
+  if (!sku.gpu.cuda_served) {
     sp.plan.fits = false;
     sp.plan.not_fit_reasons.push_back(fmt::format("{}'s CUDA path does not serve {} ({})", server, sku.gpu.name,
                                                   sku.gpu.note.empty() ? sku.gpu.vendor : sku.gpu.note));
@@ -265,7 +265,7 @@ SkuPlan plan_for_sku(const Report& report, const Sku& sku) {
       sp.tgi->not_fit_reasons.push_back(fmt::format("{} shards do not divide the {} attention heads: TGI refuses it",
                                                     sp.tgi->num_shard, report.arch.num_attention_heads));
     }
-    if (!sku.gpu.vllm_cuda) {
+    if (!sku.gpu.cuda_served) {
       sp.tgi->fits = false;
       sp.tgi->not_fit_reasons.push_back(fmt::format("TGI's CUDA path does not serve {}", sku.gpu.name));
     }
@@ -291,7 +291,7 @@ SkuPlan plan_for_sku(const Report& report, const Sku& sku) {
     if (!ws.tensor_parallel_size)
       ws.tensor_parallel_size = rs.kaito.tensor_parallel_size ? rs.kaito.tensor_parallel_size : rs.kaito.gpus;
     sp.wizard = plan_wizard(report.arch, report.weights.bytes, report.kv, sp.gpu_memory.bytes, ws);
-    if (!sku.gpu.vllm_cuda) {
+    if (!sku.gpu.cuda_served) {
       sp.wizard->fits = false;
       sp.wizard->not_fit_reasons.push_back(fmt::format("vLLM's CUDA path does not serve {}", sku.gpu.name));
     }

@@ -4,10 +4,10 @@
 
 #include <fmt/format.h>
 
-#include "vramcalc/error.hpp"
-#include "vramcalc/quant.hpp"
-#include "vramcalc/report.hpp"
-#include "vramcalc/units.hpp"
+#include "vramcalc/core/error.hpp"
+#include "vramcalc/core/units.hpp"
+#include "vramcalc/model/quantization.hpp"
+#include "vramcalc/report/report.hpp"
 
 namespace vramcalc {
 
@@ -184,7 +184,7 @@ void add_suggestions(const Report& r, SkuPlan& sp) {
       keep(o.change, tgi ? o.tgi_flags : o.vllm_flags, [&](Report& c) {
         c.settings.weights.load_quantization = quantization_flag_scheme(o.scheme);
         c.settings.quantization_flag = o.scheme;
-        c.weights = estimate_weights(c.arch, c.input, c.settings.weights);
+        c.weights = estimate_weights(c.arch, checkpoint_sizes(c.input), c.settings.weights);
         c.kv = kv_cache_spec(c.arch, c.settings.kv_cache_dtype_flag, c.weights.serving_dtype);
       });
   }

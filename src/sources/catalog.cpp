@@ -1,5 +1,5 @@
 // The bundled model catalog (data/models.json) and the edit distance behind "did you mean" suggestions.
-#include "vramcalc/catalog.hpp"
+#include "vramcalc/sources/catalog.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -13,8 +13,8 @@
 #include "sources/catalog_schema.hpp"
 #include "sources/files.hpp"
 #include "sources/json_scan.hpp"
-#include "vramcalc/error.hpp"
-#include "vramcalc/json_relaxed.hpp"
+#include "vramcalc/core/error.hpp"
+#include "vramcalc/core/json_relaxed.hpp"
 
 namespace vramcalc {
 

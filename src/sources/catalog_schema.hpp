@@ -9,7 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "vramcalc/error.hpp"
+#include "vramcalc/core/error.hpp"
 
 namespace vramcalc::detail {
 

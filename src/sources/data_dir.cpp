@@ -6,8 +6,8 @@
 
 #include <fmt/format.h>
 
-#include "vramcalc/catalog.hpp"
-#include "vramcalc/error.hpp"
+#include "vramcalc/core/error.hpp"
+#include "vramcalc/sources/catalog.hpp"
 
 #ifndef VRAMCALC_SOURCE_DATA_DIR
 #define VRAMCALC_SOURCE_DATA_DIR ""

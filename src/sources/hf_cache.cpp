@@ -1,6 +1,6 @@
 // huggingface_hub's conventions on local disk: where its cache and token live (the same environment variables
 // and defaults as huggingface_hub/constants.py), and reading a model from that cache.
-#include "vramcalc/hf_cache.hpp"
+#include "vramcalc/sources/hf_cache.hpp"
 
 #include "sources/files.hpp"
 #include "sources/safetensors_index.hpp"
@@ -17,9 +17,9 @@
 
 #include <fmt/format.h>
 
-#include "vramcalc/error.hpp"
-#include "vramcalc/json_relaxed.hpp"
-#include "vramcalc/limits.hpp"
+#include "vramcalc/core/error.hpp"
+#include "vramcalc/core/json_relaxed.hpp"
+#include "vramcalc/core/limits.hpp"
 
 namespace vramcalc {
 namespace {

@@ -8,7 +8,7 @@
 // libcurl is loaded with dlopen on first use, not linked: it pulls in some thirty libraries (OpenSSL, GnuTLS,
 // Kerberos, LDAP, ...) whose loading and initialisation cost several times a whole local plan, and only the Hub
 // path needs them (bench/RESULTS.md has the numbers). The header still comes from libcurl's -dev package.
-#include "vramcalc/http.hpp"
+#include "vramcalc/sources/http.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -20,8 +20,8 @@
 #include <dlfcn.h>
 #include <fmt/format.h>
 
-#include "vramcalc/error.hpp"
-#include "vramcalc/limits.hpp"
+#include "vramcalc/core/error.hpp"
+#include "vramcalc/core/limits.hpp"
 
 namespace vramcalc {
 

@@ -1,5 +1,5 @@
 // The Hugging Face Hub, read with the fewest round trips: see hub.hpp for the plan of requests.
-#include "vramcalc/hub.hpp"
+#include "vramcalc/sources/hub.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -12,10 +12,10 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
-#include "vramcalc/hf_cache.hpp"
-#include "vramcalc/json_relaxed.hpp"
-#include "vramcalc/limits.hpp"
-#include "vramcalc/safetensors.hpp"
+#include "vramcalc/core/json_relaxed.hpp"
+#include "vramcalc/core/limits.hpp"
+#include "vramcalc/sources/hf_cache.hpp"
+#include "vramcalc/sources/safetensors.hpp"
 
 #include "sources/hub_parse.hpp"
 #include "sources/safetensors_index.hpp"

@@ -11,7 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "vramcalc/limits.hpp"
+#include "vramcalc/core/limits.hpp"
 
 namespace vramcalc::hub_detail {
 

@@ -10,9 +10,9 @@
 
 #include <fmt/format.h>
 
-#include "vramcalc/json_relaxed.hpp"
-#include "vramcalc/limits.hpp"
-#include "vramcalc/sources.hpp"
+#include "vramcalc/core/json_relaxed.hpp"
+#include "vramcalc/core/limits.hpp"
+#include "vramcalc/sources/local.hpp"
 
 #include "sources/files.hpp"
 #include "sources/safetensors_index.hpp"

@@ -8,7 +8,7 @@
 //   - Booleans are YAML 1.1's words, as PyYAML reads them: true/yes/on and false/no/off (lower, Title or UPPER case).
 //   - A key whose value is null (`key:`, `~`, `null`) is left unset; so is a section that is null.
 //   - Duplicate keys are an error (yaml-cpp keeps both, so they are found by iterating).
-#include "vramcalc/profile.hpp"
+#include "vramcalc/sources/profile.hpp"
 
 #include <algorithm>
 #include <array>
@@ -26,8 +26,8 @@
 #include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
-#include "vramcalc/error.hpp"
-#include "vramcalc/limits.hpp"
+#include "vramcalc/core/error.hpp"
+#include "vramcalc/core/limits.hpp"
 
 #include "sources/files.hpp"
 

@@ -1,10 +1,10 @@
-#include "vramcalc/resolve.hpp"
+#include "vramcalc/sources/resolve.hpp"
 
 #include <fmt/format.h>
 
-#include "vramcalc/error.hpp"
-#include "vramcalc/hf_cache.hpp"
-#include "vramcalc/result_cache.hpp"
+#include "vramcalc/core/error.hpp"
+#include "vramcalc/sources/hf_cache.hpp"
+#include "vramcalc/sources/result_cache.hpp"
 
 namespace vramcalc {
 

@@ -4,7 +4,7 @@
 // The endpoint key is "<scheme>_<host>[_<port>][_<path>]" with everything outside [A-Za-z0-9.-] percent-encoded;
 // revisions are percent-encoded the same way ('/' -> %2F). Every file is written to a unique temporary file in
 // its directory and renamed into place, so readers see the old or the new file, never a torn one.
-#include "vramcalc/result_cache.hpp"
+#include "vramcalc/sources/result_cache.hpp"
 
 #include "sources/files.hpp"
 
@@ -25,10 +25,10 @@
 
 #include <fmt/format.h>
 
-#include "vramcalc/error.hpp"
-#include "vramcalc/hf_cache.hpp"
-#include "vramcalc/json_relaxed.hpp"
-#include "vramcalc/limits.hpp"
+#include "vramcalc/core/error.hpp"
+#include "vramcalc/core/json_relaxed.hpp"
+#include "vramcalc/core/limits.hpp"
+#include "vramcalc/sources/hf_cache.hpp"
 
 namespace vramcalc {
 namespace {

@@ -1,4 +1,4 @@
-#include "vramcalc/safetensors.hpp"
+#include "vramcalc/sources/safetensors.hpp"
 
 #include <algorithm>
 #include <array>
@@ -14,9 +14,9 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "vramcalc/dtype.hpp"
-#include "vramcalc/json_relaxed.hpp"
-#include "vramcalc/limits.hpp"
+#include "vramcalc/core/dtype.hpp"
+#include "vramcalc/core/json_relaxed.hpp"
+#include "vramcalc/core/limits.hpp"
 
 namespace vramcalc {
 namespace {

@@ -6,8 +6,8 @@
 
 #include <fmt/format.h>
 
-#include "vramcalc/json_relaxed.hpp"
-#include "vramcalc/limits.hpp"
+#include "vramcalc/core/json_relaxed.hpp"
+#include "vramcalc/core/limits.hpp"
 
 #include "sources/files.hpp"
 

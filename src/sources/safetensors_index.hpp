@@ -12,7 +12,7 @@
 #include <string>
 #include <string_view>
 
-#include "vramcalc/error.hpp"
+#include "vramcalc/core/error.hpp"
 
 namespace vramcalc::detail {
 

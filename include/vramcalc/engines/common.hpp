@@ -1,0 +1,67 @@
+// What every engine shares, whatever its memory model: the per-GPU memory figure it plans with, the OOM risk
+// classes, the feasibility report (vllm-wizard's) and the changes that would make a plan fit.
+//
+// headroom is per GPU (the busiest one), after everything the chosen memory model counts and the --headroom-gib
+// reserve:
+//   kaito   V x u - (1.02 W + KV(context x concurrency x fragmentation)) / N - 2.3 GiB - reserve
+//   vllm    available KV cache - concurrency x KV of one max_model_len sequence x fragmentation - reserve
+//   wizard  (allocatable - required) / TP, the wizard's own sum over the TP GPUs
+//   tgi     (available - needed) / num_shard, the notebook's sum over the shards, less the reserve
+// oom_risk: low when headroom >= 2 GiB, medium from 0 to 2, high below 0 (--risk-thresholds-gib LOW,MEDIUM).
+// fits is the engine's own verdict and headroom >= 0; the exit code follows fits, whatever the risk.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <string_view>
+
+namespace vramcalc {
+
+// The per-GPU memory figure a planner uses, and which of the SKU's figures it is.
+struct GpuMemory {
+  std::uint64_t bytes = 0;
+  std::string source;  // "reported" (nvidia-smi), "marketed" (label number read as GiB), "cuda", "--gpu-memory"
+};
+
+enum class OomRisk { Low, Medium, High };
+std::string_view oom_risk_name(OomRisk r);  // "low", "medium", "high"
+
+// --risk-thresholds-gib LOW,MEDIUM: headroom >= low -> low; >= medium -> medium; else high. Default 2,0.
+struct RiskThresholds {
+  double low_gib = 2.0;
+  double medium_gib = 0.0;
+};
+OomRisk classify_oom_risk(std::int64_t headroom_bytes, const RiskThresholds& t);
+// Parses "2,0" (two numbers, the first >= the second). Throws Error(BadInput) naming --risk-thresholds-gib.
+RiskThresholds parse_risk_thresholds(const std::string& text);
+// Both bounds in [0, 1024] GiB and LOW >= MEDIUM; Error(BadInput) naming --risk-thresholds-gib otherwise.
+void check_risk_thresholds(const RiskThresholds& t);
+
+struct Feasibility {
+  bool fits = false;
+  OomRisk oom_risk = OomRisk::High;
+  std::int64_t headroom_bytes = 0;               // per GPU
+  std::string headroom_formula;                  // with its numbers
+  std::uint64_t context = 0;                     // the length checked
+  std::uint64_t concurrency = 1;                 // sequences of that length that must fit at once
+  std::uint64_t max_concurrency_at_context = 0;  // sequences of `context` tokens that fit at once
+  std::uint64_t max_context_at_concurrency = 0;  // the longest length `concurrency` sequences can each have
+  std::vector<std::string> warnings;             // KV share of memory, context capped, risk explained
+};
+
+// One change to the settings and what the plan becomes with it.
+struct Suggestion {
+  std::string change;  // in words: "fp8 KV cache"
+  std::string flags;   // what to add to the command line: "--kv-cache-dtype fp8"
+  bool fits = false;
+  std::uint64_t gpus = 0;
+  std::uint64_t tensor_parallel_size = 1;
+  std::uint64_t context = 0;
+  std::int64_t headroom_bytes = 0;
+  OomRisk oom_risk = OomRisk::High;
+  std::uint64_t max_concurrency_at_context = 0;
+};
+
+}  // namespace vramcalc

@@ -1,0 +1,77 @@
+// KAITO's plan (engines/kaito): how many GPUs and nodes a model needs and the longest max_model_len they hold.
+// KAITO's sizing guide (seed 000), with the config's own head_dim and only KV-holding layers in the KV term.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "vramcalc/core/hardware.hpp"
+#include "vramcalc/engines/common.hpp"
+#include "vramcalc/memory/kv_cache.hpp"
+#include "vramcalc/model/architecture.hpp"
+
+namespace vramcalc {
+
+// KAITO: nvidia-smi's reported total; where none is known, the marketed number read as GiB (warned).
+GpuMemory kaito_gpu_memory(const Gpu& gpu, std::optional<std::uint64_t> override_bytes,
+                           std::vector<std::string>& warnings);
+
+struct KaitoSettings {
+  double gpu_memory_utilization = 0.90;  // u
+  std::uint64_t max_model_len = 2048;    // L requested
+  bool max_model_len_given = false;      // --max-model-len was passed (else KAITO's default 2048)
+  double non_torch_gib = 0.6;            // non-PyTorch memory per GPU
+  double activation_gib = 1.7;           // activation peak per GPU
+  double weight_overhead = 1.02;         // observed VRAM / checkpoint size
+  // Shared axes (issue 5), neutral by default so the seed's formula is unchanged:
+  std::uint64_t concurrency = 1;  // --concurrency: sequences of max_model_len held at once
+  double kv_fragmentation = 1.0;  // --fragmentation-factor on the KV term
+  double reserve_gib = 0.0;       // --headroom-gib: kept free per GPU, on top of the overheads
+  int gpus_per_node = 1;
+  std::optional<std::uint64_t> gpus;                    // --gpus: pinned GPU count
+  std::optional<std::uint64_t> tensor_parallel_size;    // pinned TP
+  std::optional<std::uint64_t> pipeline_parallel_size;  // pinned PP
+};
+
+struct PerGpuBreakdown {
+  std::uint64_t weights_bytes = 0;          // W / N
+  std::uint64_t weight_overhead_bytes = 0;  // (1.02 - 1) x W / N
+  std::uint64_t kv_cache_bytes = 0;         // bytes_per_token x max_model_len / N
+  std::uint64_t activation_bytes = 0;
+  std::uint64_t non_torch_bytes = 0;
+  std::uint64_t reserve_bytes = 0;  // --headroom-gib
+  std::uint64_t total_bytes = 0;
+  std::uint64_t capacity_bytes = 0;  // V
+  std::uint64_t budget_bytes = 0;    // V x u
+};
+
+struct KaitoPlan {
+  bool fits = false;
+  std::vector<std::string> not_fit_reasons;
+  bool pinned = false;            // GPU count fixed by --gpus / --tensor-parallel-size / --pipeline-parallel-size
+  std::uint64_t gpus_needed = 0;  // n from the GPU-count formula
+  std::uint64_t gpus = 0;         // N = nodes x gpus_per_node (or the pinned count)
+  std::uint64_t nodes = 0;
+  std::uint64_t tensor_parallel_size = 1;
+  std::uint64_t pipeline_parallel_size = 1;
+  std::uint64_t max_model_len_requested = 0;  // after the max_position_embeddings cap
+  std::int64_t max_model_len_by_memory = 0;   // floor(...) of the length formula (negative: weights do not fit)
+  std::uint64_t max_model_len = 0;            // min(by memory, max_position_embeddings), at least 0
+  std::string max_model_len_limited_by;       // "memory" or "max_position_embeddings"
+  PerGpuBreakdown per_gpu;
+  std::vector<std::string> warnings;
+};
+
+// The KAITO plan, in double-precision GiB exactly as seed 000 writes it:
+//   n   = max(1, ceil((1.02 W + bytes_per_token L) / (V u - 2.3)))
+//   N   = ceil(n / gpus_per_node) x gpus_per_node
+//   len = min(floor((N V u - 1.02 W - 2.3 N) / bytes_per_token), max_position_embeddings)
+// With the shared axes, bytes_per_token becomes bytes_per_token x fragmentation x concurrency and 2.3 becomes
+// 2.3 + reserve; at their defaults (1, 1, 0) the formulas are the seed's.
+// Throws Error(BadInput) for settings out of range.
+KaitoPlan plan_kaito(const ModelArch& arch, std::uint64_t weight_bytes, const KvCacheSpec& kv, const GpuMemory& gpu,
+                     const KaitoSettings& settings);
+
+}  // namespace vramcalc

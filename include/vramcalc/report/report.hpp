@@ -1,0 +1,93 @@
+// One run's result: the model, its weights and KV cache, and a plan per SKU. Renderers read only this.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "vramcalc/engines/common.hpp"
+#include "vramcalc/engines/kaito/plan.hpp"
+#include "vramcalc/engines/tgi/plan.hpp"
+#include "vramcalc/engines/vllm/plan.hpp"
+#include "vramcalc/engines/wizard/plan.hpp"
+#include "vramcalc/memory/kv_cache.hpp"
+#include "vramcalc/memory/weights.hpp"
+#include "vramcalc/model/architecture.hpp"
+#include "vramcalc/sources/local.hpp"
+#include "vramcalc/sources/sku_catalog.hpp"
+
+namespace vramcalc {
+
+inline constexpr int kJsonSchemaVersion = 1;
+
+// Settings that shape the plan and the emitted command, as the user gave them.
+struct ReportSettings {
+  KaitoSettings kaito;
+  std::string dtype_flag = "auto";
+  std::string kv_cache_dtype_flag = "auto";
+  std::optional<std::string> quantization_flag;
+  std::optional<std::uint64_t> gpu_memory_override;
+  std::optional<int> gpus_per_node_override;
+  std::string engine = "vllm";      // --engine: vllm | tgi
+  std::string estimator = "kaito";  // --estimator (engine vllm): kaito | vllm | wizard
+  VllmSettings vllm;                // settings of the vLLM-faithful estimator
+  WizardSettings wizard;            // settings of the vllm-wizard estimator (context, TP, GPUs filled per SKU)
+  TgiSettings tgi;                  // settings of the TGI engine (num_shard, GPU memory filled per SKU)
+  std::optional<std::uint64_t> tgi_num_shard;  // --num-shard pinned (else the smallest that fits in a node)
+  // Shared axes: every engine and estimator.
+  double fragmentation_factor = 1.0;    // --fragmentation-factor (1.15 under wizard)
+  double headroom_gib = 0.0;            // --headroom-gib: kept free per GPU
+  RiskThresholds risk_thresholds;       // --risk-thresholds-gib
+  std::uint64_t concurrency = 1;        // --concurrency
+  WeightSettings weights;               // as given, so suggestions can re-estimate the weights
+  std::optional<std::string> revision;  // --revision, for the emitted commands
+  std::vector<std::pair<std::string, std::string>> extra_vllm_args;  // a profile's outputs.vllm_args
+};
+
+struct SkuPlan {
+  Sku sku;
+  GpuMemory gpu_memory;
+  KaitoPlan plan;
+  std::optional<VllmPlan> vllm;         // with --estimator vllm
+  GpuMemory vllm_total;                 // the CUDA-reported total the vLLM estimator used
+  std::optional<WizardPlan> wizard;     // with --estimator wizard
+  std::optional<TgiPlan> tgi;           // with --engine tgi
+  Feasibility feasibility;              // for the chosen engine and estimator
+  std::vector<Suggestion> suggestions;  // when it does not fit: the nearest changes that would
+  std::vector<std::string> warnings;    // SKU-specific (memory figure guessed, unsupported accelerator, ...)
+
+  // The verdict and layout of the chosen engine and estimator.
+  [[nodiscard]] bool fits() const { return feasibility.fits; }
+  [[nodiscard]] bool engine_fits() const;
+  [[nodiscard]] std::uint64_t gpus() const;
+  [[nodiscard]] std::uint64_t nodes() const;
+  [[nodiscard]] std::uint64_t tensor_parallel_size() const;
+  [[nodiscard]] std::uint64_t pipeline_parallel_size() const;
+  [[nodiscard]] std::string method() const;  // "kaito", "vllm", "wizard" or "tgi"
+};
+
+struct Report {
+  ModelInput input;  // id, origin, warnings of the source
+  ModelArch arch;
+  WeightEstimate weights;
+  KvCacheSpec kv;
+  ReportSettings settings;
+  std::vector<SkuPlan> plans;  // one per SKU, fewest GPUs first when several
+
+  // Model-level warnings (source, architecture, weights), without duplicates, in order.
+  [[nodiscard]] std::vector<std::string> model_warnings() const;
+  // Every warning that applies to one SKU's plan: the model's, the SKU's and the plan's.
+  [[nodiscard]] std::vector<std::string> all_warnings(const SkuPlan& p) const;
+};
+
+// What a model's source tells of the checkpoint's size, for estimate_weights.
+CheckpointSizes checkpoint_sizes(const ModelInput& input);
+
+// Builds a plan for one SKU with its feasibility (pure: no I/O). Suggestions are added by add_suggestions.
+SkuPlan plan_for_sku(const Report& report, const Sku& sku);
+
+// When a plan does not fit, re-plans with the nearest changes (fp8 KV cache, the next TP size, the longest context
+// that fits, a higher utilization, weight quantization) and keeps those that fit, with their figures.
+void add_suggestions(const Report& report, SkuPlan& plan);
+
+}  // namespace vramcalc

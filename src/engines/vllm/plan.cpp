@@ -1,0 +1,248 @@
+// The vLLM-faithful estimator: vLLM v0.10.x's own accounting (see vllm_planner.hpp), layout by layout.
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include <fmt/format.h>
+
+#include "vramcalc/core/error.hpp"
+#include "vramcalc/core/units.hpp"
+#include "vramcalc/engines/vllm/plan.hpp"
+#include "vramcalc/model/quantization.hpp"
+
+namespace vramcalc {
+
+namespace {
+
+// Totals CUDA reported to processes on GPUs that have both readings (MiB): nvidia-smi minus this is what a
+// process sees. Median of H100 (81559 - 81082), H200 (143771 - 143156), A100-40G (40960 - 40437),
+// A10G (23028 - 22587), T4 (15360 - 15095), V100-16G (16160 - 16130), from data/skus.json.
+constexpr std::uint64_t kMedianCudaGapMiB = 459;
+
+std::uint64_t median(std::vector<std::uint64_t> v) {
+  std::sort(v.begin(), v.end());
+  return v.size() % 2 == 1 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
+}
+
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+// The fraction of a group one tensor-parallel rank holds.
+double tp_share(const ModelArch& a, const WeightGroup& g, std::uint64_t tp, std::uint64_t ep_ranks) {
+  const double t = static_cast<double>(tp);
+  switch (g.role) {
+    case WeightRole::Norm:
+    case WeightRole::Router:
+    case WeightRole::Vision: return 1.0;
+    case WeightRole::Experts: return 1.0 / static_cast<double>(ep_ranks);
+    case WeightRole::Attention:
+      if (a.mla && (ends_with(g.name, "q_a_proj") || ends_with(g.name, "kv_a_proj_with_mqa"))) return 1.0;
+      if (!a.mla && (ends_with(g.name, "k_proj") || ends_with(g.name, "v_proj")) && a.num_key_value_heads > 0) {
+        // Past the KV head count every rank keeps one head.
+        const double per_rank = std::max(1.0, static_cast<double>(a.num_key_value_heads) / t);
+        return per_rank / static_cast<double>(a.num_key_value_heads);
+      }
+      return 1.0 / t;
+    default: return 1.0 / t;
+  }
+}
+
+}  // namespace
+
+GpuMemory vllm_gpu_total(const Gpu& gpu, std::optional<std::uint64_t> override_bytes,
+                         std::vector<std::string>& warnings) {
+  if (override_bytes) return {*override_bytes, "--gpu-memory"};
+  if (!gpu.cuda_total_mib_observed.empty()) return {median(gpu.cuda_total_mib_observed) * kMiB, "cuda (observed)"};
+  if (gpu.memory_mib_reported && *gpu.memory_mib_reported > kMedianCudaGapMiB) {
+    return {(*gpu.memory_mib_reported - kMedianCudaGapMiB) * kMiB,
+            fmt::format("nvidia-smi {} MiB minus the median {} MiB gap to the CUDA total", *gpu.memory_mib_reported,
+                        kMedianCudaGapMiB)};
+  }
+  warnings.push_back(
+      fmt::format("{}: no memory reading is known; the marketed {} GB is read as GiB (likely an "
+                  "overestimate)",
+                  gpu.name, gpu.memory_gib_marketed));
+  return {round_bytes(gpu.memory_gib_marketed * static_cast<double>(kGiB), "GPU memory"), "marketed"};
+}
+
+std::uint64_t vllm_weights_per_gpu(const ModelArch& a, const WeightEstimate& w, std::uint64_t tp, std::uint64_t pp,
+                                   std::uint64_t dp, bool expert_parallel) {
+  const QuantScheme none;
+  const QuantScheme& scheme = w.quantization ? *w.quantization : none;
+  const std::uint64_t ep_ranks = expert_parallel ? tp * dp : tp;
+  const auto parts = vllm_pp_partition(a.num_hidden_layers, pp);
+  double all = 0;
+  std::vector<double> stage(pp, 0.0);
+  for (const auto& g : a.weights) {
+    const double bytes = group_bytes(g, scheme, w.serving_dtype);
+    all += bytes;
+    const double share = bytes * tp_share(a, g, tp, ep_ranks);
+    std::size_t s = 0;
+    if (g.layer >= 0) {
+      std::uint64_t end = 0;
+      for (s = 0; s < parts.size(); ++s) {
+        end += parts[s];
+        if (static_cast<std::uint64_t>(g.layer) < end) break;
+      }
+    } else if (g.role == WeightRole::LmHead || g.name == "model.norm" || ends_with(g.name, "norm_f") ||
+               ends_with(g.name, "ln_f") || ends_with(g.name, "final_layer_norm")) {
+      s = pp - 1;  // the last stage computes the logits
+    }
+    stage[std::min<std::size_t>(s, pp - 1)] += share;
+  }
+  const double busiest = *std::max_element(stage.begin(), stage.end());
+  // Scale the structure to the chosen total (exact when it came from the checkpoint's headers).
+  const double scale = all > 0 ? static_cast<double>(w.bytes) / all : 1.0;
+  return round_bytes(busiest * scale, "weights per GPU");
+}
+
+namespace {
+
+struct Layout {
+  std::uint64_t tp, pp;
+};
+
+VllmPlan evaluate(const ModelArch& a, const WeightEstimate& w, const KvCacheSpec& kv, const Gpu& gpu,
+                  const GpuMemory& total, const VllmSettings& s, Layout layout, double u) {
+  VllmPlan p;
+  p.tensor_parallel_size = layout.tp;
+  p.pipeline_parallel_size = layout.pp;
+  p.data_parallel_size = s.data_parallel_size;
+  p.gpus = layout.tp * layout.pp * s.data_parallel_size;
+  const auto gpn = static_cast<std::uint64_t>(std::max(1, s.gpus_per_node));
+  p.nodes = (p.gpus + gpn - 1) / gpn;
+  p.gpu_memory_utilization = u;
+  p.total_bytes = total.bytes;
+  p.requested_bytes = round_bytes(static_cast<double>(total.bytes) * u, "requested memory");
+  p.headroom_bytes = p.total_bytes - p.requested_bytes;
+
+  const auto defaults = vllm_batch_defaults(to_gib(total.bytes), gpu.name, s.offline_llm_class, s.version);
+  p.max_num_batched_tokens = s.max_num_batched_tokens.value_or(defaults.max_num_batched_tokens);
+  p.max_num_seqs = s.max_num_seqs.value_or(defaults.max_num_seqs);
+  p.batch_defaults_reason = s.max_num_batched_tokens && s.max_num_seqs ? "given" : defaults.reason;
+
+  if (!s.enforce_eager) {
+    p.cudagraph_bytes = s.cudagraph_memory.value_or(vllm_cudagraph_estimate(layout.tp));
+    p.cudagraph_estimated = !s.cudagraph_memory;
+  }
+  p.weights_bytes = vllm_weights_per_gpu(a, w, layout.tp, layout.pp, s.data_parallel_size, s.expert_parallel);
+  if (s.kv_cache_memory) {
+    p.kv_cache_memory_given = true;
+    p.available_kv_bytes = static_cast<std::int64_t>(*s.kv_cache_memory);
+  } else {
+    VllmProfileSettings ps;
+    ps.dtype = w.serving_dtype;
+    ps.tensor_parallel_size = layout.tp;
+    ps.pipeline_parallel_size = layout.pp;
+    ps.max_num_batched_tokens = p.max_num_batched_tokens;
+    ps.max_num_seqs = p.max_num_seqs;
+    ps.version = s.version;
+    ps.flashinfer_sampler = s.flashinfer_sampler;
+    p.profile = estimate_vllm_profile(a, ps);
+    p.available_kv_bytes = static_cast<std::int64_t>(p.requested_bytes) - static_cast<std::int64_t>(p.weights_bytes) -
+                           static_cast<std::int64_t>(p.profile.activation_bytes) -
+                           static_cast<std::int64_t>(p.profile.non_torch_bytes);
+    if (s.version.at_least(0, 21)) {
+      p.cudagraph_in_budget = true;
+      p.available_kv_bytes -= static_cast<std::int64_t>(p.cudagraph_bytes);
+    }
+  }
+
+  VllmKvSettings ks;
+  ks.block_size = s.block_size;
+  ks.tensor_parallel_size = layout.tp;
+  ks.pipeline_parallel_size = layout.pp;
+  ks.max_num_batched_tokens = p.max_num_batched_tokens;
+  p.layout = vllm_kv_layout(a, kv, ks);
+
+  const std::uint64_t model_max = a.max_position_embeddings.value_or(0);
+  p.max_model_len = s.max_model_len.value_or(model_max);
+  if (s.max_model_len_auto) {
+    // Newer vLLM's auto-fit: the model's maximum, or the largest length the cache holds.
+    const std::uint64_t ceiling = model_max > 0 ? model_max : (1ULL << 24);
+    auto at_max = vllm_kv_capacity(p.layout, p.available_kv_bytes, ceiling, p.max_num_batched_tokens);
+    p.max_model_len = at_max.fits ? ceiling : at_max.estimated_max_model_len;
+  }
+  if (p.max_model_len == 0) p.max_model_len = 1;
+  p.capacity = vllm_kv_capacity(p.layout, p.available_kv_bytes, p.max_model_len, p.max_num_batched_tokens);
+
+  if (p.available_kv_bytes <= 0)
+    p.not_fit_reasons.push_back(
+        fmt::format("no memory is left for the KV cache ({:.2f} GiB): vLLM fails with \"No "
+                    "available memory for the cache blocks\"",
+                    static_cast<double>(p.available_kv_bytes) / static_cast<double>(kGiB)));
+  else if (!p.capacity.fits)
+    p.not_fit_reasons.push_back(
+        fmt::format("max_model_len {} needs {:.2f} GiB of KV cache per GPU, more than the "
+                    "{:.2f} GiB available; vLLM would suggest max_model_len {}",
+                    p.max_model_len, to_gib(p.capacity.needed_bytes),
+                    to_gib(static_cast<std::uint64_t>(p.available_kv_bytes)), p.capacity.estimated_max_model_len));
+  else if (p.capacity.max_concurrency + 1e-9 < static_cast<double>(s.concurrency))
+    p.not_fit_reasons.push_back(fmt::format("{} sequences of {} tokens do not fit at once: the cache holds {:.2f}",
+                                            s.concurrency, p.max_model_len, p.capacity.max_concurrency));
+  if (!a.tp_valid(layout.tp))
+    p.not_fit_reasons.push_back(
+        fmt::format("tensor parallel size {} does not divide the {} attention heads (or is "
+                    "incompatible with the {} KV heads): vLLM refuses it",
+                    layout.tp, a.num_attention_heads, a.num_key_value_heads));
+  if (!gpu.cuda_served) p.not_fit_reasons.push_back(fmt::format("vLLM's CUDA path does not serve {}", gpu.name));
+  p.fits = p.not_fit_reasons.empty();
+  return p;
+}
+
+}  // namespace
+
+VllmPlan plan_vllm(const ModelArch& a, const WeightEstimate& w, const KvCacheSpec& kv, const Gpu& gpu,
+                   const GpuMemory& total, const VllmSettings& s) {
+  const double u = s.gpu_memory_utilization.value_or(vllm_default_gpu_memory_utilization(s.version));
+  if (!(u > 0 && u <= 1)) fail_input(fmt::format("--gpu-memory-utilization: {} is outside (0, 1]", u));
+  if (s.concurrency == 0) fail_input("--concurrency: must be at least 1");
+  if (s.max_num_batched_tokens && s.max_num_seqs && *s.max_num_batched_tokens < *s.max_num_seqs)
+    fail_input("--max-num-batched-tokens must be at least --max-num-seqs, as vLLM requires");
+
+  if (!a.max_position_embeddings && !s.max_model_len && !s.max_model_len_auto)
+    fail_input("the config has no max_position_embeddings: pass --max-model-len N (or auto) for the vLLM estimator");
+
+  std::vector<std::string> caveats;
+  if (s.version.at_least(0, 21) && !s.kv_cache_memory && !s.enforce_eager && !s.cudagraph_memory)
+    caveats.push_back(
+        fmt::format("vLLM {} subtracts its CUDA-graph estimate from the KV budget; the 0.50 GiB + 0.15 "
+                    "GiB per TP doubling used here is a rule of thumb from logged pool sizes (large MoE "
+                    "models log up to 3.5 GiB): pass --cudagraph-memory with the \"Estimated CUDA graph "
+                    "memory\" vLLM logs for exact figures",
+                    s.version.str()));
+  if (a.multimodal && !s.kv_cache_memory)
+    caveats.push_back("the vision encoder's profile run is not modelled: the activation peak may be underestimated");
+  if (s.tensor_parallel_size || s.pipeline_parallel_size) {
+    VllmPlan p = evaluate(a, w, kv, gpu, total, s,
+                          Layout{s.tensor_parallel_size.value_or(1), s.pipeline_parallel_size.value_or(1)}, u);
+    p.pinned = true;
+    p.warnings.insert(p.warnings.end(), caveats.begin(), caveats.end());
+    return p;
+  }
+
+  // Smallest valid layout: TP within a node (a divisor of the heads, compatible with the KV heads), then PP.
+  const auto gpn = static_cast<std::uint64_t>(std::max(1, s.gpus_per_node));
+  std::vector<std::uint64_t> tps;
+  for (std::uint64_t tp = 1; tp <= gpn; ++tp)
+    if (a.tp_valid(tp)) tps.push_back(tp);
+  std::vector<Layout> layouts;
+  for (auto tp : tps) layouts.push_back({tp, 1});
+  const std::uint64_t widest = tps.back();
+  for (std::uint64_t pp = 2; pp <= std::min<std::uint64_t>(a.num_hidden_layers, 128); ++pp)
+    layouts.push_back({widest, pp});
+  std::stable_sort(layouts.begin(), layouts.end(),
+                   [](const Layout& x, const Layout& y) { return x.tp * x.pp < y.tp * y.pp; });
+  VllmPlan last;
+  for (const auto& l : layouts) {
+    last = evaluate(a, w, kv, gpu, total, s, l, u);
+    last.warnings.insert(last.warnings.end(), caveats.begin(), caveats.end());
+    if (last.fits || !gpu.cuda_served) return last;
+  }
+  last.not_fit_reasons.push_back(
+      fmt::format("no layout up to TP {} x PP {} fits", last.tensor_parallel_size, last.pipeline_parallel_size));
+  return last;
+}
+
+}  // namespace vramcalc

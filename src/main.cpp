@@ -1,3 +1,0 @@
-#include "vramcalc/cli.hpp"
-
-int main(int argc, char** argv) { return vramcalc::cli::run(argc, argv); }

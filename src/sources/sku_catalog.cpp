@@ -1,0 +1,444 @@
+// GPU and cloud-instance SKUs, loaded from data/skus.json.
+#include "vramcalc/sources/sku_catalog.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <utility>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "sources/catalog_schema.hpp"
+#include "sources/json_scan.hpp"
+#include "vramcalc/core/error.hpp"
+#include "vramcalc/core/json_relaxed.hpp"
+#include "vramcalc/sources/catalog.hpp"
+
+namespace vramcalc {
+
+namespace {
+
+using nlohmann::json;
+
+char lower(char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); }
+
+std::string to_lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = lower(c);
+  return out;
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() &&
+         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return lower(x) == lower(y); });
+}
+
+std::string read_file(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw Error(ExitCode::BadInput, fmt::format("cannot read SKU catalog {}", file.string()));
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  if (in.bad()) throw Error(ExitCode::BadInput, fmt::format("cannot read SKU catalog {}", file.string()));
+  return ss.str();
+}
+
+using detail::SchemaError;
+
+// Field readers: a missing key or null gives the fallback / nullopt; a value of the wrong type is a SchemaError.
+std::string opt_string(const json& row, const char* key) {
+  auto it = row.find(key);
+  if (it == row.end() || it->is_null()) return {};
+  if (!it->is_string()) throw SchemaError{fmt::format("\"{}\" is not a string", key)};
+  return it->get<std::string>();
+}
+
+std::string req_string(const json& row, const char* key) {
+  std::string s = opt_string(row, key);
+  if (s.empty()) throw SchemaError{fmt::format("\"{}\" is missing or empty", key)};
+  return s;
+}
+
+bool opt_bool(const json& row, const char* key, bool fallback) {
+  auto it = row.find(key);
+  if (it == row.end() || it->is_null()) return fallback;
+  if (!it->is_boolean()) throw SchemaError{fmt::format("\"{}\" is not a boolean", key)};
+  return it->get<bool>();
+}
+
+std::optional<double> opt_number(const json& row, const char* key) {
+  auto it = row.find(key);
+  if (it == row.end() || it->is_null()) return std::nullopt;
+  if (!it->is_number()) throw SchemaError{fmt::format("\"{}\" is not a number", key)};
+  return it->get<double>();
+}
+
+std::optional<std::uint64_t> opt_count(const json& row, const char* key) {
+  auto it = row.find(key);
+  if (it == row.end() || it->is_null()) return std::nullopt;
+  if (!it->is_number_unsigned()) throw SchemaError{fmt::format("\"{}\" is not a non-negative integer", key)};
+  return it->get<std::uint64_t>();
+}
+
+std::vector<std::string> opt_strings(const json& row, const char* key) {
+  std::vector<std::string> out;
+  auto it = row.find(key);
+  if (it == row.end() || it->is_null()) return out;
+  if (!it->is_array()) throw SchemaError{fmt::format("\"{}\" is not an array", key)};
+  for (const auto& v : *it) {
+    if (!v.is_string()) throw SchemaError{fmt::format("\"{}\" holds a non-string", key)};
+    out.push_back(v.get<std::string>());
+  }
+  return out;
+}
+
+Gpu parse_gpu(const json& row) {
+  if (!row.is_object()) throw SchemaError{"a gpus[] row is not an object"};
+  Gpu g;
+  g.name = req_string(row, "name");
+  try {
+    g.aliases = opt_strings(row, "aliases");
+    g.vendor = opt_string(row, "vendor");
+    g.architecture = opt_string(row, "architecture");
+    g.compute_capability = opt_number(row, "compute_capability");
+    const auto marketed = opt_number(row, "memory_gib_marketed");
+    if (!marketed || *marketed <= 0) throw SchemaError{"\"memory_gib_marketed\" is not a positive number"};
+    g.memory_gib_marketed = *marketed;
+    g.memory_mib_reported = opt_count(row, "memory_mib_reported");
+    auto torch = row.find("torch_total_memory_mib_observed");
+    if (torch != row.end() && !torch->is_null()) {
+      if (!torch->is_array()) throw SchemaError{"\"torch_total_memory_mib_observed\" is not an array"};
+      for (const auto& v : *torch) {
+        if (!v.is_number_unsigned()) throw SchemaError{"\"torch_total_memory_mib_observed\" holds a non-integer"};
+        g.cuda_total_mib_observed.push_back(v.get<std::uint64_t>());
+      }
+    }
+    g.bf16 = opt_bool(row, "bf16", false);
+    g.fp8 = opt_bool(row, "fp8", false);
+    g.bandwidth_gbps = opt_number(row, "bandwidth_gbps");
+    g.cuda_served = opt_bool(row, "vllm_cuda", true);
+    // "note" says why cuda_served is false; other rows carry their caveats in "notes".
+    g.note = opt_string(row, "note");
+    if (g.note.empty()) g.note = opt_string(row, "notes");
+  } catch (const SchemaError& err) {
+    throw SchemaError{fmt::format("gpu {}: {}", g.name, err.what)};
+  }
+  return g;
+}
+
+// The SKU of a bare GPU row.
+Sku parse_bare_gpu(const json& row) {
+  Sku s;
+  s.gpu = parse_gpu(row);
+  s.name = s.gpu.name;
+  s.aliases = s.gpu.aliases;
+  s.verified = opt_bool(row, "verified", true);
+  return s;
+}
+
+// An instances[] row: the SKU with a copy of its GPU, found by exact name with `gpu_by_name`.
+template <typename GpuByName>
+Sku parse_instance(const json& row, GpuByName gpu_by_name) {
+  if (!row.is_object()) throw SchemaError{"an instances[] row is not an object"};
+  Sku s;
+  s.name = req_string(row, "name");
+  try {
+    s.aliases = opt_strings(row, "aliases");
+    s.cloud = req_string(row, "cloud");
+    const std::string gpu = req_string(row, "gpu");
+    const Gpu* g = gpu_by_name(gpu);
+    if (g == nullptr) throw SchemaError{fmt::format("names unknown gpu {}", gpu)};
+    s.gpu = *g;
+    auto count = row.find("gpu_count");
+    if (count == row.end() || !count->is_number_unsigned() || count->get<std::uint64_t>() < 1 ||
+        count->get<std::uint64_t>() > 1024)
+      throw SchemaError{"\"gpu_count\" is not a whole number of GPUs"};
+    s.gpus_per_node = static_cast<int>(count->get<std::uint64_t>());
+    s.is_instance = true;
+    s.kaito_supported = opt_bool(row, "kaito_supported", false);
+    s.verified = opt_bool(row, "verified", true);
+  } catch (const SchemaError& err) {
+    throw SchemaError{fmt::format("instance {}: {}", s.name, err.what)};
+  }
+  return s;
+}
+
+bool named(const Sku& s, std::string_view name) {
+  if (iequals(s.name, name)) return true;
+  return std::any_of(s.aliases.begin(), s.aliases.end(), [&](const std::string& a) { return iequals(a, name); });
+}
+
+// The "sku" of a kaito.current row ("" for a row that is not an object).
+std::string kaito_row_sku(const json& krow) { return krow.is_object() ? opt_string(krow, "sku") : std::string(); }
+
+}  // namespace
+
+namespace {
+
+// data/skus.json cut into rows by detail::scan_object (nothing parsed yet); nullopt when the scan gives up.
+struct SkuRows {
+  std::vector<std::string_view> gpus, instances, kaito_current;
+};
+
+std::optional<SkuRows> scan_sku_rows(std::string_view text) {
+  const auto members = detail::scan_object(text);
+  if (!members) return std::nullopt;
+  const auto version = detail::unique_member(*members, "schema_version");
+  const auto gpus = detail::unique_member(*members, "gpus");
+  const auto instances = detail::unique_member(*members, "instances");
+  if (!version || *version != "1" || !gpus || !instances) return std::nullopt;
+  SkuRows rows;
+  auto gpu_rows = detail::scan_object_array(*gpus);
+  auto instance_rows = detail::scan_object_array(*instances);
+  if (!gpu_rows || !instance_rows) return std::nullopt;
+  rows.gpus = std::move(*gpu_rows);
+  rows.instances = std::move(*instance_rows);
+  // kaito.current is optional; a shape load() would read differently (not objects, duplicate keys) gives up.
+  for (const auto& m : *members) {
+    if (m.key != "kaito" || m.value.front() != '{') continue;
+    const auto kaito = detail::scan_object(m.value);
+    if (!kaito || detail::unique_member(*members, "kaito") != m.value) return std::nullopt;
+    for (const auto& k : *kaito) {
+      if (k.key != "current" || k.value.front() != '[') continue;
+      auto current = detail::scan_object_array(k.value);
+      if (!current || detail::unique_member(*kaito, "current") != k.value) return std::nullopt;
+      rows.kaito_current = std::move(*current);
+    }
+  }
+  return rows;
+}
+
+// A row that can hold `name`: its text spells it in some case, or holds an escape that could.
+bool may_name(std::string_view row, std::string_view name) {
+  return detail::contains_icase(row, name) || row.find('\\') != std::string_view::npos;
+}
+
+// Row members load() never reads and that hold most of the file's text: provenance for people, not figures.
+bool unread_member(std::string_view key) {
+  return key == "source" || key == "memory_mib_reported_note" || key == "unverified_fields";
+}
+
+// skus.json reduced to what load() reads: schema_version, the gpus and instances rows without their provenance
+// members, and the "sku" of each kaito.current row. The catalog's descriptions, sources and KAITO's removed table are
+// left out, so about half of the file is never parsed. nullopt when the quick scan gives up.
+std::optional<std::string> reduced_catalog_text(std::string_view text) {
+  const auto rows = scan_sku_rows(text);
+  if (!rows) return std::nullopt;
+  std::string out;
+  out.reserve(text.size() / 2);
+  auto add_rows = [&](const std::vector<std::string_view>& list, auto unread) {
+    out += '[';
+    for (const std::string_view row : list) {
+      const auto members = detail::scan_object(row);
+      if (!members) return false;
+      if (out.back() != '[') out += ',';
+      out += '{';
+      bool first = true;
+      for (const auto& m : *members) {
+        if (unread(m.key)) continue;
+        if (!first) out += ',';
+        first = false;
+        out += '"';
+        out += m.key;
+        out += "\":";
+        out += m.value;
+      }
+      out += '}';
+    }
+    out += ']';
+    return true;
+  };
+  out += R"({"schema_version":1,"gpus":)";
+  if (!add_rows(rows->gpus, unread_member)) return std::nullopt;
+  out += R"(,"instances":)";
+  if (!add_rows(rows->instances, unread_member)) return std::nullopt;
+  out += R"(,"kaito":{"current":)";
+  if (!add_rows(rows->kaito_current, [](std::string_view key) { return key != "sku"; })) return std::nullopt;
+  out += "}}";
+  return out;
+}
+
+}  // namespace
+
+SkuCatalog SkuCatalog::load(const std::filesystem::path& file) {
+  const std::string text = read_file(file);
+  // Parsing all of skus.json was most of what --sku all cost beyond start-up (bench/RESULTS.md): the members read
+  // below are parsed on their own when the scan can cut them out. Otherwise, or when they do not parse, the whole
+  // file is, so errors name its line and column.
+  json doc;
+  if (const auto reduced = reduced_catalog_text(text)) doc = json::parse(*reduced, nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded() || doc.is_null()) doc = parse_json_relaxed(text, file.string());
+  SkuCatalog catalog;
+  try {
+    if (!doc.is_object()) throw SchemaError{"the top level is not an object"};
+    auto version = doc.find("schema_version");
+    if (version == doc.end() || !version->is_number_integer() || version->get<long long>() != 1)
+      throw SchemaError{"schema_version is not 1"};
+    auto gpus = doc.find("gpus");
+    auto instances = doc.find("instances");
+    if (gpus == doc.end() || !gpus->is_array()) throw SchemaError{"\"gpus\" is not an array"};
+    if (instances == doc.end() || !instances->is_array()) throw SchemaError{"\"instances\" is not an array"};
+
+    // One Sku per bare GPU, in catalog order.
+    catalog.skus_.reserve(gpus->size() + instances->size());
+    for (const auto& row : *gpus) {
+      Sku s = parse_bare_gpu(row);
+      for (const auto& other : catalog.skus_)
+        if (iequals(other.name, s.gpu.name)) throw SchemaError{fmt::format("gpu {} is listed twice", s.gpu.name)};
+      catalog.skus_.push_back(std::move(s));
+    }
+    const std::size_t gpu_count = catalog.skus_.size();
+    auto gpu_by_name = [&](std::string_view name) -> const Gpu* {
+      for (std::size_t i = 0; i < gpu_count; ++i)
+        if (catalog.skus_[i].gpu.name == name) return &catalog.skus_[i].gpu;
+      return nullptr;
+    };
+
+    // Then one per cloud instance, holding a copy of its GPU.
+    std::vector<Sku> rows;
+    rows.reserve(instances->size());
+    for (const auto& row : *instances) rows.push_back(parse_instance(row, gpu_by_name));
+
+    // A bare GPU is KAITO-supported when a row of KAITO's current tables uses it: an instance flagged
+    // kaito_supported, or one whose name or alias a kaito.current row spells.
+    std::set<std::string> kaito_gpus;
+    for (const auto& s : rows)
+      if (s.kaito_supported) kaito_gpus.insert(s.gpu.name);
+    if (auto kaito = doc.find("kaito"); kaito != doc.end() && kaito->is_object()) {
+      if (auto current = kaito->find("current"); current != kaito->end() && current->is_array()) {
+        for (const auto& krow : *current) {
+          const std::string sku = kaito_row_sku(krow);
+          if (sku.empty()) continue;
+          for (const auto& s : rows)
+            if (named(s, sku)) kaito_gpus.insert(s.gpu.name);
+        }
+      }
+    }
+    for (std::size_t i = 0; i < gpu_count; ++i)
+      catalog.skus_[i].kaito_supported = kaito_gpus.contains(catalog.skus_[i].gpu.name);
+
+    for (auto& s : rows) catalog.skus_.push_back(std::move(s));
+  } catch (const SchemaError& err) {
+    throw Error(ExitCode::BadInput, fmt::format("{}: malformed SKU catalog: {}", file.string(), err.what));
+  } catch (const json::exception& err) {
+    throw Error(ExitCode::BadInput, fmt::format("{}: malformed SKU catalog: {}", file.string(), err.what()));
+  }
+  return catalog;
+}
+
+namespace {
+
+json parse_row(std::string_view row, const std::string& origin) { return parse_json_relaxed(row, origin); }
+
+// Whether load() marks bare `gpu` KAITO-supported: an instance of it is flagged so, or a kaito.current row spells
+// one's name or alias. Reads only the instance rows that can name the GPU and the KAITO rows that can name those.
+bool kaito_supports(const SkuRows& rows, const Gpu& gpu, const std::string& origin) {
+  std::vector<Sku> instances;
+  for (const auto row : rows.instances) {
+    if (!may_name(row, gpu.name)) continue;
+    bool of_this_gpu = false;
+    Sku s = parse_instance(parse_row(row, origin), [&](std::string_view name) {
+      of_this_gpu = name == gpu.name;
+      return &gpu;  // only kept when it is this GPU
+    });
+    if (of_this_gpu) instances.push_back(std::move(s));
+  }
+  if (std::any_of(instances.begin(), instances.end(), [](const Sku& s) { return s.kaito_supported; })) return true;
+  for (const auto krow : rows.kaito_current) {
+    const bool spelled = std::any_of(instances.begin(), instances.end(), [&](const Sku& s) {
+      return may_name(krow, s.name) ||
+             std::any_of(s.aliases.begin(), s.aliases.end(), [&](const auto& a) { return may_name(krow, a); });
+    });
+    if (!spelled) continue;
+    const std::string sku = kaito_row_sku(parse_row(krow, origin));
+    if (!sku.empty() && std::any_of(instances.begin(), instances.end(), [&](const Sku& s) { return named(s, sku); }))
+      return true;
+  }
+  return false;
+}
+
+// The SKU find() would return from load() for `name`: bare GPUs first, then instances, each in catalog order,
+// parsing only the rows that can spell it. nullopt when none does.
+std::optional<Sku> sku_from_rows(const SkuRows& rows, std::string_view name, const std::string& origin) {
+  for (const auto row : rows.gpus) {
+    if (!may_name(row, name)) continue;
+    if (Sku s = parse_bare_gpu(parse_row(row, origin)); named(s, name)) {
+      s.kaito_supported = kaito_supports(rows, s.gpu, origin);
+      return s;
+    }
+  }
+  // An instance carries a copy of the first bare GPU row called exactly what it names.
+  auto gpu_named = [&](std::string_view gpu) -> std::optional<Gpu> {
+    for (const auto row : rows.gpus)
+      if (may_name(row, gpu))
+        if (Gpu g = parse_gpu(parse_row(row, origin)); g.name == gpu) return g;
+    return std::nullopt;
+  };
+  for (const auto row : rows.instances) {
+    if (!may_name(row, name)) continue;
+    std::optional<Gpu> gpu;
+    Sku s = parse_instance(parse_row(row, origin), [&](std::string_view g) {
+      gpu = gpu_named(g);
+      return gpu ? &*gpu : nullptr;
+    });
+    if (named(s, name)) return s;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+SkuCatalog SkuCatalog::load_for(const std::filesystem::path& file, const std::vector<std::string>& names) {
+  // A plan needs one SKU or a few, and parsing all of skus.json was most of its own work (bench/RESULTS.md).
+  const std::string text = read_file(file);
+  auto scanned = [&]() -> std::optional<SkuCatalog> {
+    const auto rows = scan_sku_rows(text);
+    if (!rows || names.empty()) return std::nullopt;
+    SkuCatalog catalog;
+    for (const auto& name : names) {
+      auto found = sku_from_rows(*rows, name, file.string());
+      if (!found) return std::nullopt;  // an unknown name: load() gives the suggestions
+      catalog.skus_.push_back(std::move(*found));
+    }
+    return catalog;
+  };
+  return detail::scanned_or_whole<SkuCatalog>(scanned, [&] { return load(file); });
+}
+
+const Sku* SkuCatalog::find(std::string_view name) const {
+  // First match in catalog order (bare GPUs, then instances) wins when two SKUs share a name or alias.
+  for (const auto& s : skus_)
+    if (named(s, name)) return &s;
+  return nullptr;
+}
+
+std::vector<std::string> SkuCatalog::suggest(std::string_view name, std::size_t n) const {
+  // Every name and alias scores its edit distance; close ones (a third of the query's length, at least 2) qualify,
+  // and so does any name containing the query (3+ characters). Canonical names only, each once, closest first,
+  // catalog order among equals.
+  const std::string needle = to_lower(name);
+  const std::size_t limit = std::max<std::size_t>(2, name.size() / 3);
+  std::vector<std::pair<std::size_t, const Sku*>> scored;
+  for (const auto& s : skus_) {
+    std::optional<std::size_t> best;
+    auto consider = [&](const std::string& candidate) {
+      const std::size_t d = edit_distance(name, candidate);
+      const bool contains = needle.size() >= 3 && to_lower(candidate).find(needle) != std::string::npos;
+      if (d <= limit || contains) best = std::min(best.value_or(d), d);
+    };
+    consider(s.name);
+    for (const auto& a : s.aliases) consider(a);
+    if (best) scored.emplace_back(*best, &s);
+  }
+  std::stable_sort(scored.begin(), scored.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<std::string> out;
+  for (const auto& [d, s] : scored) {
+    if (out.size() >= n) break;
+    if (std::find(out.begin(), out.end(), s->name) == out.end()) out.push_back(s->name);
+  }
+  return out;
+}
+
+}  // namespace vramcalc
