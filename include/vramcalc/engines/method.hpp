@@ -1,0 +1,45 @@
+// The closed set of memory models a plan is made with, and how each is named on the command line and in output.
+// `--engine` picks the server (vLLM or TGI); under vLLM, `--estimator` picks the memory model. Every choice list
+// (options, completions, profiles, help) reads this table: a new memory model is one row here and a folder under
+// engines/.
+#pragma once
+
+#include <array>
+#include <optional>
+#include <string_view>
+
+namespace vramcalc {
+
+enum class Method { Kaito, Vllm, Wizard, Tgi };
+
+struct MethodInfo {
+  Method method;
+  std::string_view name;       // "kaito", "vllm", "wizard", "tgi": what output calls the plan
+  std::string_view engine;     // the server it sizes, as --engine names it: "vllm" or "tgi"
+  std::string_view estimator;  // its --estimator value under --engine vllm; "" when the engine has only this one
+  std::string_view source;     // what its formulas follow, as output names it
+};
+
+inline constexpr std::array<MethodInfo, 4> kMethods = {{
+    {Method::Kaito, "kaito", "vllm", "kaito", "KAITO sizing guide"},
+    {Method::Vllm, "vllm", "vllm", "vllm", "vLLM's memory profiling"},
+    {Method::Wizard, "wizard", "vllm", "wizard", "vllm-wizard"},
+    {Method::Tgi, "tgi", "tgi", "", "TGI estimation notebook"},
+}};
+
+constexpr const MethodInfo& method_info(Method m) {
+  for (const auto& info : kMethods)
+    if (info.method == m) return info;
+  return kMethods[0];
+}
+
+// The method --engine and --estimator select (both as canonical lower-case names; an empty estimator is the
+// engine's default); nullopt for a pair that names none.
+constexpr std::optional<Method> method_for(std::string_view engine, std::string_view estimator) {
+  if (estimator.empty()) estimator = engine == "tgi" ? "" : "kaito";
+  for (const auto& info : kMethods)
+    if (info.engine == engine && info.estimator == estimator) return info.method;
+  return std::nullopt;
+}
+
+}  // namespace vramcalc
