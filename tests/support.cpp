@@ -1,7 +1,13 @@
 #include "support.hpp"
 
+#include <sys/resource.h>
 #include <sys/wait.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+
 #include <array>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -73,6 +79,39 @@ RunResult run_cli(const std::string& args, const std::string& env) {
   r.out = read_all(out_file);
   r.err = read_all(err_file);
   return r;
+}
+
+std::string remote_error(const RunResult& r) {
+  INFO("stdout: " << r.out << "\nstderr: " << r.err);
+  CHECK(r.exit_code == 3);
+  CHECK(r.out.empty());
+  REQUIRE_FALSE(r.err.empty());
+  CHECK(r.err.find('\n') == r.err.size() - 1);
+  return r.err;
+}
+
+MeasuredRun run_measured(const std::vector<std::string>& args) {
+  const auto start = std::chrono::steady_clock::now();
+  const pid_t pid = fork();
+  if (pid == 0) {
+    std::string binary = VRAMCALC_BINARY;
+    std::vector<std::string> copy = args;
+    std::vector<char*> argv{binary.data()};
+    for (auto& a : copy) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    if (freopen("/dev/null", "w", stdout) == nullptr || freopen("/dev/null", "w", stderr) == nullptr) _exit(127);
+    setenv("HF_HUB_OFFLINE", "1", 1);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  MeasuredRun m;
+  int status = 0;
+  rusage usage{};
+  REQUIRE(wait4(pid, &status, 0, &usage) == pid);
+  m.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  m.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  m.peak_rss_kib = usage.ru_maxrss;
+  return m;
 }
 
 }  // namespace testsupport

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -77,5 +78,17 @@ struct RunResult {
 // Every run starts isolated: HF_HOME and XDG_CACHE_HOME in a fresh temporary directory, HF_HUB_OFFLINE=1,
 // HF_TOKEN and HF_ENDPOINT empty; assignments in `env` come after and override these.
 RunResult run_cli(const std::string& args, const std::string& env = "");
+
+// Checks that a run failed remotely: exit 3, one line on stderr, nothing on stdout. Returns the line.
+std::string remote_error(const RunResult& r);
+
+struct MeasuredRun {
+  int exit_code = -1;
+  long peak_rss_kib = 0;
+  double seconds = 0;
+};
+// Runs the built binary with `args` (no shell; stdout and stderr discarded; HF_HUB_OFFLINE=1) and measures it:
+// wait4's rusage covers this child only, whatever else the test process ran before.
+MeasuredRun run_measured(const std::vector<std::string>& args);
 
 }  // namespace testsupport

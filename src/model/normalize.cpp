@@ -261,59 +261,41 @@ std::uint64_t read_intermediate(ModelArch& arch, const Family& family, ConfigRea
   return cfg.require_count({"intermediate_size"}, detail::kMaxIntermediate);
 }
 
-}  // namespace
-
-ModelArch normalize_config(const nlohmann::json& config, std::string_view origin_view) {
-  const std::string origin(origin_view);
-  if (!config.is_object()) fail_input(fmt::format("{}: config.json must be a JSON object", origin));
-
-  ModelArch arch;
-  ConfigReader top(config, origin, "");
-  arch.model_type = top.text("model_type").value_or("");
-  if (const auto* archs = top.get("architectures"); archs != nullptr) {
-    if (!archs->is_array()) top.fail("architectures", "expected a list of class names");
-    if (!archs->empty() && (*archs)[0].is_string()) arch.architecture = (*archs)[0].get<std::string>();
-  }
-
-  // The language model: nested text_config (Llava, Gemma 3, Mllama, Llama 4, Mistral 3) or the top level.
-  const nlohmann::json* text_obj = &config;
-  std::string prefix;
+// The language model's config: a nested text_config (Llava, Gemma 3, Mllama, Llama 4, Mistral 3) or llm_config,
+// else the top level; `prefix` names it in messages ("text_config." or "").
+const nlohmann::json& language_config(ConfigReader& top, const nlohmann::json& config, std::string& prefix) {
   for (const char* key : {"text_config", "llm_config"}) {
     if (const auto* t = top.get(key); t != nullptr) {
       if (!t->is_object()) top.fail(key, "expected an object");
-      text_obj = t;
       prefix = std::string(key) + ".";
-      break;
+      return *t;
     }
   }
-  arch.text_model_type =
-      text_obj->is_object() && text_obj->contains("model_type") && (*text_obj)["model_type"].is_string()
-          ? (*text_obj)["model_type"].get<std::string>()
-          : std::string(prefix.empty() ? arch.model_type : detail::default_text_model_type(arch.model_type));
-  if (arch.model_type.empty() && arch.text_model_type.empty() && arch.architecture.empty())
-    fail_input(fmt::format("{}: missing model_type and architectures: is this a Hugging Face config.json?", origin));
+  return config;
+}
 
+// The family that reads the config: the language model's type, else the wrapper's; a generic Llama-style decoder
+// (warned) when neither is known.
+const Family& family_of(ModelArch& arch) {
   const Family* family = detail::find_family(arch.text_model_type);
   if (family == nullptr && arch.text_model_type != arch.model_type) family = detail::find_family(arch.model_type);
-  if (family == nullptr) {
-    arch.known_family = false;
-    family = &detail::generic_family();
-    arch.warnings.push_back(
-        fmt::format("unknown architecture '{}' ({}): sized as a Llama-style decoder (q/k/v/o attention, gated MLP); "
-                    "check the parameter count against the model card",
-                    arch.text_model_type.empty() ? arch.model_type : arch.text_model_type, arch.architecture));
-  }
-  arch.falcon_single_gpu = family->falcon_single_gpu;
+  if (family != nullptr) return *family;
+  arch.known_family = false;
+  arch.warnings.push_back(
+      fmt::format("unknown architecture '{}' ({}): sized as a Llama-style decoder (q/k/v/o attention, gated MLP); "
+                  "check the parameter count against the model card",
+                  arch.text_model_type.empty() ? arch.model_type : arch.text_model_type, arch.architecture));
+  return detail::generic_family();
+}
 
-  ConfigReader cfg(*text_obj, origin, prefix,
-                   arch.known_family ? detail::family_defaults(*family) : nlohmann::json::object());
-
+// Layers, widths, heads, KV heads and head_dim, with the checks vLLM would fail on.
+void read_attention(ModelArch& arch, const Family& family, ConfigReader& cfg) {
   arch.num_hidden_layers =
       cfg.require_count({"num_hidden_layers", "n_layer", "num_layers", "n_layers"}, detail::kMaxLayers);
   arch.hidden_size = cfg.require_count({"hidden_size", "n_embd", "n_embed", "d_model"}, detail::kMaxWidth);
   arch.num_attention_heads =
       cfg.require_count({"num_attention_heads", "n_head", "n_heads", "num_heads"}, detail::kMaxHeads);
-  arch.num_key_value_heads = read_kv_heads(cfg, *family, arch.num_attention_heads, arch.kv_heads_source);
+  arch.num_key_value_heads = read_kv_heads(cfg, family, arch.num_attention_heads, arch.kv_heads_source);
   if (arch.num_key_value_heads > arch.num_attention_heads || arch.num_attention_heads % arch.num_key_value_heads != 0)
     cfg.fail(arch.kv_heads_source.substr(0, arch.kv_heads_source.find(' ')),
              fmt::format("{} KV heads do not divide the {} attention heads", arch.num_key_value_heads,
@@ -330,7 +312,10 @@ ModelArch normalize_config(const nlohmann::json& config, std::string_view origin
     arch.head_dim = arch.hidden_size / arch.num_attention_heads;
     arch.head_dim_source = "hidden_size / num_attention_heads";
   }
+}
 
+// Vocabulary and the longest context the positions allow (warned when the config has none).
+void read_vocab_and_positions(ModelArch& arch, ConfigReader& cfg) {
   arch.vocab_size = cfg.require_count({"vocab_size", "padded_vocab_size"}, detail::kMaxVocab);
   std::string pos_field;
   arch.max_position_embeddings =
@@ -343,26 +328,11 @@ ModelArch normalize_config(const nlohmann::json& config, std::string_view origin
         "the config has no max_position_embeddings (or n_positions, max_seq_len, seq_length): "
         "the context length is capped by memory only");
   }
+}
 
-  // tie_word_embeddings: the text config's, else the wrapper's, else the family default.
-  if (auto tie = cfg.flag("tie_word_embeddings")) {
-    arch.tie_word_embeddings = *tie;
-  } else if (auto top_tie = top.flag("tie_word_embeddings")) {
-    arch.tie_word_embeddings = *top_tie;
-  } else {
-    arch.tie_word_embeddings = family->tie_default;
-  }
-
-  read_moe(arch, cfg);
-  arch.intermediate_size = read_intermediate(arch, *family, cfg);
-  if (arch.num_experts > 0 && arch.moe_intermediate_size == 0) arch.moe_intermediate_size = arch.intermediate_size;
-  read_mla(arch, cfg);
-  if (family->stack == detail::Stack::NemotronH) read_mamba(arch, cfg);
-  arch.sliding_window = read_sliding_window(arch, *family, cfg);
-  arch.attention_chunk_size = cfg.count({"attention_chunk_size"}, detail::kMaxPositions);
-  arch.layer_kinds = read_layer_kinds(arch, *family, cfg);
-
-  // Data type: the wrapper's torch_dtype (or newer "dtype"), else the text config's.
+// The checkpoint's dtype (the wrapper's torch_dtype or newer "dtype", else the text config's) and its
+// quantization_config (the first found).
+void read_dtype_and_quantization(ModelArch& arch, ConfigReader& top, ConfigReader& cfg, const std::string& origin) {
   for (ConfigReader* r : {&top, &cfg}) {
     for (const char* key : {"torch_dtype", "dtype"}) {
       if (arch.config_dtype) break;
@@ -374,13 +344,62 @@ ModelArch normalize_config(const nlohmann::json& config, std::string_view origin
       }
     }
   }
-
   for (ConfigReader* r : {&top, &cfg}) {
     if (const auto* qc = r->get("quantization_config"); qc != nullptr && !arch.quant.active())
       arch.quant = parse_quantization_config(*qc, origin);
   }
+}
 
-  detail::build_language_model(arch, *family, cfg);
+}  // namespace
+
+ModelArch normalize_config(const nlohmann::json& config, std::string_view origin_view) {
+  const std::string origin(origin_view);
+  if (!config.is_object()) fail_input(fmt::format("{}: config.json must be a JSON object", origin));
+
+  ModelArch arch;
+  ConfigReader top(config, origin, "");
+  arch.model_type = top.text("model_type").value_or("");
+  if (const auto* archs = top.get("architectures"); archs != nullptr) {
+    if (!archs->is_array()) top.fail("architectures", "expected a list of class names");
+    if (!archs->empty() && (*archs)[0].is_string()) arch.architecture = (*archs)[0].get<std::string>();
+  }
+
+  std::string prefix;
+  const nlohmann::json* text_obj = &language_config(top, config, prefix);
+  arch.text_model_type =
+      text_obj->is_object() && text_obj->contains("model_type") && (*text_obj)["model_type"].is_string()
+          ? (*text_obj)["model_type"].get<std::string>()
+          : std::string(prefix.empty() ? arch.model_type : detail::default_text_model_type(arch.model_type));
+  if (arch.model_type.empty() && arch.text_model_type.empty() && arch.architecture.empty())
+    fail_input(fmt::format("{}: missing model_type and architectures: is this a Hugging Face config.json?", origin));
+
+  const Family& family = family_of(arch);
+  arch.falcon_single_gpu = family.falcon_single_gpu;
+  ConfigReader cfg(*text_obj, origin, prefix,
+                   arch.known_family ? detail::family_defaults(family) : nlohmann::json::object());
+  read_attention(arch, family, cfg);
+  read_vocab_and_positions(arch, cfg);
+
+  // tie_word_embeddings: the text config's, else the wrapper's, else the family default.
+  if (auto tie = cfg.flag("tie_word_embeddings")) {
+    arch.tie_word_embeddings = *tie;
+  } else if (auto top_tie = top.flag("tie_word_embeddings")) {
+    arch.tie_word_embeddings = *top_tie;
+  } else {
+    arch.tie_word_embeddings = family.tie_default;
+  }
+
+  read_moe(arch, cfg);
+  arch.intermediate_size = read_intermediate(arch, family, cfg);
+  if (arch.num_experts > 0 && arch.moe_intermediate_size == 0) arch.moe_intermediate_size = arch.intermediate_size;
+  read_mla(arch, cfg);
+  if (family.stack == detail::Stack::NemotronH) read_mamba(arch, cfg);
+  arch.sliding_window = read_sliding_window(arch, family, cfg);
+  arch.attention_chunk_size = cfg.count({"attention_chunk_size"}, detail::kMaxPositions);
+  arch.layer_kinds = read_layer_kinds(arch, family, cfg);
+  read_dtype_and_quantization(arch, top, cfg, origin);
+
+  detail::build_language_model(arch, family, cfg);
   if (top.get("vision_config") != nullptr) {
     arch.multimodal = true;
     arch.vision_params = detail::build_vision_model(arch, config, origin);
@@ -389,7 +408,7 @@ ModelArch normalize_config(const nlohmann::json& config, std::string_view origin
   if (!cfg.defaulted().empty())
     arch.warnings.push_back(fmt::format("{} omits {}: using transformers' {} defaults",
                                         prefix.empty() ? "config" : prefix.substr(0, prefix.size() - 1),
-                                        joined(cfg.defaulted()), family->name));
+                                        joined(cfg.defaulted()), family.name));
   return arch;
 }
 

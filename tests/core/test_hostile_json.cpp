@@ -53,39 +53,6 @@ Error parse_error(const std::string& text, ExitCode on_error = ExitCode::BadInpu
   return Error(ExitCode::Fits, "unreachable");
 }
 
-struct Measured {
-  int exit_code = -1;
-  long peak_rss_kib = 0;
-  double seconds = 0;
-};
-
-// Runs the built binary with `args` (no shell), stdout and stderr to /dev/null, and reports its own peak RSS
-// (wait4's rusage covers this child only, whatever else the test process ran before).
-Measured run_measured(const std::vector<std::string>& args) {
-  const auto start = std::chrono::steady_clock::now();
-  const pid_t pid = fork();
-  if (pid == 0) {
-    std::vector<char*> argv;
-    std::string binary = VRAMCALC_BINARY;
-    argv.push_back(binary.data());
-    std::vector<std::string> copy = args;
-    for (auto& a : copy) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    if (freopen("/dev/null", "w", stdout) == nullptr || freopen("/dev/null", "w", stderr) == nullptr) _exit(127);
-    setenv("HF_HUB_OFFLINE", "1", 1);
-    execv(argv[0], argv.data());
-    _exit(127);
-  }
-  Measured m;
-  int status = 0;
-  rusage usage{};
-  REQUIRE(wait4(pid, &status, 0, &usage) == pid);
-  m.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  m.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  m.peak_rss_kib = usage.ru_maxrss;
-  return m;
-}
-
 std::string real_config() {
   std::ifstream in(test_data("configs/meta-llama--Meta-Llama-3.1-8B/config.json"), std::ios::binary);
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
@@ -164,7 +131,7 @@ TEST_CASE("a poisoned Hugging Face cache config is exit 2 offline, not a crash",
 TEST_CASE("a megabyte of open brackets as config.json costs neither time nor memory", "[hostile-json]") {
   TempDir dir;
   write_file(dir.path() / "config.json", std::string(limits::kMaxConfigBytes - 1, '['));
-  const Measured m = run_measured({"--model", dir.path().string(), "--sku", "A100-80G"});
+  const auto m = testsupport::run_measured({"--model", dir.path().string(), "--sku", "A100-80G"});
   CHECK(m.exit_code == 2);
   CHECK(m.seconds < 5);
   // A plan's own footprint is about 10 MiB; before the depth limit this input took over 200 MiB.
@@ -252,7 +219,7 @@ TEST_CASE("a hostile local safetensors index costs about its own size in memory,
   for (std::size_t i = 0; index.size() < kBytes; ++i) index += fmt::format(R"("{:x}":"model.safetensors",)", i);
   index += R"("last":"model.safetensors"}})";
   write_file(dir.path() / "model.safetensors.index.json", index);
-  const Measured m = run_measured({"--model", dir.path().string(), "--sku", "A100-80G"});
+  const auto m = testsupport::run_measured({"--model", dir.path().string(), "--sku", "A100-80G"});
   // The shard it names is not there, so the plan uses metadata.total_size: the whole index was read.
   CHECK(m.exit_code == 0);
   // The text itself (read once) plus a plan's own ~10 MiB; a DOM would be over 200 MiB.

@@ -19,6 +19,8 @@ using nlohmann::json;
 using testsupport::run_cli;
 namespace fs = std::filesystem;
 
+using testsupport::remote_error;
+
 namespace {
 
 constexpr const char* kSecret = "secretpw";
@@ -27,16 +29,6 @@ constexpr const char* kSecret = "secretpw";
 std::string hub_env(const std::string& endpoint, const testsupport::TempDir& cache, const FakeHub& hub) {
   return "HF_ENDPOINT=" + endpoint + " HF_HUB_OFFLINE=0 XDG_CACHE_HOME='" + (cache.path() / "xdg").string() +
          "' HF_HOME='" + (cache.path() / "hf").string() + "' CURL_CA_BUNDLE='" + hub.ca_bundle() + "'";
-}
-
-// Exit 3 with one line on stderr and nothing on stdout; returns the line.
-std::string remote_error(const testsupport::RunResult& r) {
-  INFO("stdout: " << r.out << "\nstderr: " << r.err);
-  CHECK(r.exit_code == 3);
-  CHECK(r.out.empty());
-  REQUIRE_FALSE(r.err.empty());
-  CHECK(r.err.find('\n') == r.err.size() - 1);
-  return r.err;
 }
 
 json ok_json(const testsupport::RunResult& r) {

@@ -87,28 +87,6 @@ std::string relaxed_message(const std::string& text) {
   return "parse_json_relaxed accepted it";
 }
 
-// Runs the built binary with `args` (no shell, output discarded) and returns its peak RSS in KiB: wait4's
-// rusage covers this child only, whatever else the test process ran before.
-long peak_rss_kib_of_cli(const std::vector<std::string>& args, int& exit_code) {
-  const pid_t pid = fork();
-  if (pid == 0) {
-    std::string binary = VRAMCALC_BINARY;
-    std::vector<std::string> copy = args;
-    std::vector<char*> argv{binary.data()};
-    for (auto& a : copy) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    if (freopen("/dev/null", "w", stdout) == nullptr || freopen("/dev/null", "w", stderr) == nullptr) _exit(127);
-    setenv("HF_HUB_OFFLINE", "1", 1);
-    execv(argv[0], argv.data());
-    _exit(127);
-  }
-  int status = 0;
-  rusage usage{};
-  REQUIRE(wait4(pid, &status, 0, &usage) == pid);
-  exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return usage.ru_maxrss;
-}
-
 constexpr const char* kTinyConfig =
     R"({"model_type": "llama", "architectures": ["LlamaForCausalLM"], "hidden_size": 64, "num_attention_heads": 4,
         "num_hidden_layers": 2, "intermediate_size": 128, "vocab_size": 1000, "max_position_embeddings": 512,
@@ -217,9 +195,9 @@ TEST_CASE("peak memory for shards of large headers stays near one header, not th
   for (int i = 1; i <= 3; ++i)
     testsupport::write_file(dir.path() / fmt::format("model-0000{}-of-00003.safetensors", i),
                             safetensors_bytes(header));
-  int exit_code = -1;
-  const long peak_kib = peak_rss_kib_of_cli({"--model", dir.path().string(), "--sku", "L4"}, exit_code);
-  CHECK(exit_code == 0);
+  const auto run = testsupport::run_measured({"--model", dir.path().string(), "--sku", "L4"});
+  const long peak_kib = run.peak_rss_kib;
+  CHECK(run.exit_code == 0);
   const long bound_kib = static_cast<long>(3 * header.size() / 1024) + 60 * 1024;
   INFO("peak RSS " << peak_kib << " KiB, bound " << bound_kib << " KiB");
   if (!testsupport::kAddressSanitizer) CHECK(peak_kib < bound_kib);

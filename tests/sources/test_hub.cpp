@@ -14,6 +14,8 @@
 using nlohmann::json;
 using testsupport::run_cli;
 
+using testsupport::remote_error;
+
 namespace {
 
 constexpr const char* kToken = "hf_test_token_123";
@@ -36,16 +38,6 @@ json ok_json(const testsupport::RunResult& r) {
   INFO("stderr: " << r.err);
   REQUIRE(r.exit_code == 0);
   return json::parse(r.out);
-}
-
-// Exit 3 with one line on stderr and nothing on stdout; returns the line.
-std::string remote_error(const testsupport::RunResult& r) {
-  INFO("stdout: " << r.out << "\nstderr: " << r.err);
-  CHECK(r.exit_code == 3);
-  CHECK(r.out.empty());
-  REQUIRE_FALSE(r.err.empty());
-  CHECK(r.err.find('\n') == r.err.size() - 1);
-  return r.err;
 }
 
 // Expected weight bytes of a fake repo: every virtual tensor's elements x dtype size, from its _repo.json.
