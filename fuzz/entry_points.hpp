@@ -25,11 +25,9 @@
 #include "vramcalc/core/error.hpp"
 #include "vramcalc/core/json_relaxed.hpp"
 #include "vramcalc/core/limits.hpp"
-#include "vramcalc/memory/kv_cache.hpp"
-#include "vramcalc/memory/weights.hpp"
 #include "vramcalc/model/architecture.hpp"
 #include "vramcalc/render/render.hpp"
-#include "vramcalc/report/report.hpp"
+#include "vramcalc/report/build.hpp"
 #include "vramcalc/sources/hub.hpp"
 #include "vramcalc/sources/profile.hpp"
 #include "vramcalc/sources/safetensors.hpp"
@@ -132,33 +130,24 @@ inline Sku fuzz_sku(bool with_bf16) {
   return sku;
 }
 
-// The engine and estimator combinations a report can be planned with.
-inline constexpr std::pair<const char*, const char*> kModes[] = {
-    {"vllm", "kaito"}, {"vllm", "vllm"}, {"vllm", "wizard"}, {"tgi", "kaito"}};
-inline constexpr std::size_t kModeCount = std::size(kModes);
-
-// The report of a run over an accepted model: weights, KV cache and the plan of one engine and estimator
-// (`mode`, an index into kModes), with suggestions, rendered as JSON, a table, Markdown and commands, so that the
-// renderers see every string a report can carry. One mode per input keeps executions fast; inputs of different
-// lengths reach every mode.
-inline void plan_and_render(const ModelInput& input, const ModelArch& arch, const ReportSettings& settings,
-                            const Sku& sku, std::size_t mode, const std::vector<std::string>& emits = {}) {
-  Report r;
-  r.settings = settings;
-  r.settings.engine = kModes[mode % kModeCount].first;
-  r.settings.estimator = kModes[mode % kModeCount].second;
-  r.input = input;
-  r.arch = arch;
-  r.weights = estimate_weights(r.arch, checkpoint_sizes(r.input), settings.weights);
-  r.kv = kv_cache_spec(r.arch, settings.kv_cache_dtype_flag, r.weights.serving_dtype);
-  SkuPlan plan = plan_for_sku(r, sku);
-  add_suggestions(r, plan);
-  r.plans = {plan};
+// The report of a run over an accepted model, through the CLI's own pipeline (report/build.hpp): weights, KV cache,
+// the model-level warnings (with a profile's notes) and the plan of one memory model (kMethods[`method_index` modulo
+// their number], engines/method.hpp), with suggestions, rendered as JSON, a table, Markdown, CSV and commands, so
+// that the renderers see every string a report can carry. One memory model per input keeps executions fast; inputs
+// of different lengths reach every one.
+inline void plan_and_render(const ModelInput& input, const ReportSettings& settings, const Sku& sku,
+                            std::size_t method_index, const std::vector<Emit>& emits = {},
+                            const std::vector<std::string>& notes = {}) {
+  ReportRequest request{settings, notes, {&sku}, true};
+  request.settings.method = kMethods[method_index % kMethods.size()].method;
+  const Report r = build_report(input, request);
+  const SkuPlan& plan = r.plans.front();
   (void)checked_output("JSON", render_json(r, false));
   (void)checked_output("table", render_table(r, false));
   (void)checked_output("Markdown", render_markdown(r, false));
   (void)checked_output("CSV", render_csv({SweepPoint{"", "", r}}));
-  (void)checked_output("command", render_emit(r, plan, r.settings.engine == "tgi" ? "tgi-command" : "vllm-command"));
+  (void)checked_output("command",
+                       render_emit(r, plan, r.settings.method == Method::Tgi ? Emit::TgiCommand : Emit::VllmCommand));
   for (const auto& what : emits) (void)checked_output("--emit output", render_emit(r, plan, what));
 }
 
@@ -177,26 +166,24 @@ inline Outcome run_config(std::string_view text) {
     input.origin = "fuzz";
     input.config = parse_json_relaxed(text, "config.json");
     input.id = id_from_config(input.config, "fuzz/config");
-    const ModelArch arch = normalize_config(input.config, "config.json");
-    plan_and_render(input, arch, ReportSettings{}, fuzz_sku(text.size() / kModeCount % 2 == 0), text.size(),
-                    {"vllm-args", "k8s"});
+    plan_and_render(input, ReportSettings{}, fuzz_sku(text.size() / kMethods.size() % 2 == 0), text.size(),
+                    {Emit::VllmArgs, Emit::K8s});
   });
 }
 
-// A small, valid Llama-like config normalized once: what the other targets plan with.
-inline const ModelArch& fixed_arch() {
-  static const ModelArch arch = normalize_config(nlohmann::json{{"model_type", "llama"},
-                                                                {"architectures", {"LlamaForCausalLM"}},
-                                                                {"hidden_size", 512},
-                                                                {"num_hidden_layers", 4},
-                                                                {"num_attention_heads", 8},
-                                                                {"num_key_value_heads", 2},
-                                                                {"intermediate_size", 1024},
-                                                                {"vocab_size", 1000},
-                                                                {"max_position_embeddings", 4096},
-                                                                {"torch_dtype", "bfloat16"}},
-                                                 "fixed config");
-  return arch;
+// A small, valid Llama-like config: the model the other targets plan with.
+inline const nlohmann::json& fixed_config() {
+  static const nlohmann::json config = {{"model_type", "llama"},
+                                        {"architectures", {"LlamaForCausalLM"}},
+                                        {"hidden_size", 512},
+                                        {"num_hidden_layers", 4},
+                                        {"num_attention_heads", 8},
+                                        {"num_key_value_heads", 2},
+                                        {"intermediate_size", 1024},
+                                        {"vocab_size", 1000},
+                                        {"max_position_embeddings", 4096},
+                                        {"torch_dtype", "bfloat16"}};
+  return config;
 }
 
 // fuzz_safetensors: an 8-byte length prefix, then header JSON (the declared length is checked, then the rest of
@@ -212,17 +199,10 @@ inline Outcome run_safetensors(std::string_view bytes) {
     merge_summary(total, s);
     ModelInput input;
     input.id = "fuzz/safetensors";
-    input.config = nlohmann::json::object();
+    input.config = fixed_config();
     input.safetensors = total;
-    const ModelArch& arch = fixed_arch();
-    ReportSettings settings;
-    Report r;
-    r.settings = settings;
-    r.input = input;
-    r.arch = arch;
-    r.weights = estimate_weights(r.arch, checkpoint_sizes(r.input), settings.weights);
-    r.kv = kv_cache_spec(r.arch, "auto", r.weights.serving_dtype);
-    r.plans = {plan_for_sku(r, fuzz_sku(true))};
+    const Sku sku = fuzz_sku(true);
+    const Report r = build_report(input, ReportRequest{ReportSettings{}, {}, {&sku}, false});
     // Tensor names and dtypes from the header reach warnings: every renderer that prints them.
     (void)checked_output("JSON", render_json(r, false));
     (void)checked_output("table", render_table(r, false));
@@ -260,14 +240,14 @@ inline cli::Options options_from_profile(std::string_view text) {
 // CLI's own merging, and that run is planned for a fixed model on a fixed SKU, with the profile's --emit outputs.
 inline Outcome run_profile(std::string_view text) {
   return guarded([&] {
-    (void)parse_profile(text, "fuzz.yaml");
+    (void)parse_profile(text, "fuzz.yaml", cli::profile_choices());
     const cli::Options o = options_from_profile(text);
     ModelInput input;
     input.id = "fuzz/profile";
-    input.config = nlohmann::json::object();
+    input.config = fixed_config();
     ReportSettings settings = o.report;
     settings.weights = o.weights;
-    plan_and_render(input, fixed_arch(), settings, fuzz_sku(true), text.size(), o.emit);
+    plan_and_render(input, settings, fuzz_sku(true), text.size(), o.emit, o.notes);
   });
 }
 
@@ -313,8 +293,7 @@ inline Outcome run_hub(std::string_view data) {
         input.origin = origin;
         input.config = hub_detail::parse_json_body(body, false, origin);
         input.id = id_from_config(input.config, "acme/model");
-        const ModelArch arch = normalize_config(input.config, origin);
-        plan_and_render(input, arch, ReportSettings{}, fuzz_sku(true), body.size(), {"k8s"});
+        plan_and_render(input, ReportSettings{}, fuzz_sku(true), body.size(), {Emit::K8s});
         break;
       }
       case HubPart::FirstRange: {

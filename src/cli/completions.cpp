@@ -1,7 +1,8 @@
 // CLI11 2.1 has no completion generator, so this walks the option list parse_options built and writes
-// bash, zsh and fish scripts from it. Only what an option's definition cannot say (its fixed set of values,
-// or that it names a file, a SKU or a model) is listed here.
+// bash, zsh and fish scripts from it. Only what an option's definition cannot say (its fixed set of values, read
+// from the choice tables where there is one, or that it names a file, a SKU or a model) is listed here.
 #include "cli/completions.hpp"
+#include "cli/options.hpp"
 
 #include <algorithm>
 
@@ -22,15 +23,15 @@ struct ValueRule {
   bool comma_list = false;
 };
 
-// Keep in step with the values parse_options checks.
+// The value lists of the choice flags come from their tables (options.hpp's *_names); the rest are fixed here.
 const std::vector<ValueRule>& value_rules() {
   static const std::vector<ValueRule> rules = {
-      {"vram-calc", "--format", ValueKind::Choice, {"table", "json", "csv", "markdown"}},
-      {"skus", "--format", ValueKind::Choice, {"table", "json"}},
-      {"models", "--format", ValueKind::Choice, {"table", "json"}},
-      {"vram-calc", "--engine", ValueKind::Choice, {"vllm", "tgi"}},
-      {"vram-calc", "--estimator", ValueKind::Choice, {"kaito", "vllm", "wizard"}},
-      {"vram-calc", "--emit", ValueKind::Choice, {"vllm-args", "vllm-command", "tgi-command", "k8s"}, true},
+      {"vram-calc", "--format", ValueKind::Choice, format_names(false)},
+      {"skus", "--format", ValueKind::Choice, format_names(true)},
+      {"models", "--format", ValueKind::Choice, format_names(true)},
+      {"vram-calc", "--engine", ValueKind::Choice, engine_names()},
+      {"vram-calc", "--estimator", ValueKind::Choice, estimator_names()},
+      {"vram-calc", "--emit", ValueKind::Choice, emit_names(), true},
       {"vram-calc", "--kv-cache-dtype", ValueKind::Choice, {"auto", "fp8", "fp8_e4m3", "fp8_e5m2"}},
       {"vram-calc", "--dtype", ValueKind::Choice, {"auto", "float16", "bfloat16", "float32"}},
       {"vram-calc", "--quantization", ValueKind::Choice, {"fp8", "awq", "gptq", "int8", "bitsandbytes"}},

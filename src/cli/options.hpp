@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "vramcalc/render/choices.hpp"
 #include "vramcalc/report/report.hpp"
 #include "vramcalc/sources/hub.hpp"
 #include "vramcalc/sources/profile.hpp"
@@ -14,7 +15,6 @@
 namespace vramcalc::cli {
 
 enum class Command { Plan, ListSkus, ListModels, Help, Version };
-enum class Format { Table, Json, Csv, Markdown };
 
 // --sweep FLAG=a:b:step or --sweep-tokens a:b:step: one plan per value (values as they will be passed to FLAG).
 struct Sweep {
@@ -32,8 +32,8 @@ struct Options {
   std::optional<std::string> profile;             // --profile FILE
   std::shared_ptr<const Profile> loaded_profile;  // its contents, read once: a sweep re-parses with them
   HubOptions hub;
-  std::string help_text;          // what Command::Help prints: --help, or the hidden --completions / --man
-  std::vector<std::string> emit;  // --emit: vllm-args, vllm-command, tgi-command, k8s (in order)
+  std::string help_text;   // what Command::Help prints: --help, or the hidden --completions / --man
+  std::vector<Emit> emit;  // --emit, in the order given
   std::optional<Sweep> sweep;
   std::vector<std::string> args;   // argv[1..], so a sweep can re-parse with one flag replaced
   std::vector<std::string> notes;  // what a profile set that vram-calc records but does not size with
@@ -54,5 +54,14 @@ Options parse_options(int argc, char** argv, std::shared_ptr<const Profile> prel
 
 // "vram-calc 0.1.0 (commit abc1234, catalog 2026-11-23)"; JSON tool.version is the plain version.
 std::string version_string();
+
+// The values each choice flag takes, read from its table (engines/method.hpp, render/choices.hpp) in table order,
+// for the parser, its messages, --help and the completions.
+std::vector<std::string> engine_names();               // --engine: vllm, tgi
+std::vector<std::string> estimator_names();            // --estimator: kaito, vllm, wizard
+std::vector<std::string> format_names(bool listings);  // --format: table, json, csv, markdown; listings: table, json
+std::vector<std::string> emit_names();                 // --emit: vllm-args, vllm-command, tgi-command, k8s
+// What a profile may name, from the same tables (its emit list also takes vllm-wizard's spellings).
+ProfileChoices profile_choices();
 
 }  // namespace vramcalc::cli

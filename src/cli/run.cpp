@@ -6,7 +6,6 @@
 #include <cstring>
 #include <iostream>
 #include <numeric>
-#include <sstream>
 #include <string_view>
 
 #include <fcntl.h>
@@ -20,9 +19,8 @@
 #include "vramcalc/core/limits.hpp"
 #include "vramcalc/core/printable.hpp"
 #include "vramcalc/core/units.hpp"
-#include "vramcalc/memory/kv_cache.hpp"
-#include "vramcalc/memory/weights.hpp"
 #include "vramcalc/render/render.hpp"
+#include "vramcalc/report/build.hpp"
 #include "vramcalc/sources/catalog.hpp"
 #include "vramcalc/sources/resolve.hpp"
 
@@ -118,113 +116,19 @@ std::string redact_secrets(std::string message, const std::vector<std::string>& 
   return message;
 }
 
-std::vector<std::string> split_commas(const std::string& s) {
-  std::vector<std::string> out;
-  std::stringstream ss(s);
-  std::string item;
-  while (std::getline(ss, item, ',')) {
-    item.erase(0, item.find_first_not_of(' '));
-    item.erase(item.find_last_not_of(' ') + 1);
-    if (!item.empty()) out.push_back(item);
-  }
-  return out;
-}
+bool several_skus(const Options& o, std::size_t count) { return count > 1 || selects_every_sku(o.sku); }
 
-std::vector<const Sku*> select_skus(const SkuCatalog& catalog, const std::string& spec) {
-  std::vector<const Sku*> out;
-  if (spec == "all" || spec == "ALL") {  // plan() loads them all for this spec
-    for (const auto& s : catalog.all()) out.push_back(&s);
-    return out;
-  }
-  const auto names = split_commas(spec);
-  if (names.empty()) fail_input("--sku: no SKU named");
-  for (const auto& name : names) {
-    const Sku* s = catalog.find(name);
-    if (s == nullptr) {
-      std::string hint;
-      const auto close = catalog.suggest(name, 3);
-      for (std::size_t i = 0; i < close.size(); ++i) hint += (i == 0 ? " Did you mean " : ", ") + close[i];
-      if (!hint.empty()) hint += "?";
-      fail_input(fmt::format("--sku {}: unknown SKU.{} (vram-calc skus lists them all)", name, hint));
-    }
-    out.push_back(s);
-  }
-  return out;
-}
-
-bool several_skus(const Options& o, std::size_t count) { return count > 1 || o.sku == "all" || o.sku == "ALL"; }
-
-// Model-level facts worth a warning once the report is assembled.
-void add_report_warnings(Report& r) {
-  const std::string& kv = r.settings.kv_cache_dtype_flag;
-  if ((kv == "float16" || kv == "bfloat16" || kv == "float32") && r.kv.dtype != r.weights.serving_dtype)
-    r.weights.warnings.push_back(
-        fmt::format("--kv-cache-dtype {} is a what-if: vLLM's KV cache follows --dtype "
-                    "({}) unless it is fp8, so the vllm serve line omits it",
-                    kv, dtype_name(r.weights.serving_dtype)));
-  if (r.input.catalog_num_params && r.weights.num_params_source == "architecture") {
-    const double known = static_cast<double>(*r.input.catalog_num_params);
-    const double diff = std::abs(static_cast<double>(r.weights.num_params) - known) / known;
-    if (diff > 0.01)
-      r.weights.warnings.push_back(fmt::format("the computed parameter count {} differs from the known {} by {:.1f}%",
-                                               format_count(r.weights.num_params),
-                                               format_count(*r.input.catalog_num_params), diff * 100));
-  }
-}
-
-// Reorders v so that the new v[i] is the old v[order[i]], one cycle of the permutation at a time.
-template <typename T>
-void permute_in_place(std::vector<T>& v, const std::vector<std::size_t>& order) {
-  std::vector<bool> placed(v.size(), false);
-  for (std::size_t start = 0; start < v.size(); ++start) {
-    if (placed[start]) continue;
-    placed[start] = true;
-    T first = std::move(v[start]);
-    std::size_t at = start;
-    for (std::size_t from = order[at]; from != start; from = order[at]) {
-      v[at] = std::move(v[from]);
-      placed[from] = true;
-      at = from;
-    }
-    v[at] = std::move(first);
-  }
-}
-
+// The report of one run (or one sweep value) through the one pipeline, its model-level half first: an unreadable
+// config is reported before an unknown --sku. Suggestions cost a dozen re-plans per SKU that does not fit: they are
+// asked for only where they are shown, JSON and the table or Markdown of a single plan (a comparison, CSV, --emit
+// and sweeps do not show them).
 Report build_report(const Options& o, const ModelInput& input, const SkuCatalog& skus, bool with_suggestions) {
-  Report r;
-  r.settings = o.report;
-  r.input = input;
-  for (const auto& n : o.notes) r.input.warnings.push_back("profile: " + n);
-  r.arch = normalize_config(r.input.config, r.input.id);
-  r.weights = estimate_weights(r.arch, checkpoint_sizes(r.input), o.weights);
-  r.kv = kv_cache_spec(r.arch, o.report.kv_cache_dtype_flag, r.weights.serving_dtype);
-  add_report_warnings(r);
-
+  Report r = model_report(input, o.report, o.notes);
   const auto selected = select_skus(skus, o.sku);
-  std::vector<SkuPlan> plans;
-  plans.reserve(selected.size());
-  for (const Sku* sku : selected) plans.push_back(plan_for_sku(r, *sku));
-  // Suggestions cost a dozen re-plans per SKU that does not fit; only JSON and the table or Markdown of a single
-  // plan show them (a comparison, CSV and --emit do not). add_suggestions works on a copy of r: with r.plans still
-  // empty, not every SKU's plan each time (that made --sku all quadratic in the number of SKUs).
   const bool shown =
       o.emit.empty() && (o.format == Format::Json || ((o.format == Format::Table || o.format == Format::Markdown) &&
                                                       !several_skus(o, selected.size())));
-  if (with_suggestions && shown)
-    for (auto& p : plans) add_suggestions(r, p);
-  if (several_skus(o, selected.size())) {
-    // Those that fit first, fewest GPUs first, catalog order among equals. The order is sorted as indices and
-    // applied in place: std::stable_sort on the plans themselves (2 KB each) filled a second array of them, and
-    // fresh memory is slow to touch (bench/RESULTS.md).
-    std::vector<std::size_t> order(plans.size());
-    std::iota(order.begin(), order.end(), std::size_t{0});
-    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-      if (plans[a].fits() != plans[b].fits()) return plans[a].fits();
-      return plans[a].gpus() < plans[b].gpus();
-    });
-    permute_in_place(plans, order);
-  }
-  r.plans = std::move(plans);
+  add_plans(r, selected, with_suggestions && shown);
   return r;
 }
 
@@ -250,8 +154,8 @@ int plan(const Options& o) {
   const ModelInput input = resolve_model(o.model, resolve);
   // One SKU or a few: only their rows of skus.json are parsed (most of a plan's own time otherwise).
   const auto sku_file = find_data_file("skus.json");
-  const bool every_sku = o.sku == "all" || o.sku == "ALL";
-  const SkuCatalog skus = every_sku ? SkuCatalog::load(sku_file) : SkuCatalog::load_for(sku_file, split_commas(o.sku));
+  const SkuCatalog skus =
+      selects_every_sku(o.sku) ? SkuCatalog::load(sku_file) : SkuCatalog::load_for(sku_file, sku_names(o.sku));
 
   std::vector<SweepPoint> points;
   if (o.sweep) {

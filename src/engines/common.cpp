@@ -21,7 +21,7 @@ std::string_view oom_risk_name(OomRisk r) {
   return "high";
 }
 
-// Seed 003: headroom >= 2 GiB -> low, >= 0 -> medium, else high; the two bounds are configurable.
+// vllm-wizard: headroom >= 2 GiB -> low, >= 0 -> medium, else high; the two bounds are configurable.
 OomRisk classify_oom_risk(std::int64_t headroom_bytes, const RiskThresholds& t) {
   const double headroom = static_cast<double>(headroom_bytes);
   const double gib = static_cast<double>(kGiB);

@@ -1,4 +1,7 @@
 // CSV and sweep renderings: one row per sweep value and SKU, the columns a spreadsheet or pandas wants.
+#include <array>
+#include <string_view>
+
 #include <fmt/format.h>
 
 #include "render/json_sections.hpp"
@@ -21,60 +24,67 @@ std::string field(const std::string& raw) {
   return out + "\"";
 }
 
-template <typename T>
-std::string opt(bool present, const T& v) {
-  return present ? fmt::format("{}", v) : std::string();
-}
-
+// The columns every plan fills, then those only some methods fill (PlanSummary::figures), empty for the others.
 const char* const kColumns =
     "sweep_flag,sweep_value,model,sku,gpu,engine,estimator,fits,oom_risk,gpus,nodes,tensor_parallel_size,"
     "pipeline_parallel_size,context,concurrency,weights_bytes,headroom_bytes,max_concurrency_at_context,"
-    "max_context_at_concurrency,kv_cache_dtype,vllm_available_kv_cache_bytes,vllm_kv_cache_tokens,"
-    "vllm_max_concurrency,tgi_max_input_tokens,tgi_max_total_tokens,tgi_max_batch_prefill_tokens,"
-    "tgi_cuda_overhead_bytes,tgi_model_bytes,tgi_prefill_bytes,tgi_decode_bytes,tgi_kv_cache_bytes,"
-    "tgi_total_needed_bytes,tgi_available_bytes,tgi_is_enough_vram,tgi_kv_token_budget";
+    "max_context_at_concurrency,kv_cache_dtype";
+constexpr std::array<std::string_view, 15> kFigureColumns = {"vllm_available_kv_cache_bytes",
+                                                             "vllm_kv_cache_tokens",
+                                                             "vllm_max_concurrency",
+                                                             "tgi_max_input_tokens",
+                                                             "tgi_max_total_tokens",
+                                                             "tgi_max_batch_prefill_tokens",
+                                                             "tgi_cuda_overhead_bytes",
+                                                             "tgi_model_bytes",
+                                                             "tgi_prefill_bytes",
+                                                             "tgi_decode_bytes",
+                                                             "tgi_kv_cache_bytes",
+                                                             "tgi_total_needed_bytes",
+                                                             "tgi_available_bytes",
+                                                             "tgi_is_enough_vram",
+                                                             "tgi_kv_token_budget"};
+
+std::string header() {
+  std::string out = kColumns;
+  for (const auto column : kFigureColumns) {
+    out += ',';
+    out += column;
+  }
+  return out + "\n";
+}
+
+std::string figure(const PlanSummary& s, std::string_view column) {
+  for (const auto& [name, value] : s.figures)
+    if (name == column) return value;
+  return "";
+}
 
 std::string row(const SweepPoint& pt, const SkuPlan& sp) {
   const Report& r = pt.report;
   const Feasibility& f = sp.feasibility;
-  const bool v = sp.vllm.has_value();
-  const bool t = sp.tgi.has_value();
-  std::vector<std::string> cells = {
-      pt.flag,
-      pt.value,
-      r.input.id,
-      sp.sku.name,
-      sp.sku.gpu.name,
-      r.settings.engine,
-      t ? std::string() : sp.method(),
-      sp.fits() ? "true" : "false",
-      std::string(oom_risk_name(f.oom_risk)),
-      std::to_string(sp.gpus()),
-      std::to_string(sp.nodes()),
-      std::to_string(sp.tensor_parallel_size()),
-      std::to_string(sp.pipeline_parallel_size()),
-      std::to_string(f.context),
-      std::to_string(f.concurrency),
-      std::to_string(r.weights.bytes),
-      std::to_string(f.headroom_bytes),
-      std::to_string(f.max_concurrency_at_context),
-      std::to_string(f.max_context_at_concurrency),
-      r.settings.kv_cache_dtype_flag,
-      opt(v, v ? sp.vllm->available_kv_bytes : 0),
-      opt(v, v ? sp.vllm->capacity.kv_cache_tokens : 0),
-      opt(v, v ? fmt::format("{:.2f}", sp.vllm->capacity.max_concurrency) : std::string()),
-      opt(t, t ? sp.tgi->max_input_tokens : 0),
-      opt(t, t ? sp.tgi->max_total_tokens : 0),
-      opt(t, t ? sp.tgi->max_batch_prefill_tokens : 0),
-      opt(t, t ? sp.tgi->cuda_overhead_bytes : 0),
-      opt(t, t ? sp.tgi->model_bytes : 0),
-      opt(t, t ? sp.tgi->prefill_bytes : 0),
-      opt(t, t ? sp.tgi->decode_bytes : 0),
-      opt(t, t ? sp.tgi->kv_cache_bytes : 0),
-      opt(t, t ? sp.tgi->total_needed_bytes : 0),
-      opt(t, t ? sp.tgi->available_bytes : 0),
-      opt(t, t ? (sp.tgi->is_enough_vram ? "true" : "false") : ""),
-      opt(t, t ? sp.tgi->kv_token_budget : 0)};
+  const MethodInfo& method = method_info(sp.method());
+  std::vector<std::string> cells = {pt.flag,
+                                    pt.value,
+                                    r.input.id,
+                                    sp.sku.name,
+                                    sp.sku.gpu.name,
+                                    std::string(method.engine),
+                                    std::string(method.estimator),
+                                    sp.fits() ? "true" : "false",
+                                    std::string(oom_risk_name(f.oom_risk)),
+                                    std::to_string(sp.gpus()),
+                                    std::to_string(sp.nodes()),
+                                    std::to_string(sp.tensor_parallel_size()),
+                                    std::to_string(sp.pipeline_parallel_size()),
+                                    std::to_string(f.context),
+                                    std::to_string(f.concurrency),
+                                    std::to_string(r.weights.bytes),
+                                    std::to_string(f.headroom_bytes),
+                                    std::to_string(f.max_concurrency_at_context),
+                                    std::to_string(f.max_context_at_concurrency),
+                                    r.settings.kv_cache_dtype_flag};
+  for (const auto column : kFigureColumns) cells.push_back(figure(sp.summary, column));
   std::string out;
   for (std::size_t i = 0; i < cells.size(); ++i) {
     if (i > 0) out += ',';
@@ -87,7 +97,7 @@ std::string row(const SweepPoint& pt, const SkuPlan& sp) {
 }  // namespace
 
 std::string render_csv(const std::vector<SweepPoint>& points) {
-  std::string out = std::string(kColumns) + "\n";
+  std::string out = header();
   for (const auto& pt : points)
     for (const auto& sp : pt.report.plans) out += row(pt, sp);
   return out;
@@ -110,7 +120,8 @@ std::string render_sweep_table(const std::vector<SweepPoint>& points) {
   using render_detail::signed_gib;
   if (points.empty()) return "";
   const Report& first = points.front().report;
-  const bool tgi = first.settings.engine == "tgi";
+  // TGI's sweep shows the notebook's sums (GB), the others the shared feasibility figures.
+  const bool tgi = method_info(first.settings.method).engine == "tgi";
   std::string out =
       fmt::format("Model         {}  ({})\nSweep         {}\n\n", printable_line(first.input.id),
                   printable_line(first.input.origin),

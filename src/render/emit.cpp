@@ -7,7 +7,6 @@
 #include <nlohmann/json.hpp>
 
 #include "render/json_sections.hpp"
-#include "vramcalc/core/error.hpp"
 #include "vramcalc/core/printable.hpp"
 #include "vramcalc/render/commands.hpp"
 #include "vramcalc/render/render.hpp"
@@ -59,7 +58,7 @@ std::optional<std::string> gfd_product(const Gpu& gpu) {
 }
 
 std::string k8s_deployment(const Report& r, const SkuPlan& sp) {
-  const bool tgi = sp.tgi.has_value();
+  const bool tgi = method_info(sp.method()).engine == "tgi";
   const std::string name = k8s_name(r.input.id) + (tgi ? "-tgi" : "-vllm");
   const std::uint64_t gpn = static_cast<std::uint64_t>(std::max(1, sp.sku.gpus_per_node));
   const std::uint64_t gpus_per_pod = std::min(sp.gpus(), gpn);
@@ -69,24 +68,12 @@ std::string k8s_deployment(const Report& r, const SkuPlan& sp) {
   int port = 8000;
   if (tgi) {
     image = "ghcr.io/huggingface/text-generation-inference:latest";
-    // The launcher is the image's entrypoint; pass its flags as args.
-    const auto& t = *sp.tgi;
-    args = {"--model-id", r.input.id};
-    if (r.settings.revision) args.insert(args.end(), {"--revision", *r.settings.revision});
-    args.insert(args.end(),
-                {"--num-shard", std::to_string(t.num_shard), "--max-input-tokens", std::to_string(t.max_input_tokens),
-                 "--max-total-tokens", std::to_string(t.max_total_tokens), "--max-batch-prefill-tokens",
-                 std::to_string(t.max_batch_prefill_tokens)});
-    if (t.cuda_memory_fraction != 1.0)
-      args.insert(args.end(), {"--cuda-memory-fraction", fmt::format("{}", t.cuda_memory_fraction)});
-    const auto lo = tgi_launch_options(r, sp);
-    if (lo.dtype) args.insert(args.end(), {"--dtype", *lo.dtype});
-    if (lo.quantize) args.insert(args.end(), {"--quantize", *lo.quantize});
-    if (lo.kv_cache_dtype) args.insert(args.end(), {"--kv-cache-dtype", *lo.kv_cache_dtype});
+    // The launcher is the image's entrypoint; pass its flags (the plan's launch command past the program) as args.
+    args.assign(sp.summary.command.begin() + 1, sp.summary.command.end());
     args.insert(args.end(), {"--port", "8080"});
     port = 8080;
   } else {
-    const bool versioned = r.settings.estimator == "vllm" && r.settings.vllm.version.str() != VllmVersion{}.str();
+    const bool versioned = sp.method() == Method::Vllm && r.settings.vllm.version.str() != VllmVersion{}.str();
     image = versioned ? fmt::format("vllm/vllm-openai:v{}", r.settings.vllm.version.str()) : "vllm/vllm-openai:latest";
     command = {"vllm", "serve"};
     args = vllm_serve_args(r, sp);
@@ -136,19 +123,18 @@ std::string k8s_deployment(const Report& r, const SkuPlan& sp) {
 
 }  // namespace
 
-std::string render_emit(const Report& r, const SkuPlan& sp, const std::string& what) {
-  if (what == "vllm-args") {
-    auto args = vllm_serve_args(r, sp);
-    args.erase(args.begin());  // the model comes first: `vllm serve MODEL <these>`
-    return shell_join(args) + "\n";
+std::string render_emit(const Report& r, const SkuPlan& sp, Emit what) {
+  switch (what) {
+    case Emit::VllmArgs: {
+      auto args = vllm_serve_args(r, sp);
+      args.erase(args.begin());  // the model comes first: `vllm serve MODEL <these>`
+      return shell_join(args) + "\n";
+    }
+    case Emit::VllmCommand: return vllm_serve_command(r, sp) + "\n";
+    case Emit::TgiCommand: return sp.tgi ? launch_command(sp) + "\n" : "";
+    case Emit::K8s: return k8s_deployment(r, sp);
   }
-  if (what == "vllm-command") return vllm_serve_command(r, sp) + "\n";
-  if (what == "tgi-command") {
-    if (!sp.tgi) fail_input("--emit tgi-command needs --engine tgi");
-    return tgi_launcher_command(*sp.tgi, tgi_launch_options(r, sp)) + "\n";
-  }
-  if (what == "k8s") return k8s_deployment(r, sp);
-  fail_input(fmt::format("--emit: \"{}\" is not one of vllm-args, vllm-command, tgi-command, k8s", what));
+  return "";
 }
 
 }  // namespace vramcalc

@@ -129,7 +129,6 @@ nlohmann::json model_json(const Report& r) {
 }  // namespace
 
 nlohmann::json plan_json(const Report& r, const SkuPlan& sp) {
-  const KaitoPlan& p = sp.plan;
   const Gpu& gpu = sp.sku.gpu;
   nlohmann::json j;
   j["schema_version"] = kJsonSchemaVersion;
@@ -137,7 +136,6 @@ nlohmann::json plan_json(const Report& r, const SkuPlan& sp) {
                {"version", VRAMCALC_VERSION},
                {"commit", VRAMCALC_COMMIT},
                {"catalog_date", VRAMCALC_CATALOG_DATE}};
-  j["estimator"] = "kaito";
   j["model"] = model_json(r);
   j["kv_cache"] = {{"dtype", dtype_name(r.kv.dtype)}, {"bytes_per_token", r.kv.bytes_per_token},
                    {"layers", r.kv.layers},           {"kv_heads", r.kv.kv_heads},
@@ -175,81 +173,12 @@ nlohmann::json plan_json(const Report& r, const SkuPlan& sp) {
       {"tensor_parallel_size", optional_json(k.tensor_parallel_size)},
       {"pipeline_parallel_size", optional_json(k.pipeline_parallel_size)},
   };
-  const PerGpuBreakdown& g = p.per_gpu;
+  // KAITO's per-GPU figures, the baseline of every method (vLLM's replace them: render_detail::add_engine_json).
+  const PerGpuBreakdown& g = sp.kaito.per_gpu;
   j["per_gpu"] = {{"weights_bytes", g.weights_bytes},     {"weight_overhead_bytes", g.weight_overhead_bytes},
                   {"kv_cache_bytes", g.kv_cache_bytes},   {"activation_bytes", g.activation_bytes},
                   {"non_torch_bytes", g.non_torch_bytes}, {"total_bytes", g.total_bytes},
                   {"capacity_bytes", g.capacity_bytes},   {"budget_bytes", g.budget_bytes}};
-  j["plan"] = {{"gpus", p.gpus},
-               {"gpus_needed", p.gpus_needed},
-               {"pinned", p.pinned},
-               {"nodes", p.nodes},
-               {"tensor_parallel_size", p.tensor_parallel_size},
-               {"pipeline_parallel_size", p.pipeline_parallel_size},
-               {"max_model_len_requested", p.max_model_len_requested},
-               {"max_model_len", p.max_model_len},
-               {"max_model_len_by_memory", p.max_model_len_by_memory},
-               {"max_model_len_limited_by", p.max_model_len_limited_by},
-               {"fits", p.fits},
-               {"not_fit_reasons", p.not_fit_reasons}};
-  if (sp.vllm) {
-    const VllmPlan& v = *sp.vllm;
-    j["estimator"] = "vllm";
-    j["sku"]["gpu_memory_bytes"] = sp.vllm_total.bytes;
-    j["sku"]["gpu_memory_source"] = sp.vllm_total.source;
-    j["settings"]["gpu_memory_utilization"] = v.gpu_memory_utilization;
-    j["settings"]["max_model_len_requested"] = v.max_model_len;
-    j["per_gpu"] = {{"weights_bytes", v.weights_bytes},
-                    {"weight_overhead_bytes", 0},
-                    {"kv_cache_bytes", std::max<std::int64_t>(v.available_kv_bytes, 0)},
-                    {"activation_bytes", v.profile.activation_bytes},
-                    {"non_torch_bytes", v.profile.non_torch_bytes},
-                    {"total_bytes", v.requested_bytes},
-                    {"capacity_bytes", v.total_bytes},
-                    {"budget_bytes", v.requested_bytes}};
-    j["plan"] = {{"gpus", v.gpus},
-                 {"gpus_needed", v.gpus},
-                 {"pinned", v.pinned},
-                 {"nodes", v.nodes},
-                 {"tensor_parallel_size", v.tensor_parallel_size},
-                 {"pipeline_parallel_size", v.pipeline_parallel_size},
-                 {"max_model_len_requested", v.max_model_len},
-                 {"max_model_len", v.capacity.fits ? v.max_model_len : v.capacity.estimated_max_model_len},
-                 {"max_model_len_by_memory", v.capacity.fits ? v.max_model_len : v.capacity.estimated_max_model_len},
-                 {"max_model_len_limited_by", v.capacity.fits ? "requested" : "memory"},
-                 {"fits", v.fits},
-                 {"not_fit_reasons", v.not_fit_reasons}};
-    j["vllm"] = {{"version", r.settings.vllm.version.str()},
-                 {"total_bytes", v.total_bytes},
-                 {"requested_bytes", v.requested_bytes},
-                 {"weights_bytes", v.weights_bytes},
-                 {"activation_bytes", v.profile.activation_bytes},
-                 {"sampler_bytes", v.profile.sampler_bytes},
-                 {"activation_formula", v.profile.activation_formula},
-                 {"non_torch_bytes", v.profile.non_torch_bytes},
-                 {"non_torch_formula", v.profile.non_torch_formula},
-                 {"kv_cache_memory_given", v.kv_cache_memory_given},
-                 {"available_kv_cache_bytes", v.available_kv_bytes},
-                 {"block_size", v.layout.block_size},
-                 {"kv_heads_per_gpu", v.layout.kv_heads_per_gpu},
-                 {"page_bytes", v.layout.page_bytes},
-                 {"kv_layers_per_gpu", v.layout.layers_per_gpu},
-                 {"kv_cache_groups", v.layout.num_groups},
-                 {"num_gpu_blocks", v.capacity.num_gpu_blocks},
-                 {"kv_cache_tokens", v.capacity.kv_cache_tokens},
-                 {"max_concurrency", v.capacity.max_concurrency},
-                 {"max_model_len", v.max_model_len},
-                 {"max_model_len_fits", v.capacity.fits},
-                 {"estimated_max_model_len",
-                  v.capacity.fits ? nlohmann::json(nullptr) : nlohmann::json(v.capacity.estimated_max_model_len)},
-                 {"max_num_batched_tokens", v.max_num_batched_tokens},
-                 {"max_num_seqs", v.max_num_seqs},
-                 {"batch_defaults", v.batch_defaults_reason},
-                 {"headroom_bytes", v.headroom_bytes},
-                 {"cudagraph_bytes", v.cudagraph_bytes},
-                 {"cudagraph_estimated", v.cudagraph_estimated},
-                 {"cudagraph_in_kv_budget", v.cudagraph_in_budget}};
-  }
   render_detail::add_engine_json(j, r, sp);
   return j;
 }

@@ -1,6 +1,11 @@
-// JSON for the TGI engine, the vllm-wizard estimator, the feasibility report and the suggestions
-// (docs/json-schema.md). Byte values are integers.
+// JSON for what every plan shares (the plan from its summary, the feasibility report, the suggestions, the command,
+// the warnings) and each method's own section, dispatched by method (docs/json-schema.md). Byte values are integers.
+#include <algorithm>
+#include <array>
+#include <utility>
+
 #include "render/json_sections.hpp"
+#include "render/table_sections.hpp"
 #include "vramcalc/render/commands.hpp"
 
 namespace vramcalc::render_detail {
@@ -86,44 +91,113 @@ nlohmann::json suggestions_json(const std::vector<Suggestion>& list) {
   return out;
 }
 
+// The plan every engine shares, from its summary: keys a memory model has no figure for are left out.
+nlohmann::json summary_json(const PlanSummary& s) {
+  nlohmann::json j = {{"gpus", s.gpus},
+                      {"gpus_needed", s.gpus_needed},
+                      {"pinned", s.pinned},
+                      {"nodes", s.nodes},
+                      {"tensor_parallel_size", s.tensor_parallel_size},
+                      {"pipeline_parallel_size", s.pipeline_parallel_size},
+                      {"max_model_len_requested", s.max_model_len_requested},
+                      {"max_model_len", s.max_model_len},
+                      {"fits", s.fits},
+                      {"not_fit_reasons", s.not_fit_reasons}};
+  if (s.max_model_len_by_memory) j["max_model_len_by_memory"] = *s.max_model_len_by_memory;
+  if (!s.max_model_len_limited_by.empty()) j["max_model_len_limited_by"] = s.max_model_len_limited_by;
+  return j;
+}
+
+// vLLM's: the CUDA-reported memory, its settings and per-GPU figures in place of KAITO's, and the "vllm" object.
+void vllm_section(nlohmann::json& j, const Report& r, const SkuPlan& sp) {
+  const VllmPlan& v = *sp.vllm;
+  j["sku"]["gpu_memory_bytes"] = sp.vllm_total.bytes;
+  j["sku"]["gpu_memory_source"] = sp.vllm_total.source;
+  j["settings"]["gpu_memory_utilization"] = v.gpu_memory_utilization;
+  j["settings"]["max_model_len_requested"] = v.max_model_len;
+  j["per_gpu"] = {{"weights_bytes", v.weights_bytes},
+                  {"weight_overhead_bytes", 0},
+                  {"kv_cache_bytes", std::max<std::int64_t>(v.available_kv_bytes, 0)},
+                  {"activation_bytes", v.profile.activation_bytes},
+                  {"non_torch_bytes", v.profile.non_torch_bytes},
+                  {"total_bytes", v.requested_bytes},
+                  {"capacity_bytes", v.total_bytes},
+                  {"budget_bytes", v.requested_bytes}};
+  j["vllm"] = {{"version", r.settings.vllm.version.str()},
+               {"total_bytes", v.total_bytes},
+               {"requested_bytes", v.requested_bytes},
+               {"weights_bytes", v.weights_bytes},
+               {"activation_bytes", v.profile.activation_bytes},
+               {"sampler_bytes", v.profile.sampler_bytes},
+               {"activation_formula", v.profile.activation_formula},
+               {"non_torch_bytes", v.profile.non_torch_bytes},
+               {"non_torch_formula", v.profile.non_torch_formula},
+               {"kv_cache_memory_given", v.kv_cache_memory_given},
+               {"available_kv_cache_bytes", v.available_kv_bytes},
+               {"block_size", v.layout.block_size},
+               {"kv_heads_per_gpu", v.layout.kv_heads_per_gpu},
+               {"page_bytes", v.layout.page_bytes},
+               {"kv_layers_per_gpu", v.layout.layers_per_gpu},
+               {"kv_cache_groups", v.layout.num_groups},
+               {"num_gpu_blocks", v.capacity.num_gpu_blocks},
+               {"kv_cache_tokens", v.capacity.kv_cache_tokens},
+               {"max_concurrency", v.capacity.max_concurrency},
+               {"max_model_len", v.max_model_len},
+               {"max_model_len_fits", v.capacity.fits},
+               {"estimated_max_model_len",
+                v.capacity.fits ? nlohmann::json(nullptr) : nlohmann::json(v.capacity.estimated_max_model_len)},
+               {"max_num_batched_tokens", v.max_num_batched_tokens},
+               {"max_num_seqs", v.max_num_seqs},
+               {"batch_defaults", v.batch_defaults_reason},
+               {"headroom_bytes", v.headroom_bytes},
+               {"cudagraph_bytes", v.cudagraph_bytes},
+               {"cudagraph_estimated", v.cudagraph_estimated},
+               {"cudagraph_in_kv_budget", v.cudagraph_in_budget}};
+}
+
+void wizard_section(nlohmann::json& j, const Report& /*r*/, const SkuPlan& sp) {
+  j["wizard"] = wizard_json(*sp.wizard);
+}
+
+void tgi_section(nlohmann::json& j, const Report& r, const SkuPlan& sp) { j["tgi"] = tgi_json(r, *sp.tgi); }
+
+// The sections of the methods with figures of their own (KAITO's are "per_gpu", written by plan_json): a new
+// memory model with an object of its own adds its row here (and the object to docs/json-schema.md).
+using MethodSection = void (*)(nlohmann::json&, const Report&, const SkuPlan&);
+constexpr std::array<std::pair<Method, MethodSection>, 3> kMethodSections = {{
+    {Method::Vllm, vllm_section},
+    {Method::Wizard, wizard_section},
+    {Method::Tgi, tgi_section},
+}};
+
+void add_method_section(nlohmann::json& j, const Report& r, const SkuPlan& sp) {
+  for (const auto& [method, section] : kMethodSections)
+    if (method == sp.method()) section(j, r, sp);
+}
+
 }  // namespace
 
 void add_engine_json(nlohmann::json& j, const Report& r, const SkuPlan& sp) {
-  j["engine"] = r.settings.engine;
-  j["estimator"] = r.settings.engine == "tgi" ? nlohmann::json(nullptr) : nlohmann::json(sp.method());
+  const MethodInfo& info = method_info(sp.method());
+  j["engine"] = std::string(info.engine);
+  j["estimator"] = info.estimator.empty() ? nlohmann::json(nullptr) : nlohmann::json(std::string(info.estimator));
   j["settings"]["concurrency"] = r.settings.concurrency;
   j["settings"]["fragmentation_factor"] = r.settings.fragmentation_factor;
   j["settings"]["headroom_gib"] = r.settings.headroom_gib;
   j["settings"]["risk_thresholds_gib"] = {r.settings.risk_thresholds.low_gib, r.settings.risk_thresholds.medium_gib};
   j["fits"] = sp.fits();
-  if (sp.tgi || sp.wizard) {
-    j["plan"] = {{"gpus", sp.gpus()},
-                 {"gpus_needed", sp.gpus()},
-                 {"pinned", sp.tgi ? r.settings.tgi_num_shard.has_value() : sp.wizard->pinned},
-                 {"nodes", sp.nodes()},
-                 {"tensor_parallel_size", sp.tensor_parallel_size()},
-                 {"pipeline_parallel_size", sp.pipeline_parallel_size()},
-                 {"max_model_len_requested", sp.feasibility.context},
-                 {"max_model_len", sp.feasibility.context},
-                 {"fits", sp.fits()},
-                 {"not_fit_reasons", sp.tgi ? sp.tgi->not_fit_reasons : sp.wizard->not_fit_reasons}};
-  }
+  j["plan"] = summary_json(sp.summary);
   j["plan"]["fits"] = sp.fits();
-  j["tgi"] = sp.tgi ? tgi_json(r, *sp.tgi) : nlohmann::json(nullptr);
-  j["wizard"] = sp.wizard ? wizard_json(*sp.wizard) : nlohmann::json(nullptr);
+  j["tgi"] = nullptr;
+  j["wizard"] = nullptr;
+  add_method_section(j, r, sp);
   j["feasibility"] = feasibility_json(sp.feasibility);
   j["suggestions"] = suggestions_json(sp.suggestions);
-  if (sp.tgi) {
-    j["tgi_command"] = tgi_launcher_command(*sp.tgi, tgi_launch_options(r, sp));
-    j["vllm_command"] = nullptr;
-  } else {
-    j["tgi_command"] = nullptr;
-    j["vllm_command"] = vllm_serve_command(r, sp);
-  }
-  auto warnings = r.all_warnings(sp);
-  if (sp.tgi) warnings.insert(warnings.end(), sp.tgi->warnings.begin(), sp.tgi->warnings.end());
-  if (sp.wizard) warnings.insert(warnings.end(), sp.wizard->warnings.begin(), sp.wizard->warnings.end());
-  j["warnings"] = warnings;
+  // One command per server, null for the others ("vllm_command", "tgi_command": schema version 1).
+  j["vllm_command"] = nullptr;
+  j["tgi_command"] = nullptr;
+  j[std::string(info.engine) + "_command"] = launch_command(sp);
+  j["warnings"] = plan_warnings(r, sp);
 }
 
 }  // namespace vramcalc::render_detail

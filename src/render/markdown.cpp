@@ -7,6 +7,7 @@
 #include "render/table_sections.hpp"
 #include "vramcalc/core/printable.hpp"
 #include "vramcalc/core/units.hpp"
+#include "vramcalc/render/commands.hpp"
 #include "vramcalc/render/render.hpp"
 
 namespace vramcalc {
@@ -48,13 +49,6 @@ std::string fenced(std::string_view info, std::string_view text) {
   return out;
 }
 
-std::string engine_words(const Report& r) {
-  if (r.settings.engine == "tgi") return "TGI (text-generation-inference)";
-  if (r.settings.estimator == "vllm") return "vLLM, vLLM-faithful estimator";
-  if (r.settings.estimator == "wizard") return "vLLM, vllm-wizard estimator";
-  return "vLLM, KAITO estimator";
-}
-
 void model_table(std::string& out, const Report& r) {
   const ModelArch& a = r.arch;
   const WeightEstimate& w = r.weights;
@@ -71,7 +65,7 @@ void model_table(std::string& out, const Report& r) {
   out += fmt::format("| Max context | {} |\n", a.max_position_embeddings
                                                    ? format_count(*a.max_position_embeddings) + " tokens"
                                                    : std::string("not capped by the config"));
-  out += fmt::format("| Engine | {} |\n", engine_words(r));
+  out += fmt::format("| Engine | {} |\n", method_info(r.settings.method).title);
 }
 
 void warnings_list(std::string& out, const std::vector<std::string>& warnings) {
@@ -100,7 +94,7 @@ void single(std::string& out, const Report& r, const SkuPlan& sp) {
   suggestions_table(out, sp);
   warnings_list(out, r.all_warnings(sp));
   out += '\n';
-  out += fenced("sh", render_emit(r, sp, r.settings.engine == "tgi" ? "tgi-command" : "vllm-command"));
+  out += fenced("sh", launch_command(sp) + "\n");
   out += "\n<details><summary>Full breakdown (GiB = 2^30 bytes, GB = 10^9 bytes)</summary>\n\n";
   out += fenced("text", render_table(r, false));
   out += "\n</details>\n";

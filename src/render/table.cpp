@@ -18,12 +18,16 @@ void warnings_section(std::string& out, const std::vector<std::string>& warnings
   for (const auto& w : warnings) out += fmt::format("  - {}\n", printable_line(w));
 }
 
+std::vector<std::string> plan_warnings(const Report& r, const SkuPlan& sp) {
+  auto warnings = r.all_warnings(sp);
+  warnings.insert(warnings.end(), sp.summary.engine_warnings.begin(), sp.summary.engine_warnings.end());
+  return warnings;
+}
+
 ComparisonRow comparison_row(const SkuPlan& sp) {
   ComparisonRow row;
-  row.memory_bytes = sp.vllm ? sp.vllm->total_bytes : sp.tgi ? sp.tgi->gpu_memory_bytes : sp.gpu_memory.bytes;
-  row.context = sp.feasibility.context;
-  if (sp.vllm && !sp.vllm->capacity.fits) row.context = sp.vllm->capacity.estimated_max_model_len;
-  if (!sp.vllm && !sp.tgi && !sp.wizard) row.context = sp.plan.max_model_len;
+  row.memory_bytes = sp.summary.gpu_memory_bytes;
+  row.context = sp.summary.max_model_len;
   row.fits = sp.fits() ? "yes" : (sp.sku.gpu.cuda_served ? "no" : "no (not vLLM/CUDA)");
   return row;
 }
@@ -77,10 +81,13 @@ void model_section(std::string& out, const Report& r) {
   out += fmt::format("KV cache      {} per token\n", printable_line(r.kv.formula));
 }
 
-void single_plan(std::string& out, const Report& r, const SkuPlan& sp) {
-  const KaitoPlan& p = sp.plan;
+}  // namespace
+
+namespace render_detail {
+
+void kaito_plan_section(std::string& out, const Report& r, const SkuPlan& sp) {
+  const KaitoPlan& p = sp.kaito;
   const KaitoSettings& k = r.settings.kaito;
-  const PerGpuBreakdown& g = p.per_gpu;
   out += fmt::format("\nSKU           {}: {} x {}, {} GiB per GPU ({})\n", printable_line(sp.sku.name),
                      sp.sku.gpus_per_node, printable_line(sp.sku.gpu.name), gib(sp.gpu_memory.bytes),
                      sp.gpu_memory.source == "reported" ? fmt::format("nvidia-smi {} MiB", sp.gpu_memory.bytes / kMiB)
@@ -93,23 +100,13 @@ void single_plan(std::string& out, const Report& r, const SkuPlan& sp) {
   const double overhead = k.non_torch_gib + k.activation_gib + k.reserve_gib;
   const double bpt = to_gib(r.kv.bytes_per_token) * k.kv_fragmentation * static_cast<double>(k.concurrency);
   out += fmt::format("\nPer GPU, at max_model_len {} (GiB = 2^30 bytes)\n", p.max_model_len);
-  out += fmt::format("  weights                  {:>9}   {} GiB / {} GPU(s)\n", gib(g.weights_bytes),
-                     gib(r.weights.bytes), p.gpus);
-  out += fmt::format("  weight overhead          {:>9}   ({} - 1) x weights\n", gib(g.weight_overhead_bytes),
-                     k.weight_overhead);
-  std::string kv_factors;
-  if (k.concurrency > 1) kv_factors += fmt::format(" x {} sequences", k.concurrency);
-  if (k.kv_fragmentation != 1.0) kv_factors += fmt::format(" x {} fragmentation", k.kv_fragmentation);
-  out += fmt::format("  KV cache                 {:>9}   {} B/token x {} tokens{} / {} GPU(s)\n", gib(g.kv_cache_bytes),
-                     format_count(r.kv.bytes_per_token), p.max_model_len, kv_factors, p.gpus);
-  out += fmt::format("  activations              {:>9}   --activation-gib\n", gib(g.activation_bytes));
-  out += fmt::format("  non-PyTorch              {:>9}   --non-torch-gib\n", gib(g.non_torch_bytes));
-  if (g.reserve_bytes > 0)
-    out += fmt::format("  reserve                  {:>9}   --headroom-gib\n", gib(g.reserve_bytes));
-  out += fmt::format("  total                    {:>9}   of budget {} = {} GiB x {}\n", gib(g.total_bytes),
-                     gib(g.budget_bytes), gib(g.capacity_bytes), k.gpu_memory_utilization);
+  for (const auto& term : sp.summary.memory)
+    out += fmt::format("  {:<25}{:>9}   {}\n", term.name, gib(term.bytes), printable_line(term.formula));
+  out +=
+      fmt::format("  total                    {:>9}   of budget {} = {} GiB x {}\n", gib(sp.summary.memory_total_bytes),
+                  gib(sp.summary.budget_bytes), gib(sp.summary.capacity_bytes), k.gpu_memory_utilization);
 
-  out += "\nPlan (KAITO, seed 000)\n";
+  out += fmt::format("\nPlan ({})\n", method_info(Method::Kaito).source);
   if (p.pinned) {
     out += fmt::format("  GPUs                     {} (pinned; the formula needs {})\n", p.gpus, p.gpus_needed);
   } else {
@@ -127,8 +124,8 @@ void single_plan(std::string& out, const Report& r, const SkuPlan& sp) {
   out += fmt::format("  verdict                  {}\n", p.fits ? std::string("FITS") : std::string("DOES NOT FIT"));
   for (const auto& reason : p.not_fit_reasons) out += fmt::format("    - {}\n", printable_line(reason));
   feasibility_section(out, r, sp);
-  warnings_section(out, r.all_warnings(sp));
-  out += fmt::format("\n{}\n", vllm_serve_command(r, sp));
+  warnings_section(out, plan_warnings(r, sp));
+  out += fmt::format("\n{}\n", launch_command(sp));
 }
 
 void vllm_plan_section(std::string& out, const Report& r, const SkuPlan& sp) {
@@ -181,9 +178,13 @@ void vllm_plan_section(std::string& out, const Report& r, const SkuPlan& sp) {
   out += fmt::format("  verdict                  {}\n", v.fits ? std::string("FITS") : std::string("DOES NOT FIT"));
   for (const auto& reason : v.not_fit_reasons) out += fmt::format("    - {}\n", printable_line(reason));
   feasibility_section(out, r, sp);
-  warnings_section(out, r.all_warnings(sp));
-  out += fmt::format("\n{}\n", vllm_serve_command(r, sp));
+  warnings_section(out, plan_warnings(r, sp));
+  out += fmt::format("\n{}\n", launch_command(sp));
 }
+
+}  // namespace render_detail
+
+namespace {
 
 void comparison(std::string& out, const Report& r) {
   out += fmt::format("\n{:<30} {:<14} {:>8} {:>5} {:>6} {:>9} {:>14} {:>9} {:>7}  {}\n", "SKU", "GPU", "GiB/GPU",
@@ -209,14 +210,8 @@ std::string render_table(const Report& r, bool as_comparison) {
   model_section(out, r);
   if (as_comparison) {
     comparison(out, r);
-  } else if (r.plans.front().tgi) {
-    tgi_plan_section(out, r, r.plans.front());
-  } else if (r.plans.front().wizard) {
-    wizard_plan_section(out, r, r.plans.front());
-  } else if (r.plans.front().vllm) {
-    vllm_plan_section(out, r, r.plans.front());
   } else {
-    single_plan(out, r, r.plans.front());
+    plan_section(out, r, r.plans.front());
   }
   // Every field from a file, the Hub or argv is escaped where it is written; this pass makes sure of it, so that no
   // control character but the line breaks between lines reaches the terminal.

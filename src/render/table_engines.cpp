@@ -1,5 +1,8 @@
-// Table sections for the TGI engine (seed 001), the vllm-wizard estimator (seed 003) and the feasibility report
+// Table sections for the TGI engine (TGI's estimation notebook), the vllm-wizard estimator and the feasibility report
 // every engine ends with.
+#include <array>
+#include <utility>
+
 #include <fmt/format.h>
 
 #include "render/table_sections.hpp"
@@ -44,7 +47,8 @@ void tgi_plan_section(std::string& out, const Report& r, const SkuPlan& sp) {
   out += fmt::format("  KV token budget          {} tokens (first version: {} GB free for the KV cache)\n",
                      count_or_unbounded(t.kv_token_budget),
                      fmt::format("{:.5f}", static_cast<double>(t.free_for_kv_bytes) / 1e9));
-  out += fmt::format("\nPlan (TGI, seed 001)\n  GPUs                     {} (num_shard)\n", t.num_shard);
+  out += fmt::format("\nPlan ({})\n  GPUs                     {} (num_shard)\n", method_info(Method::Tgi).source,
+                     t.num_shard);
   out += fmt::format("  verdict                  {}\n", verdict(t.fits));
   for (const auto& reason : t.not_fit_reasons) out += fmt::format("    - {}\n", printable_line(reason));
   if (!t.notes.empty()) {
@@ -52,10 +56,8 @@ void tgi_plan_section(std::string& out, const Report& r, const SkuPlan& sp) {
     for (const auto& n : t.notes) out += fmt::format("  - {}\n", printable_line(n));
   }
   feasibility_section(out, r, sp);
-  auto warnings = r.all_warnings(sp);
-  for (const auto& w : t.warnings) warnings.push_back(w);
-  warnings_section(out, warnings);
-  out += fmt::format("\n{}\n", tgi_launcher_command(t, tgi_launch_options(r, sp)));
+  warnings_section(out, plan_warnings(r, sp));
+  out += fmt::format("\n{}\n", launch_command(sp));
 }
 
 void wizard_plan_section(std::string& out, const Report& r, const SkuPlan& sp) {
@@ -77,15 +79,27 @@ void wizard_plan_section(std::string& out, const Report& r, const SkuPlan& sp) {
     out += fmt::format("  - reserve                {:>9}   --headroom-gib\n", gib(w.reserve_bytes));
   out += fmt::format("  = headroom               {:>9}   OOM risk {}\n", signed_gib(w.headroom_bytes),
                      oom_risk_name(w.oom_risk));
-  out += fmt::format("\nPlan (vllm-wizard, seed 003)\n  GPUs                     {} (TP {}){}\n", w.gpus,
-                     w.tensor_parallel_size, w.pinned ? ", pinned" : "");
+  out += fmt::format("\nPlan ({})\n  GPUs                     {} (TP {}){}\n", method_info(Method::Wizard).source,
+                     w.gpus, w.tensor_parallel_size, w.pinned ? ", pinned" : "");
   out += fmt::format("  verdict                  {}\n", verdict(w.fits));
   for (const auto& reason : w.not_fit_reasons) out += fmt::format("    - {}\n", printable_line(reason));
   feasibility_section(out, r, sp);
-  auto warnings = r.all_warnings(sp);
-  for (const auto& x : w.warnings) warnings.push_back(x);
-  warnings_section(out, warnings);
-  out += fmt::format("\n{}\n", vllm_serve_command(r, sp));
+  warnings_section(out, plan_warnings(r, sp));
+  out += fmt::format("\n{}\n", launch_command(sp));
+}
+
+// The one-SKU breakdown of each method: a new memory model adds its section and a row here.
+using PlanSection = void (*)(std::string&, const Report&, const SkuPlan&);
+constexpr std::array<std::pair<Method, PlanSection>, kMethods.size()> kPlanSections = {{
+    {Method::Kaito, kaito_plan_section},
+    {Method::Vllm, vllm_plan_section},
+    {Method::Wizard, wizard_plan_section},
+    {Method::Tgi, tgi_plan_section},
+}};
+
+void plan_section(std::string& out, const Report& r, const SkuPlan& sp) {
+  for (const auto& [method, section] : kPlanSections)
+    if (method == sp.method()) return section(out, r, sp);
 }
 
 void feasibility_section(std::string& out, const Report& r, const SkuPlan& sp) {

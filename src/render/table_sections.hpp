@@ -19,9 +19,11 @@ inline std::string signed_gib(std::int64_t bytes) {
 inline std::string gb5(std::uint64_t bytes) { return fmt::format("{:.5f}", static_cast<double>(bytes) / 1e9); }
 
 void warnings_section(std::string& out, const std::vector<std::string>& warnings);
+// Every warning of one plan: the report's (Report::all_warnings), then the engine's own.
+std::vector<std::string> plan_warnings(const Report& r, const SkuPlan& sp);
 
-// One row of a comparison over SKUs: the per-GPU memory the chosen engine sized against, the context it reports
-// (vLLM's estimated max_model_len when the requested one does not fit) and the verdict in words.
+// One row of a comparison over SKUs, from the plan's summary: the per-GPU memory the chosen engine sized against,
+// the context the plan holds (vLLM's estimated max_model_len when the requested one does not fit) and the verdict.
 struct ComparisonRow {
   std::uint64_t memory_bytes = 0;
   std::uint64_t context = 0;
@@ -29,7 +31,12 @@ struct ComparisonRow {
 };
 ComparisonRow comparison_row(const SkuPlan& sp);
 
-// The TGI breakdown (seed 001) and the vllm-wizard breakdown (seed 003) for one SKU.
+// One SKU's full breakdown with the method it was planned with (table_engines.cpp: one row per method).
+void plan_section(std::string& out, const Report& r, const SkuPlan& sp);
+// Each method's breakdown for one SKU: KAITO's and vLLM's (table.cpp), TGI's estimation notebook's and
+// vllm-wizard's (table_engines.cpp).
+void kaito_plan_section(std::string& out, const Report& r, const SkuPlan& sp);
+void vllm_plan_section(std::string& out, const Report& r, const SkuPlan& sp);
 void tgi_plan_section(std::string& out, const Report& r, const SkuPlan& sp);
 void wizard_plan_section(std::string& out, const Report& r, const SkuPlan& sp);
 // Feasibility (headroom, OOM risk, concurrency and context bounds) and, when it does not fit, the suggestions.

@@ -25,8 +25,7 @@ std::vector<std::string> Report::model_warnings() const {
 std::vector<std::string> Report::all_warnings(const SkuPlan& p) const {
   auto out = model_warnings();
   add_unique(out, p.warnings);
-  add_unique(out, p.vllm ? p.vllm->warnings : p.plan.warnings);
-  if (p.vllm) add_unique(out, p.vllm->layout.notes);
+  add_unique(out, p.summary.warnings);
   return out;
 }
 

@@ -1,5 +1,8 @@
-// One SKU's plan: the chosen engine and memory model, then the feasibility report every engine shares.
+// One SKU's plan: the KAITO baseline, the chosen method's plan and summary through one table of methods, the launch
+// command, then the feasibility report every engine shares.
 #include <algorithm>
+#include <array>
+#include <cctype>
 #include <cmath>
 #include <limits>
 
@@ -71,7 +74,7 @@ void share_warning(Feasibility& f, double kv, double allocatable, const char* wh
 }
 
 Feasibility kaito_feasibility(const Report& r, const SkuPlan& sp) {
-  const KaitoPlan& p = sp.plan;
+  const KaitoPlan& p = sp.kaito;
   const KaitoSettings& k = r.settings.kaito;
   Feasibility f;
   f.context = p.max_model_len_requested;
@@ -199,106 +202,186 @@ void finish_feasibility(const Report& r, SkuPlan& sp) {
                     "would hold more",
                     r.arch.max_position_source, *r.arch.max_position_embeddings));
 }
+// The settings KAITO's plan is made with for one SKU: the report's, with the SKU's node and the shared axes.
+KaitoSettings kaito_settings(const Report& r, const SkuPlan& sp) {
+  const ReportSettings& rs = r.settings;
+  KaitoSettings ks = rs.kaito;
+  ks.gpus_per_node = sp.sku.gpus_per_node;  // after --gpus-per-node
+  ks.concurrency = rs.concurrency;
+  ks.kv_fragmentation = rs.fragmentation_factor;
+  ks.reserve_gib = rs.headroom_gib;
+  return ks;
+}
+
+// Each method's plan for one SKU, beside the KAITO plan already in `sp`, and its summary.
+void plan_with_kaito(const Report& r, SkuPlan& sp) {
+  sp.summary = kaito_summary(sp.kaito, kaito_settings(r, sp), r.weights.bytes, r.kv);
+}
+
+void plan_with_vllm(const Report& r, SkuPlan& sp) {
+  const ReportSettings& rs = r.settings;
+  VllmSettings vs = rs.vllm;
+  vs.gpus_per_node = sp.sku.gpus_per_node;
+  vs.concurrency = rs.concurrency;
+  sp.vllm_total = vllm_gpu_total(sp.sku.gpu, rs.gpu_memory_override, sp.warnings);
+  sp.vllm = plan_vllm(r.arch, r.weights, r.kv, sp.sku.gpu, sp.vllm_total, vs);
+  sp.summary = vllm_summary(*sp.vllm, vs);
+}
+
+void plan_with_wizard(const Report& r, SkuPlan& sp) {
+  const ReportSettings& rs = r.settings;
+  WizardSettings ws = rs.wizard;
+  ws.gpus_per_node = sp.sku.gpus_per_node;
+  ws.concurrency = rs.concurrency;
+  ws.fragmentation_factor = rs.fragmentation_factor;
+  ws.headroom_gib = rs.headroom_gib;
+  ws.thresholds = rs.risk_thresholds;
+  ws.gpu_memory_utilization = rs.kaito.gpu_memory_utilization;
+  // The wizard sizes vLLM, so its default context is vLLM's: the model's maximum.
+  ws.context = rs.kaito.max_model_len_given ? sp.kaito.max_model_len_requested
+                                            : r.arch.max_position_embeddings.value_or(rs.kaito.max_model_len);
+  if (!ws.tensor_parallel_size)
+    ws.tensor_parallel_size = rs.kaito.tensor_parallel_size ? rs.kaito.tensor_parallel_size : rs.kaito.gpus;
+  sp.wizard = plan_wizard(r.arch, r.weights.bytes, r.kv, sp.gpu_memory.bytes, ws);
+  if (!sp.sku.gpu.cuda_served) {
+    sp.wizard->fits = false;
+    sp.wizard->not_fit_reasons.push_back(fmt::format("vLLM's CUDA path does not serve {}", sp.sku.gpu.name));
+  }
+  sp.summary = wizard_summary(*sp.wizard, ws);
+  sp.summary.warnings = sp.kaito.warnings;  // the KAITO plan's (a capped --max-model-len) apply here too
+}
+
+void plan_with_tgi(const Report& r, SkuPlan& sp) {
+  sp.tgi = plan_tgi_engine(r, sp.sku, sp.warnings);
+  TgiPlan& t = *sp.tgi;
+  if (t.num_shard > 1 && !r.arch.tp_divides_heads(t.num_shard)) {
+    t.fits = false;
+    t.not_fit_reasons.push_back(fmt::format("{} shards do not divide the {} attention heads: TGI refuses it",
+                                            t.num_shard, r.arch.num_attention_heads));
+  }
+  if (!sp.sku.gpu.cuda_served) {
+    t.fits = false;
+    t.not_fit_reasons.push_back(fmt::format("TGI's CUDA path does not serve {}", sp.sku.gpu.name));
+  }
+  sp.summary = tgi_summary(t, r.settings.tgi, sp.sku.gpus_per_node, r.settings.tgi_num_shard.has_value());
+  sp.summary.warnings = sp.kaito.warnings;  // the KAITO plan's (a capped --max-model-len) apply here too
+}
+
+// The one table of methods: how each plans a SKU and judges its feasibility. A new memory model is a folder under
+// engines/ (its plan and <e>_summary), a row in engines/method.hpp and a row here.
+struct MethodSteps {
+  Method method;
+  void (*plan)(const Report&, SkuPlan&);
+  Feasibility (*feasibility)(const Report&, const SkuPlan&);
+};
+
+constexpr std::array<MethodSteps, kMethods.size()> kMethodSteps = {{
+    {Method::Kaito, plan_with_kaito, kaito_feasibility},
+    {Method::Vllm, plan_with_vllm, vllm_feasibility},
+    {Method::Wizard, plan_with_wizard, wizard_feasibility},
+    {Method::Tgi, plan_with_tgi, tgi_feasibility},
+}};
+
+constexpr bool steps_follow_methods() {
+  for (std::size_t i = 0; i < kMethods.size(); ++i)
+    if (kMethodSteps[i].method != kMethods[i].method) return false;
+  return true;
+}
+static_assert(steps_follow_methods(), "kMethodSteps has one row per method, in kMethods' order");
+
+const MethodSteps& steps_for(Method m) {
+  for (const auto& steps : kMethodSteps)
+    if (steps.method == m) return steps;
+  return kMethodSteps[0];
+}
+
+// A bfloat16 model on a GPU without bfloat16 (T4, V100): the servers refuse it unless told --dtype float16.
+bool needs_float16(const Report& r, const SkuPlan& sp) {
+  return !sp.sku.gpu.bf16 && r.weights.serving_dtype == DType::BFloat16;
+}
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+
+// `vllm serve MODEL [--revision R] <the engine's flags> <dtype, KV dtype, quantization, Ray, a profile's args>`.
+std::vector<std::string> vllm_command(const Report& r, const SkuPlan& sp) {
+  std::vector<std::string> words{"vllm", "serve", r.input.id};
+  auto add = [&words](const char* flag, std::string value) {
+    words.emplace_back(flag);
+    words.push_back(std::move(value));
+  };
+  if (r.settings.revision) add("--revision", *r.settings.revision);
+  words.insert(words.end(), sp.summary.command.begin(), sp.summary.command.end());
+  if (r.settings.dtype_flag != "auto") add("--dtype", std::string(dtype_name(r.weights.serving_dtype)));
+  else if (needs_float16(r, sp)) add("--dtype", "float16");
+  const std::string& kv = r.settings.kv_cache_dtype_flag;
+  if (kv == "fp8" || kv == "fp8_e4m3" || kv == "fp8_e5m2") add("--kv-cache-dtype", kv);
+  if (r.settings.quantization_flag) {
+    std::string q = lower(*r.settings.quantization_flag);
+    if (q == "q8") q = "int8";
+    if (q == "q4") q = "gptq";
+    add("--quantization", q);
+  }
+  if (sp.nodes() > 1 && sp.pipeline_parallel_size() > 1) add("--distributed-executor-backend", "ray");
+  for (const auto& [flag, value] : r.settings.extra_vllm_args) {
+    words.push_back(flag);
+    if (!value.empty()) words.push_back(value);
+  }
+  return words;
+}
+
+// `text-generation-launcher --model-id MODEL [--revision R] <the engine's flags> <dtype, quantize, KV dtype>`.
+std::vector<std::string> tgi_command(const Report& r, const SkuPlan& sp) {
+  std::vector<std::string> words{"text-generation-launcher", "--model-id", r.input.id};
+  auto add = [&words](const char* flag, std::string value) {
+    words.emplace_back(flag);
+    words.push_back(std::move(value));
+  };
+  if (r.settings.revision) add("--revision", *r.settings.revision);
+  words.insert(words.end(), sp.summary.command.begin(), sp.summary.command.end());
+  if (r.settings.dtype_flag != "auto") add("--dtype", std::string(dtype_name(r.weights.serving_dtype)));
+  else if (needs_float16(r, sp)) add("--dtype", "float16");
+  if (r.settings.quantization_flag) {
+    std::string q = lower(*r.settings.quantization_flag);
+    if (q == "q8" || q == "int8") q = "bitsandbytes";
+    if (q == "q4") q = "gptq";
+    add("--quantize", q);
+  }
+  const std::string& kv = r.settings.kv_cache_dtype_flag;
+  if (kv == "fp8" || kv == "fp8_e4m3") add("--kv-cache-dtype", "fp8_e4m3fn");
+  if (kv == "fp8_e5m2") add("--kv-cache-dtype", "fp8_e5m2");
+  return words;
+}
 
 }  // namespace
-
-bool SkuPlan::engine_fits() const {
-  if (tgi) return tgi->fits;
-  if (wizard) return wizard->fits && sku.gpu.cuda_served;
-  if (vllm) return vllm->fits;
-  return plan.fits;
-}
-std::uint64_t SkuPlan::gpus() const {
-  if (tgi) return tgi->num_shard;
-  if (wizard) return wizard->gpus;
-  return vllm ? vllm->gpus : plan.gpus;
-}
-std::uint64_t SkuPlan::nodes() const {
-  const auto gpn = static_cast<std::uint64_t>(std::max(1, sku.gpus_per_node));
-  if (tgi || wizard) return (gpus() + gpn - 1) / gpn;
-  return vllm ? vllm->nodes : plan.nodes;
-}
-std::uint64_t SkuPlan::tensor_parallel_size() const {
-  if (tgi) return tgi->num_shard;
-  if (wizard) return wizard->tensor_parallel_size;
-  return vllm ? vllm->tensor_parallel_size : plan.tensor_parallel_size;
-}
-std::uint64_t SkuPlan::pipeline_parallel_size() const {
-  if (tgi || wizard) return 1;
-  return vllm ? vllm->pipeline_parallel_size : plan.pipeline_parallel_size;
-}
-std::string SkuPlan::method() const {
-  if (tgi) return "tgi";
-  if (wizard) return "wizard";
-  return vllm ? "vllm" : "kaito";
-}
 
 SkuPlan plan_for_sku(const Report& report, const Sku& sku) {
   const ReportSettings& rs = report.settings;
   SkuPlan sp;
   sp.sku = sku;
-  KaitoSettings ks = rs.kaito;
-  ks.gpus_per_node = sku.gpus_per_node;
   if (rs.gpus_per_node_override) {
-    ks.gpus_per_node = *rs.gpus_per_node_override;
-    sp.sku.gpus_per_node = ks.gpus_per_node;
+    sp.sku.gpus_per_node = *rs.gpus_per_node_override;
     if (sku.is_instance && *rs.gpus_per_node_override != sku.gpus_per_node)
       sp.warnings.push_back(fmt::format("--gpus-per-node {} replaces the {} GPUs of instance {}",
                                         *rs.gpus_per_node_override, sku.gpus_per_node, sku.name));
   }
-  ks.concurrency = rs.concurrency;
-  ks.kv_fragmentation = rs.fragmentation_factor;
-  ks.reserve_gib = rs.headroom_gib;
   sp.gpu_memory = kaito_gpu_memory(sku.gpu, rs.gpu_memory_override, sp.warnings);
-  sp.plan = plan_kaito(report.arch, report.weights.bytes, report.kv, sp.gpu_memory, ks);
-  const std::string server = rs.engine == "tgi" ? "TGI" : "vLLM";
+  sp.kaito = plan_kaito(report.arch, report.weights.bytes, report.kv, sp.gpu_memory, kaito_settings(report, sp));
+  const bool tgi_server = method_info(rs.method).engine == "tgi";
+  const std::string server = tgi_server ? "TGI" : "vLLM";
   if (!sku.gpu.cuda_served) {
-    sp.plan.fits = false;
-    sp.plan.not_fit_reasons.push_back(fmt::format("{}'s CUDA path does not serve {} ({})", server, sku.gpu.name,
-                                                  sku.gpu.note.empty() ? sku.gpu.vendor : sku.gpu.note));
+    sp.kaito.fits = false;
+    sp.kaito.not_fit_reasons.push_back(fmt::format("{}'s CUDA path does not serve {} ({})", server, sku.gpu.name,
+                                                   sku.gpu.note.empty() ? sku.gpu.vendor : sku.gpu.note));
   }
 
-  if (rs.engine == "tgi") {
-    sp.tgi = plan_tgi_engine(report, sp.sku, sp.warnings);
-    if (sp.tgi->num_shard > 1 && !report.arch.tp_divides_heads(sp.tgi->num_shard)) {
-      sp.tgi->fits = false;
-      sp.tgi->not_fit_reasons.push_back(fmt::format("{} shards do not divide the {} attention heads: TGI refuses it",
-                                                    sp.tgi->num_shard, report.arch.num_attention_heads));
-    }
-    if (!sku.gpu.cuda_served) {
-      sp.tgi->fits = false;
-      sp.tgi->not_fit_reasons.push_back(fmt::format("TGI's CUDA path does not serve {}", sku.gpu.name));
-    }
-    sp.feasibility = tgi_feasibility(report, sp);
-  } else if (rs.estimator == "vllm") {
-    VllmSettings vs = rs.vllm;
-    vs.gpus_per_node = sp.sku.gpus_per_node;
-    vs.concurrency = rs.concurrency;
-    sp.vllm_total = vllm_gpu_total(sku.gpu, rs.gpu_memory_override, sp.warnings);
-    sp.vllm = plan_vllm(report.arch, report.weights, report.kv, sku.gpu, sp.vllm_total, vs);
-    sp.feasibility = vllm_feasibility(report, sp);
-  } else if (rs.estimator == "wizard") {
-    WizardSettings ws = rs.wizard;
-    ws.gpus_per_node = sp.sku.gpus_per_node;
-    ws.concurrency = rs.concurrency;
-    ws.fragmentation_factor = rs.fragmentation_factor;
-    ws.headroom_gib = rs.headroom_gib;
-    ws.thresholds = rs.risk_thresholds;
-    ws.gpu_memory_utilization = rs.kaito.gpu_memory_utilization;
-    // The wizard sizes vLLM, so its default context is vLLM's: the model's maximum.
-    ws.context = rs.kaito.max_model_len_given ? sp.plan.max_model_len_requested
-                                              : report.arch.max_position_embeddings.value_or(rs.kaito.max_model_len);
-    if (!ws.tensor_parallel_size)
-      ws.tensor_parallel_size = rs.kaito.tensor_parallel_size ? rs.kaito.tensor_parallel_size : rs.kaito.gpus;
-    sp.wizard = plan_wizard(report.arch, report.weights.bytes, report.kv, sp.gpu_memory.bytes, ws);
-    if (!sku.gpu.cuda_served) {
-      sp.wizard->fits = false;
-      sp.wizard->not_fit_reasons.push_back(fmt::format("vLLM's CUDA path does not serve {}", sku.gpu.name));
-    }
-    sp.feasibility = wizard_feasibility(report, sp);
-  } else {
-    sp.feasibility = kaito_feasibility(report, sp);
-  }
+  const MethodSteps& steps = steps_for(rs.method);
+  steps.plan(report, sp);
+  sp.summary.command = tgi_server ? tgi_command(report, sp) : vllm_command(report, sp);
+  sp.feasibility = steps.feasibility(report, sp);
+
   finish_feasibility(report, sp);
 
   if (!sku.gpu.bf16 && report.weights.serving_dtype == DType::BFloat16)

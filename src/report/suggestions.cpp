@@ -15,6 +15,19 @@ namespace {
 
 bool is_fp8(DType d) { return d == DType::Float8E4M3 || d == DType::Float8E5M2; }
 
+// The weight quantizations suggested for a checkpoint that is not quantized, with the flags of each server.
+struct WeightQuantization {
+  const char* scheme;
+  const char* change;
+  const char* vllm_flags;
+  const char* tgi_flags;
+};
+constexpr WeightQuantization kWeightQuantizations[] = {
+    {"fp8", "fp8 weights (quantized at load time)", "--quantization fp8", "--quantize fp8"},
+    {"awq", "a 4-bit AWQ checkpoint of this model", "--quantization awq (with an AWQ checkpoint)",
+     "--quantize awq (with an AWQ checkpoint)"},
+};
+
 // Pins the plan's layout so a change (context, utilization) is judged on the same GPUs.
 void pin_layout(Report& c, const SkuPlan& sp) {
   ReportSettings& s = c.settings;
@@ -35,7 +48,7 @@ void set_context(Report& c, std::uint64_t len) {
   s.kaito.max_model_len_given = true;
   s.vllm.max_model_len = len;
   s.vllm.max_model_len_auto = false;
-  if (s.engine == "tgi") {
+  if (method_info(s.method).engine == "tgi") {
     s.tgi.max_total_tokens = len;
     const std::uint64_t input = len > 1 ? len - 1 : 1;
     if (!s.tgi.max_input_tokens || *s.tgi.max_input_tokens >= len) s.tgi.max_input_tokens = input;
@@ -70,7 +83,7 @@ Suggestion describe(std::string change, std::string flags, const SkuPlan& p) {
 
 void add_suggestions(const Report& r, SkuPlan& sp) {
   if (sp.fits()) return;
-  const bool tgi = r.settings.engine == "tgi";
+  const bool tgi = method_info(r.settings.method).engine == "tgi";  // the flags are TGI's launcher's
   // One working copy for every re-plan: a change touches only the settings, the weight estimate and the KV spec,
   // so those are reset from r before each one. (A copy per re-plan also copied the model's config and
   // architecture, most of what --sku all cost.)
@@ -170,17 +183,7 @@ void add_suggestions(const Report& r, SkuPlan& sp) {
 
   // 5. Quantized weights, for a checkpoint that is not quantized already.
   if (!r.weights.quantization) {
-    const struct {
-      const char* scheme;
-      const char* change;
-      const char* vllm_flags;
-      const char* tgi_flags;
-    } options[] = {
-        {"fp8", "fp8 weights (quantized at load time)", "--quantization fp8", "--quantize fp8"},
-        {"awq", "a 4-bit AWQ checkpoint of this model", "--quantization awq (with an AWQ checkpoint)",
-         "--quantize awq (with an AWQ checkpoint)"},
-    };
-    for (const auto& o : options)
+    for (const auto& o : kWeightQuantizations)
       keep(o.change, tgi ? o.tgi_flags : o.vllm_flags, [&](Report& c) {
         c.settings.weights.load_quantization = quantization_flag_scheme(o.scheme);
         c.settings.quantization_flag = o.scheme;

@@ -1,4 +1,4 @@
-// YAML deployment profiles (--profile deploy.yaml) with vllm-wizard's schema (seed 003, Appendix B).
+// YAML deployment profiles (--profile deploy.yaml) with vllm-wizard's schema (its profile format, Appendix B).
 //
 // Typing rules, chosen to match what vllm-wizard's PyYAML (YAML 1.1) loader would hand its schema while staying
 // strict about anything ambiguous:
@@ -72,9 +72,9 @@ std::string shown(std::string_view text) {
   return out;
 }
 
-std::string join(std::span<const char* const> names) {
+std::string join(std::span<const std::string_view> names) {
   std::string out;
-  for (const char* name : names) out += (out.empty() ? "" : ", ") + std::string(name);
+  for (const std::string_view name : names) out += (out.empty() ? "" : ", ") + std::string(name);
   return out;
 }
 
@@ -101,6 +101,7 @@ struct Field {
   std::string name;  // dotted, e.g. "model.max_model_len"
   YAML::Mark mark;   // the key's position (a null value's own mark points past it)
   YAML::Node value;
+  const ProfileChoices* choices = nullptr;  // the names given by the caller, for the keys that need them
 
   [[noreturn]] void fail(const std::string& problem) const {
     bad_input(fmt::format("{}: {}: {}", where(origin, mark), name, problem));
@@ -219,13 +220,13 @@ std::optional<bool> boolean(const Field& f) {
 
 // A closed set of names, matched case-insensitively; aliases map to a canonical name.
 struct Choice {
-  std::span<const char* const> names;                            // canonical, listed in messages
-  std::span<const std::pair<const char*, const char*>> aliases;  // {alias, canonical}
+  std::span<const std::string_view> names;                                 // canonical, listed in messages
+  std::span<const std::pair<std::string_view, std::string_view>> aliases;  // {alias, canonical}
 };
 
 std::optional<std::string> lookup(const Choice& choice, std::string_view text) {
   const std::string key = lower(text);
-  for (const char* name : choice.names)
+  for (const std::string_view name : choice.names)
     if (key == name) return std::string(name);
   for (const auto& [alias, name] : choice.aliases)
     if (key == alias) return std::string(name);
@@ -254,35 +255,29 @@ std::optional<std::string> choice(const Field& f, const Choice& c) {
   return chosen(f, f.value, c);
 }
 
-constexpr std::array<const char*, 4> kDtypes = {"auto", "float16", "bfloat16", "float32"};
-constexpr std::array<std::pair<const char*, const char*>, 4> kDtypeAliases = {
+using Alias = std::pair<std::string_view, std::string_view>;
+
+constexpr std::array<std::string_view, 4> kDtypes = {"auto", "float16", "bfloat16", "float32"};
+constexpr std::array<Alias, 4> kDtypeAliases = {
     {{"fp16", "float16"}, {"half", "float16"}, {"bf16", "bfloat16"}, {"fp32", "float32"}}};
 constexpr Choice kDtypeChoice{kDtypes, kDtypeAliases};
 
-constexpr std::array<const char*, 6> kQuantizations = {"none", "awq", "gptq", "int8", "fp8", "bitsandbytes"};
+constexpr std::array<std::string_view, 6> kQuantizations = {"none", "awq", "gptq", "int8", "fp8", "bitsandbytes"};
 constexpr Choice kQuantizationChoice{kQuantizations, {}};
 
-constexpr std::array<const char*, 7> kKvDtypes = {"auto",    "fp8",      "fp8_e4m3", "fp8_e5m2",
-                                                  "float16", "bfloat16", "float32"};
-constexpr std::array<std::pair<const char*, const char*>, 5> kKvDtypeAliases = {
+constexpr std::array<std::string_view, 7> kKvDtypes = {"auto",    "fp8",      "fp8_e4m3", "fp8_e5m2",
+                                                       "float16", "bfloat16", "float32"};
+constexpr std::array<Alias, 5> kKvDtypeAliases = {
     {{"fp8_e4m3fn", "fp8_e4m3"}, {"fp16", "float16"}, {"half", "float16"}, {"bf16", "bfloat16"}, {"fp32", "float32"}}};
 constexpr Choice kKvDtypeChoice{kKvDtypes, kKvDtypeAliases};
 
-constexpr std::array<const char*, 3> kModes = {"throughput", "latency", "balanced"};
+constexpr std::array<std::string_view, 3> kModes = {"throughput", "latency", "balanced"};
 constexpr Choice kModeChoice{kModes, {}};
 
-// vram-calc's --emit names, plus vllm-wizard's spellings that mean the same thing.
-constexpr std::array<const char*, 4> kEmits = {"vllm-args", "vllm-command", "tgi-command", "k8s"};
-constexpr std::array<std::pair<const char*, const char*>, 5> kEmitAliases = {{{"command", "vllm-command"},
-                                                                              {"kubernetes", "k8s"},
-                                                                              {"vllm_args", "vllm-args"},
-                                                                              {"vllm_command", "vllm-command"},
-                                                                              {"tgi_command", "tgi-command"}}};
-constexpr Choice kEmitChoice{kEmits, kEmitAliases};
-
-// outputs.emit: one name or a list of names; repeats are dropped.
+// outputs.emit: one name or a list of the names the caller gives (ProfileChoices); repeats are dropped.
 std::vector<std::string> emit_list(const Field& f) {
   std::vector<std::string> out;
+  const Choice emit_choice{f.choices->emit_names, f.choices->emit_aliases};
   if (f.value.IsNull()) return out;
   if (f.value.IsMap()) f.fail("must be a name or a list of names, not a mapping");
   std::vector<YAML::Node> items;
@@ -290,9 +285,9 @@ std::vector<std::string> emit_list(const Field& f) {
   else
     for (const auto& item : f.value) items.push_back(item);
   for (const auto& item : items) {
-    const Field element{f.origin, f.name, item.Mark().is_null() ? f.mark : item.Mark(), item};
+    const Field element{f.origin, f.name, item.Mark().is_null() ? f.mark : item.Mark(), item, f.choices};
     if (!item.IsScalar()) element.fail(fmt::format("each entry must be a name, not {}", element.written()));
-    std::string name = chosen(element, item, kEmitChoice);
+    std::string name = chosen(element, item, emit_choice);
     if (std::find(out.begin(), out.end(), name) == out.end()) out.push_back(std::move(name));
   }
   return out;
@@ -327,7 +322,7 @@ void flags_from_map(const Field& f, FlagList& flags) {
     const Field at_key{f.origin, f.name, key.Mark(), value};
     if (!key.IsScalar()) at_key.fail("flag names must be strings");
     const std::string flag = flag_name(at_key, key.Scalar());
-    const Field item{f.origin, f.name + "." + flag.substr(2), key.Mark(), value};
+    const Field item{f.origin, f.name + "." + flag.substr(2), key.Mark(), value, f.choices};
     if (value.IsNull()) {
       add_flag(item, flags, flag, "");
       continue;
@@ -345,7 +340,7 @@ void flags_from_map(const Field& f, FlagList& flags) {
 void flags_from_list(const Field& f, FlagList& flags) {
   for (const auto& it : f.value) {
     const YAML::Node& entry = it;  // a sequence's iterator_value is the element's Node (its key/value pair is empty)
-    const Field item{f.origin, f.name, entry.Mark().is_null() ? f.mark : entry.Mark(), entry};
+    const Field item{f.origin, f.name, entry.Mark().is_null() ? f.mark : entry.Mark(), entry, f.choices};
     if (!entry.IsScalar())
       item.fail(fmt::format("each entry must be a string like \"--flag=value\", not {}", item.written()));
     const std::string text = single_line_text(item, entry);
@@ -475,8 +470,8 @@ void for_each_entry(std::string_view origin, const YAML::Node& map, const std::s
   }
 }
 
-void parse_section(Profile& profile, std::string_view origin, const Section& section, const YAML::Node& key,
-                   const YAML::Node& body) {
+void parse_section(Profile& profile, std::string_view origin, const ProfileChoices& choices, const Section& section,
+                   const YAML::Node& key, const YAML::Node& body) {
   if (body.IsNull()) return;
   if (!body.IsMap())
     bad_input(fmt::format("{}: {}: must be a mapping of keys ({}), not {}", where(origin, key.Mark()), section.name,
@@ -485,7 +480,7 @@ void parse_section(Profile& profile, std::string_view origin, const Section& sec
     const std::string dotted = std::string(section.name) + "." + name;
     for (const Key& known : section.keys) {
       if (name == known.name) {
-        known.set(profile, Field{origin, dotted, k.Mark(), v});
+        known.set(profile, Field{origin, dotted, k.Mark(), v, &choices});
         return;
       }
     }
@@ -544,7 +539,7 @@ YAML::Node load_document(std::string_view text, std::string_view origin) {
 
 }  // namespace
 
-Profile parse_profile(std::string_view text, std::string_view origin) {
+Profile parse_profile(std::string_view text, std::string_view origin, const ProfileChoices& choices) {
   Profile profile;
   profile.origin = std::string(origin);
   const YAML::Node root = load_document(text, origin);
@@ -555,7 +550,7 @@ Profile parse_profile(std::string_view text, std::string_view origin) {
   for_each_entry(origin, root, "", [&](const std::string& name, const YAML::Node& key, const YAML::Node& body) {
     for (const Section& section : kSections) {
       if (name == section.name) {
-        parse_section(profile, origin, section, key, body);
+        parse_section(profile, origin, choices, section, key, body);
         return;
       }
     }
@@ -565,7 +560,7 @@ Profile parse_profile(std::string_view text, std::string_view origin) {
   return profile;
 }
 
-Profile load_profile(const fs::path& file) {
+Profile load_profile(const fs::path& file, const ProfileChoices& choices) {
   const std::string shown_name = file.string();
   const fs::path actual = detail::expand_user(shown_name);
   auto fail = [&](const std::string& reason) {
@@ -582,7 +577,7 @@ Profile load_profile(const fs::path& file) {
   // A FIFO or a device is refused before it is opened (it would block, or never end).
   const detail::FileRead read = detail::read_regular_file(actual, limits::kMaxProfileBytes, "profiles");
   if (!read.text) fail(read.problem);
-  return parse_profile(*read.text, shown_name);
+  return parse_profile(*read.text, shown_name, choices);
 }
 
 }  // namespace vramcalc

@@ -255,10 +255,10 @@ TEST_CASE("hostile cli: sweep values are plain numbers, never 1e+10", "[hostile-
 TEST_CASE("hostile cli: YAML nested too deep names the line, column and problem", "[hostile-cli]") {
   std::string yaml = "model:\n";
   for (int level = 1; level < 1000; ++level) yaml += std::string(2 * level, ' ') + "k" + std::to_string(level) + ":\n";
-  const Error e = error_of([&] { parse_profile(yaml, "deep.yaml"); });
+  const Error e = error_of([&] { parse_profile(yaml, "deep.yaml", {}); });
   CHECK(e.code() == ExitCode::BadInput);
   CHECK_THAT(e.what(), Catch::Matches(R"(deep\.yaml:\d+:\d+: malformed YAML: nesting too deep \(over \d+ levels\))"));
-  const Error flow = error_of([] { parse_profile("model: " + std::string(1000, '['), "flow.yaml"); });
+  const Error flow = error_of([] { parse_profile("model: " + std::string(1000, '['), "flow.yaml", {}); });
   CHECK_THAT(flow.what(), Catch::StartsWith("flow.yaml:1:1: malformed YAML: nesting too deep"));
 }
 

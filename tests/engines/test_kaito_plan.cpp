@@ -1,4 +1,4 @@
-// The KAITO plan (seed 000), checked against worked examples computed by hand.
+// The KAITO plan (KAITO's sizing guide), checked against worked examples computed by hand.
 // Units: GiB = 2^30 bytes. Defaults: u = 0.90, 0.6 GiB non-PyTorch + 1.7 GiB activations = 2.3 GiB per GPU.
 #include <catch2/catch.hpp>
 

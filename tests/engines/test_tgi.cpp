@@ -1,8 +1,8 @@
-// TGI sizing (seed 001, "Estimate VRAM usage for TGI"), checked against the notebook's own printed figures and
-// against values worked out by hand with the corrected head_dim. GB = 10^9 bytes, as the notebook uses.
+// TGI sizing (TGI's estimation notebook, "Estimate VRAM usage for TGI"), checked against the notebook's own printed
+// figures and against values worked out by hand with the corrected head_dim. GB = 10^9 bytes, as the notebook uses.
 //
 // Llama-3.1-8B: hidden 4096, intermediate 14336, 32 heads, 8 KV heads, 32 layers, head_dim 128, float16 (B = 2).
-// Forward bytes per (batch x token), seed 001's terms:
+// Forward bytes per (batch x token), the notebook's terms:
 //   MLP        = 4096 x 2 + 2 x 14336 x 2 + 4096 x 1                                      = 69,632
 //   attention  = 4096x2 (input) + 128x32x2 (q) + 2x128x8x2 (k, v) + 32x2 (softmax out)
 //              + 32x128x2 (out_proj input) + 32x1 (softmax mask) + 32x2 (dropout out) + 4096x1 (mask)

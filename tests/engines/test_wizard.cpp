@@ -1,4 +1,4 @@
-// The vllm-wizard memory model (seed 003), checked against numbers worked out by hand from its formulas.
+// The vllm-wizard memory model, checked against numbers worked out by hand from its formulas.
 // Units: GiB = 2^30 bytes. V is one GPU's memory; every sum is over the TP GPUs of one replica:
 //   allocatable = TP x V x u,  overhead = max(1 GiB, 0.02 x V) + 0.25 GiB x (TP - 1),
 //   kv = bytes_per_token x context x concurrency x fragmentation,  headroom = allocatable - required.
@@ -40,7 +40,7 @@ ModelArch synthetic(std::uint64_t layers, std::uint64_t heads, std::uint64_t kv_
 
 constexpr std::uint64_t kV24 = 24 * kGiB;                       // 25769803776 B
 constexpr std::uint64_t kV80 = 80 * kGiB;                       // 85899345920 B
-constexpr std::uint64_t kSeedWeights = 14'000'000'000ULL;       // seed 003: 7e9 params x 2 B
+constexpr std::uint64_t kExampleWeights = 14'000'000'000ULL;    // vllm-wizard's example: 7e9 params x 2 B
 constexpr std::uint64_t kLlama8BWeights = 16'060'522'496ULL;    // safetensors total of Llama-3.1-8B
 constexpr std::uint64_t kLlama70BWeights = 141'107'412'992ULL;  // safetensors total of Llama-3.1-70B
 
@@ -71,24 +71,24 @@ bool has_warning(const WizardPlan& p, const std::string& needle) {
 
 }  // namespace
 
-TEST_CASE("wizard: seed 003 example 1, LLaMA-2-7B fp16 on a 24 GiB GPU", "[wizard]") {
+TEST_CASE("wizard: vllm-wizard's example 1, LLaMA-2-7B fp16 on a 24 GiB GPU", "[wizard]") {
   // 32 layers, 32 KV heads, head_dim 128, fp16: 2 x 32 x 32 x 128 x 2 B = 524288 B per token.
   const auto arch = arch_of("meta-llama--Llama-2-7b-hf");
   const auto kv = kv_cache_spec(arch, "auto", DType::Float16);
   REQUIRE(kv.bytes_per_token == 524288);
-  const auto p = plan_wizard(arch, kSeedWeights, kv, kV24, at(4096));
+  const auto p = plan_wizard(arch, kExampleWeights, kv, kV24, at(4096));
 
-  // Weights: the seed writes "7.0 x 2.0 = 14.0 GiB", but 7e9 x 2 B = 14e9 B = 13.04 GiB; the bytes are exact.
+  // Weights: vllm-wizard writes "7.0 x 2.0 = 14.0 GiB", but 7e9 x 2 B = 14e9 B = 13.04 GiB; the bytes are exact.
   CHECK(p.weights_bytes == 14'000'000'000ULL);
   // KV: 524288 x 4096 = 2^31 B (2 GiB) x 1.15 = 2469606195.2 -> 2469606195 B = 2.30 GiB
-  // (the seed's "~2.0 GiB" leaves out its own fragmentation factor).
+  // (vllm-wizard's "~2.0 GiB" leaves out its own fragmentation factor).
   CHECK(p.kv_cache_bytes == 2'469'606'195ULL);
   // Overhead: max(1 GiB, 0.02 x 24 GiB = 0.48 GiB) = 1 GiB; TP 1 adds nothing.
   CHECK(p.overhead_bytes == kGiB);
   // Allocatable: 24 GiB x 0.90 = 25769803776 x 0.9 = 23192823398.4 -> 23192823398 B = 21.6 GiB.
   CHECK(p.allocatable_bytes == 23'192'823'398ULL);
   // Required: 14e9 + 2469606195 + 1073741824 = 17543348019; headroom 23192823398 - 17543348019 = 5649475379 B
-  // = 5.26 GiB >= 2 GiB -> low (the seed's 4.6 GiB comes from its rounded 14.0 and 2.0).
+  // = 5.26 GiB >= 2 GiB -> low (vllm-wizard's 4.6 GiB comes from its rounded 14.0 and 2.0).
   CHECK(p.reserve_bytes == 0);
   CHECK(p.required_bytes == 17'543'348'019ULL);
   CHECK(p.headroom_bytes == 5'649'475'379LL);
@@ -105,22 +105,22 @@ TEST_CASE("wizard: seed 003 example 1, LLaMA-2-7B fp16 on a 24 GiB GPU", "[wizar
   CHECK(p.kv_formula == "524,288 B/token x 4,096 tokens x 1 concurrency x 1.15 fragmentation = 2.30 GiB");
 
   // Example 3: left for KV = 23192823398 - 14e9 - 1073741824 = 8119081574 B;
-  // floor(8119081574 / 2469606195.2) = floor(3.29) = 3 sequences of 4096 tokens (the seed: floor(6.6 / 2.0) = 3).
+  // floor(8119081574 / 2469606195.2) = floor(3.29) = 3 sequences of 4096 tokens (vllm-wizard: floor(6.6 / 2.0) = 3).
   CHECK(p.max_concurrency_at_context == 3);
   // floor(8119081574 / (524288 x 1.15 = 602931.2)) = floor(13466.02) = 13466 tokens, capped at 4096 positions.
   CHECK(p.max_context_at_concurrency == 4096);
   CHECK(p.max_context_limited_by == "max_position_embeddings");
 }
 
-TEST_CASE("wizard: seed 003 example 3, three sequences fit and four do not", "[wizard]") {
+TEST_CASE("wizard: vllm-wizard's example 3, three sequences fit and four do not", "[wizard]") {
   const auto arch = arch_of("meta-llama--Llama-2-7b-hf");
   const auto kv = kv_cache_spec(arch, "auto", DType::Float16);
   // 3 x 2^31 x 1.15 = 7408818585.6 -> 7408818586 <= 8119081574 left after weights and overhead.
-  const auto three = plan_wizard(arch, kSeedWeights, kv, kV24, at(4096, 3));
+  const auto three = plan_wizard(arch, kExampleWeights, kv, kV24, at(4096, 3));
   CHECK(three.kv_cache_bytes == 7'408'818'586ULL);
   CHECK(three.fits);
   // 4 x 2^31 x 1.15 = 9878424780.8 -> 9878424781 > 8119081574: 1759343207 B short.
-  const auto four = plan_wizard(arch, kSeedWeights, kv, kV24, at(4096, 4));
+  const auto four = plan_wizard(arch, kExampleWeights, kv, kV24, at(4096, 4));
   CHECK(four.kv_cache_bytes == 9'878'424'781ULL);
   CHECK_FALSE(four.fits);
   CHECK(four.headroom_bytes == 8'119'081'574LL - 9'878'424'781LL);
@@ -134,7 +134,7 @@ TEST_CASE("wizard: seed 003 example 3, three sequences fit and four do not", "[w
   CHECK(four.max_context_limited_by == "memory");
 }
 
-TEST_CASE("wizard: seed 003 example 2, Llama-3 8B GQA with an fp8 KV cache halves the KV term", "[wizard]") {
+TEST_CASE("wizard: vllm-wizard's example 2, Llama-3 8B GQA with an fp8 KV cache halves the KV term", "[wizard]") {
   // 8 KV heads: 2 x 32 layers x 8 x 128 = 16384 elements per token; fp8 1 B -> 16384 B, bf16 2 B -> 32768 B...
   // per layer-summed token: 65536 B (fp8) and 131072 B (bf16).
   const auto arch = arch_of("meta-llama--Meta-Llama-3.1-8B");
@@ -142,15 +142,15 @@ TEST_CASE("wizard: seed 003 example 2, Llama-3 8B GQA with an fp8 KV cache halve
   const auto bf16 = kv_cache_spec(arch, "auto", DType::BFloat16);
   REQUIRE(fp8.bytes_per_token == 65536);
   REQUIRE(bf16.bytes_per_token == 131072);
-  const auto p8 = plan_wizard(arch, kSeedWeights, fp8, kV24, at(4096));
-  const auto p16 = plan_wizard(arch, kSeedWeights, bf16, kV24, at(4096));
+  const auto p8 = plan_wizard(arch, kExampleWeights, fp8, kV24, at(4096));
+  const auto p16 = plan_wizard(arch, kExampleWeights, bf16, kV24, at(4096));
   // fp8: 65536 x 4096 = 2^28 B (0.25 GiB) x 1.15 = 308700774.4 -> 308700774 B = 0.29 GiB
-  // (the seed's "~0.5 GiB" does not follow from its own 2048 x 32 x 4096 x 1.0 x 1.15).
+  // (vllm-wizard's "~0.5 GiB" does not follow from its own 2048 x 32 x 4096 x 1.0 x 1.15).
   CHECK(p8.kv_cache_bytes == 308'700'774ULL);
   // bf16: 2^29 x 1.15 = 617401548.8 -> 617401549 B, twice the fp8 term before rounding.
   CHECK(p16.kv_cache_bytes == 617'401'549ULL);
   // Required 14e9 + 308700774 + 1073741824 = 15382442598; headroom 23192823398 - 15382442598 = 7810380800 B
-  // = 7.27 GiB -> low (the seed's 6.1 GiB uses its rounded 14.0 and 0.5).
+  // = 7.27 GiB -> low (vllm-wizard's 6.1 GiB uses its rounded 14.0 and 0.5).
   CHECK(p8.required_bytes == 15'382'442'598ULL);
   CHECK(p8.headroom_bytes == 7'810'380'800LL);
   CHECK(p8.oom_risk == OomRisk::Low);
@@ -202,9 +202,9 @@ TEST_CASE("wizard: the fragmentation factor scales the KV term", "[wizard]") {
   const auto kv = kv_cache_spec(arch, "auto", DType::Float16);
   auto s = at(4096);
   s.fragmentation_factor = 1.0;  // 524288 x 4096 x 1.0 = 2^31 B exactly
-  CHECK(plan_wizard(arch, kSeedWeights, kv, kV24, s).kv_cache_bytes == 2 * kGiB);
+  CHECK(plan_wizard(arch, kExampleWeights, kv, kV24, s).kv_cache_bytes == 2 * kGiB);
   s.fragmentation_factor = 1.5;  // 2^31 x 1.5 = 3 GiB
-  const auto p = plan_wizard(arch, kSeedWeights, kv, kV24, s);
+  const auto p = plan_wizard(arch, kExampleWeights, kv, kV24, s);
   CHECK(p.kv_cache_bytes == 3 * kGiB);
   CHECK_THAT(p.kv_formula, Contains("x 1.5 fragmentation = 3.00 GiB"));
   // Left for KV 8119081574 B; per sequence 3 GiB = 3221225472 -> floor(2.52) = 2.
@@ -216,7 +216,7 @@ TEST_CASE("wizard: the headroom reserve is required on top and shrinks the maxim
   const auto kv = kv_cache_spec(arch, "auto", DType::Float16);
   auto s = at(4096);
   s.headroom_gib = 1.5;  // 1.5 x 2^30 = 1610612736 B
-  const auto p = plan_wizard(arch, kSeedWeights, kv, kV24, s);
+  const auto p = plan_wizard(arch, kExampleWeights, kv, kV24, s);
   CHECK(p.reserve_bytes == 1'610'612'736ULL);
   // Required 17543348019 + 1610612736 = 19153960755; headroom 5649475379 - 1610612736 = 4038862643.
   CHECK(p.required_bytes == 19'153'960'755ULL);
@@ -253,7 +253,7 @@ TEST_CASE("wizard: OOM risk classes with the default and custom thresholds", "[w
   SECTION("a 4 GiB reserve leaves 5649475379 - 4294967296 = 1354508083 B (1.26 GiB): medium, still fits") {
     auto s = at(4096);
     s.headroom_gib = 4;
-    const auto p = plan_wizard(arch, kSeedWeights, kv, kV24, s);
+    const auto p = plan_wizard(arch, kExampleWeights, kv, kV24, s);
     CHECK(p.headroom_bytes == 1'354'508'083LL);
     CHECK(p.oom_risk == OomRisk::Medium);
     CHECK(p.fits);
@@ -262,7 +262,7 @@ TEST_CASE("wizard: OOM risk classes with the default and custom thresholds", "[w
   SECTION("a 6 GiB reserve leaves 5649475379 - 6442450944 = -792975565 B: high, does not fit") {
     auto s = at(4096);
     s.headroom_gib = 6;
-    const auto p = plan_wizard(arch, kSeedWeights, kv, kV24, s);
+    const auto p = plan_wizard(arch, kExampleWeights, kv, kV24, s);
     CHECK(p.headroom_bytes == -792'975'565LL);
     CHECK(p.oom_risk == OomRisk::High);
     CHECK_FALSE(p.fits);
@@ -273,14 +273,14 @@ TEST_CASE("wizard: OOM risk classes with the default and custom thresholds", "[w
   SECTION("thresholds 6,1: 5.26 GiB is medium") {
     auto s = at(4096);
     s.thresholds = {6.0, 1.0};
-    const auto p = plan_wizard(arch, kSeedWeights, kv, kV24, s);
+    const auto p = plan_wizard(arch, kExampleWeights, kv, kV24, s);
     CHECK(p.oom_risk == OomRisk::Medium);
     CHECK(has_warning(p, "below the 6 GiB low-risk bound"));
   }
   SECTION("thresholds 8,6: 5.26 GiB is high, yet it fits") {
     auto s = at(4096);
     s.thresholds = {8.0, 6.0};
-    const auto p = plan_wizard(arch, kSeedWeights, kv, kV24, s);
+    const auto p = plan_wizard(arch, kExampleWeights, kv, kV24, s);
     CHECK(p.oom_risk == OomRisk::High);
     CHECK(p.fits);
     CHECK(has_warning(p, "OOM risk high: headroom 5.26 GiB is below the 6 GiB medium-risk bound"));
@@ -361,12 +361,12 @@ TEST_CASE("wizard: a KV cache over half of the allocatable memory is warned abou
   const auto kv = kv_cache_spec(arch, "auto", DType::Float16);
   // 80 GiB, 20 sequences of 4096: KV 20 x 2^31 x 1.15 = 49392123904 B; allocatable 72 GiB = 77309411328 B;
   // share 49392123904 / 77309411328 = 63.9%. Required 14e9 + 49392123904 + 1717986918 = 65110110822: fits.
-  const auto p = plan_wizard(arch, kSeedWeights, kv, kV80, at(4096, 20));
+  const auto p = plan_wizard(arch, kExampleWeights, kv, kV80, at(4096, 20));
   CHECK(p.kv_cache_bytes == 49'392'123'904ULL);
   CHECK(p.fits);
   CHECK(has_warning(p, "the KV cache takes 63.9% of the allocatable memory (46.00 GiB of 72.00 GiB)"));
   // 10 sequences: 24696061952 / 77309411328 = 31.9%: no such warning.
-  CHECK_FALSE(has_warning(plan_wizard(arch, kSeedWeights, kv, kV80, at(4096, 10)), "KV cache takes"));
+  CHECK_FALSE(has_warning(plan_wizard(arch, kExampleWeights, kv, kV80, at(4096, 10)), "KV cache takes"));
 }
 
 TEST_CASE("wizard: TP search picks the smallest TP that fits", "[wizard]") {

@@ -1,4 +1,4 @@
-// YAML deployment profiles (--profile): vllm-wizard's schema (seed 003), strict types and ranges, and one BadInput
+// YAML deployment profiles (--profile): vllm-wizard's schema, strict types and ranges, and one BadInput
 // Error naming the dotted key and its line for every problem.
 #include <catch2/catch.hpp>
 
@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/options.hpp"
 #include "support.hpp"
 #include "vramcalc/core/error.hpp"
 #include "vramcalc/sources/profile.hpp"
@@ -20,7 +21,15 @@ namespace {
 
 using Flags = std::vector<std::pair<std::string, std::string>>;
 
-Profile parse(const std::string& text) { return parse_profile(text, "p.yaml"); }
+// The names a profile may choose from, as the CLI passes them (its tables: render/choices.hpp).
+const ProfileChoices& choices() {
+  static const ProfileChoices c = cli::profile_choices();
+  return c;
+}
+
+Profile parse(const std::string& text) { return parse_profile(text, "p.yaml", choices()); }
+
+Profile load_profile(const fs::path& file) { return vramcalc::load_profile(file, choices()); }
 
 // The message of the BadInput Error that parsing `text` throws, or "(no error)".
 std::string error_of(const std::string& text) {

@@ -12,10 +12,13 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
-#include <string_view>
+#include "vramcalc/engines/method.hpp"
 
 namespace vramcalc {
 
@@ -62,6 +65,51 @@ struct Suggestion {
   std::int64_t headroom_bytes = 0;
   OomRisk oom_risk = OomRisk::High;
   std::uint64_t max_concurrency_at_context = 0;
+};
+
+// One term of a memory breakdown: what it holds, its bytes and how they were computed.
+struct MemoryTerm {
+  std::string name;  // "weights", "KV cache", "activation peak", ...
+  std::uint64_t bytes = 0;
+  std::string formula;  // with its numbers; empty where the name says it all
+};
+
+// What a plan comes to, whichever memory model made it: every engine fills one (engines/<e>/plan.hpp,
+// <e>_summary), and whatever compares SKUs or writes one row per plan (the comparison table, CSV, Markdown, the
+// plan's layout accessors) reads this and nothing engine-specific.
+struct PlanSummary {
+  Method method = Method::Kaito;
+  bool fits = false;  // the engine's own verdict; Feasibility::fits adds the headroom check
+  std::vector<std::string> not_fit_reasons;
+  bool pinned = false;  // the layout was fixed by flags, not searched
+  std::uint64_t gpus = 0;
+  std::uint64_t gpus_needed = 0;  // what the memory model asks for (KAITO's n; the others: gpus)
+  std::uint64_t nodes = 0;
+  std::uint64_t tensor_parallel_size = 1;
+  std::uint64_t pipeline_parallel_size = 1;
+  std::uint64_t data_parallel_size = 1;
+  // Context: the length asked for (after the model's cap) and the one the plan holds (checked against memory).
+  std::uint64_t max_model_len_requested = 0;
+  std::uint64_t max_model_len = 0;
+  std::optional<std::int64_t> max_model_len_by_memory;  // where the memory model computes one
+  std::string max_model_len_limited_by;                 // "memory", "max_position_embeddings", "requested", or ""
+  // The memory breakdown, in the engine's order, summed over `memory_gpus` GPUs: 1 (per GPU) for KAITO and vLLM,
+  // the TP group for vllm-wizard and the shards for TGI, as their sources sum them.
+  std::uint64_t gpu_memory_bytes = 0;  // one GPU's memory as this engine counts it
+  std::uint64_t memory_gpus = 1;
+  std::vector<MemoryTerm> memory;
+  std::uint64_t memory_total_bytes = 0;  // the sum of the terms
+  std::uint64_t capacity_bytes = 0;      // memory_gpus x gpu_memory_bytes
+  std::uint64_t budget_bytes = 0;        // what the engine lets itself use of the capacity
+  // Warnings: `warnings` join the report's (Report::all_warnings, without duplicates); `engine_warnings` are the
+  // engine's own, listed after those in the table and JSON.
+  std::vector<std::string> warnings;
+  std::vector<std::string> engine_warnings;
+  // The launch command's words: the engine fills its own flags; the report puts the program, the model and the
+  // flags every plan shares around them (report/sku_plan.cpp); render/commands writes it as shell text.
+  std::vector<std::string> command;
+  // Figures only this engine has, by the CSV column that shows them ("vllm_kv_cache_tokens"), as written there.
+  std::vector<std::pair<std::string, std::string>> figures;
 };
 
 }  // namespace vramcalc

@@ -18,13 +18,14 @@ struct MethodInfo {
   std::string_view engine;     // the server it sizes, as --engine names it: "vllm" or "tgi"
   std::string_view estimator;  // its --estimator value under --engine vllm; "" when the engine has only this one
   std::string_view source;     // what its formulas follow, as output names it
+  std::string_view title;      // the server and memory model in words, as Markdown's summary names them
 };
 
 inline constexpr std::array<MethodInfo, 4> kMethods = {{
-    {Method::Kaito, "kaito", "vllm", "kaito", "KAITO sizing guide"},
-    {Method::Vllm, "vllm", "vllm", "vllm", "vLLM's memory profiling"},
-    {Method::Wizard, "wizard", "vllm", "wizard", "vllm-wizard"},
-    {Method::Tgi, "tgi", "tgi", "", "TGI estimation notebook"},
+    {Method::Kaito, "kaito", "vllm", "kaito", "KAITO sizing guide", "vLLM, KAITO estimator"},
+    {Method::Vllm, "vllm", "vllm", "vllm", "vLLM's memory profiling", "vLLM, vLLM-faithful estimator"},
+    {Method::Wizard, "wizard", "vllm", "wizard", "vllm-wizard", "vLLM, vllm-wizard estimator"},
+    {Method::Tgi, "tgi", "tgi", "", "TGI estimation notebook", "TGI (text-generation-inference)"},
 }};
 
 constexpr const MethodInfo& method_info(Method m) {

@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "vramcalc/render/choices.hpp"
 #include "vramcalc/report/report.hpp"
 #include "vramcalc/sources/sku_catalog.hpp"
 
@@ -38,8 +39,9 @@ std::string render_sweep_json(const std::vector<SweepPoint>& points);
 std::string render_sweep_markdown(const std::vector<SweepPoint>& points);
 
 // --emit: vllm-args (the flags after `vllm serve MODEL`), vllm-command, tgi-command, or k8s (a minimal Deployment:
-// image, args, GPU limit, a GPU-feature-discovery node selector). Newline-terminated.
-std::string render_emit(const Report& report, const SkuPlan& plan, const std::string& what);
+// image, args, GPU limit, a GPU-feature-discovery node selector). Newline-terminated. The CLI checks that the
+// artefact suits the engine (render/choices.hpp, EmitInfo::engine); tgi-command of a plan without TGI is "".
+std::string render_emit(const Report& report, const SkuPlan& plan, Emit what);
 
 // `vram-calc skus` and `vram-calc models` listings.
 std::string render_sku_list_table(const SkuCatalog& skus);

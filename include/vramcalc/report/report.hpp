@@ -7,6 +7,7 @@
 
 #include "vramcalc/engines/common.hpp"
 #include "vramcalc/engines/kaito/plan.hpp"
+#include "vramcalc/engines/method.hpp"
 #include "vramcalc/engines/tgi/plan.hpp"
 #include "vramcalc/engines/vllm/plan.hpp"
 #include "vramcalc/engines/wizard/plan.hpp"
@@ -28,11 +29,10 @@ struct ReportSettings {
   std::optional<std::string> quantization_flag;
   std::optional<std::uint64_t> gpu_memory_override;
   std::optional<int> gpus_per_node_override;
-  std::string engine = "vllm";      // --engine: vllm | tgi
-  std::string estimator = "kaito";  // --estimator (engine vllm): kaito | vllm | wizard
-  VllmSettings vllm;                // settings of the vLLM-faithful estimator
-  WizardSettings wizard;            // settings of the vllm-wizard estimator (context, TP, GPUs filled per SKU)
-  TgiSettings tgi;                  // settings of the TGI engine (num_shard, GPU memory filled per SKU)
+  Method method = Method::Kaito;  // --engine and --estimator (method_for): the memory model every SKU is planned with
+  VllmSettings vllm;              // settings of the vLLM-faithful estimator
+  WizardSettings wizard;          // settings of the vllm-wizard estimator (context, TP, GPUs filled per SKU)
+  TgiSettings tgi;                // settings of the TGI engine (num_shard, GPU memory filled per SKU)
   std::optional<std::uint64_t> tgi_num_shard;  // --num-shard pinned (else the smallest that fits in a node)
   // Shared axes: every engine and estimator.
   double fragmentation_factor = 1.0;    // --fragmentation-factor (1.15 under wizard)
@@ -47,23 +47,25 @@ struct ReportSettings {
 struct SkuPlan {
   Sku sku;
   GpuMemory gpu_memory;
-  KaitoPlan plan;
+  // KAITO's plan, always made: it is the chosen plan under --estimator kaito, and the baseline beside any other.
+  KaitoPlan kaito;
   std::optional<VllmPlan> vllm;         // with --estimator vllm
   GpuMemory vllm_total;                 // the CUDA-reported total the vLLM estimator used
   std::optional<WizardPlan> wizard;     // with --estimator wizard
   std::optional<TgiPlan> tgi;           // with --engine tgi
+  PlanSummary summary;                  // the chosen method's plan in the shape every engine shares, full command
   Feasibility feasibility;              // for the chosen engine and estimator
   std::vector<Suggestion> suggestions;  // when it does not fit: the nearest changes that would
   std::vector<std::string> warnings;    // SKU-specific (memory figure guessed, unsupported accelerator, ...)
 
   // The verdict and layout of the chosen engine and estimator.
   [[nodiscard]] bool fits() const { return feasibility.fits; }
-  [[nodiscard]] bool engine_fits() const;
-  [[nodiscard]] std::uint64_t gpus() const;
-  [[nodiscard]] std::uint64_t nodes() const;
-  [[nodiscard]] std::uint64_t tensor_parallel_size() const;
-  [[nodiscard]] std::uint64_t pipeline_parallel_size() const;
-  [[nodiscard]] std::string method() const;  // "kaito", "vllm", "wizard" or "tgi"
+  [[nodiscard]] bool engine_fits() const { return summary.fits; }
+  [[nodiscard]] std::uint64_t gpus() const { return summary.gpus; }
+  [[nodiscard]] std::uint64_t nodes() const { return summary.nodes; }
+  [[nodiscard]] std::uint64_t tensor_parallel_size() const { return summary.tensor_parallel_size; }
+  [[nodiscard]] std::uint64_t pipeline_parallel_size() const { return summary.pipeline_parallel_size; }
+  [[nodiscard]] Method method() const { return summary.method; }
 };
 
 struct Report {
@@ -83,7 +85,8 @@ struct Report {
 // What a model's source tells of the checkpoint's size, for estimate_weights.
 CheckpointSizes checkpoint_sizes(const ModelInput& input);
 
-// Builds a plan for one SKU with its feasibility (pure: no I/O). Suggestions are added by add_suggestions.
+// Builds a plan for one SKU with the report's method, its summary (launch command included) and feasibility
+// (pure: no I/O). Suggestions are added by add_suggestions.
 SkuPlan plan_for_sku(const Report& report, const Sku& sku);
 
 // When a plan does not fit, re-plans with the nearest changes (fp8 KV cache, the next TP size, the longest context

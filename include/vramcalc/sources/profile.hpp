@@ -1,4 +1,4 @@
-// YAML deployment profiles (--profile deploy.yaml), with vllm-wizard's sections and keys (seed 003):
+// YAML deployment profiles (--profile deploy.yaml), with vllm-wizard's sections and keys:
 //   model:    id, revision, dtype, quantization, kv_cache_dtype, max_model_len, params_b
 //   hardware: gpu_name, gpus, vram_gb, interconnect, tp_size, sku (a vram-calc catalog name)
 //   workload: prompt_tokens, gen_tokens, concurrency, streaming, mode
@@ -56,18 +56,25 @@ struct Profile {
   std::optional<double> headroom_gb;  // GiB
 
   // outputs
-  std::vector<std::string> emit;  // emit: one name or a list (vllm-args, vllm-command, tgi-command, k8s;
-                                  // vllm-wizard's command and kubernetes accepted); repeats dropped
+  std::vector<std::string> emit;  // emit: one name or a list of ProfileChoices::emit_names (or their aliases),
+                                  // stored canonical; repeats dropped
   // Extra `vllm serve` flags in file order: {"--enable-prefix-caching", ""}, {"--max-num-seqs", "64"}. From a mapping
   // (flag: value; true or null is a bare flag, false leaves it out) or a list ("--flag" or "--flag=value").
   std::vector<std::pair<std::string, std::string>> vllm_args;
 };
 
+// The names a profile may choose from that belong to layers above this one: the CLI passes them from its tables
+// (render/choices.hpp), so that a profile accepts exactly what the flags do.
+struct ProfileChoices {
+  std::vector<std::string_view> emit_names;  // outputs.emit: canonical names, in the order messages list them
+  std::vector<std::pair<std::string_view, std::string_view>> emit_aliases;  // {other spelling, canonical name}
+};
+
 // Parses profile text. Throws Error(BadInput) "<origin>:<line>: <key>: <problem>" for malformed YAML, unknown
-// keys or sections, wrong types and values out of range.
-Profile parse_profile(std::string_view text, std::string_view origin);
+// keys or sections, wrong types, values out of range and names outside `choices`.
+Profile parse_profile(std::string_view text, std::string_view origin, const ProfileChoices& choices);
 
 // Reads and parses a profile file (bounded size). Throws Error(BadInput) naming the file when unreadable.
-Profile load_profile(const std::filesystem::path& file);
+Profile load_profile(const std::filesystem::path& file, const ProfileChoices& choices);
 
 }  // namespace vramcalc

@@ -1,4 +1,4 @@
-// KAITO's "Model SKU Requirements Calculation Guide" (seed 000), measured on vLLM v0.10.1.
+// KAITO's "Model SKU Requirements Calculation Guide" (its sizing guide), measured on vLLM v0.10.1.
 // All terms are in GiB (2^30 bytes) as doubles, computed exactly as the guide writes them.
 #include <algorithm>
 #include <cmath>
@@ -41,6 +41,25 @@ void validate(const KaitoSettings& s) {
 
 std::uint64_t gib_to_bytes(double gib) { return round_bytes(gib * static_cast<double>(kGiB), "bytes"); }
 
+// Per-GPU breakdown at the final max_model_len `len` on `gpus` GPUs; bpt: KV GiB per token with its factors.
+PerGpuBreakdown per_gpu_breakdown(const KaitoSettings& s, std::uint64_t gpu_bytes, std::uint64_t weight_bytes,
+                                  double bpt, std::uint64_t len, std::uint64_t gpus) {
+  const double N = static_cast<double>(gpus);
+  const double W = to_gib(weight_bytes);
+  PerGpuBreakdown g;
+  g.capacity_bytes = gpu_bytes;
+  g.budget_bytes = gib_to_bytes(to_gib(gpu_bytes) * s.gpu_memory_utilization);
+  g.weights_bytes = gib_to_bytes(W / N);
+  g.weight_overhead_bytes = gib_to_bytes((s.weight_overhead - 1.0) * W / N);
+  g.kv_cache_bytes = gib_to_bytes(bpt * static_cast<double>(len) / N);
+  g.activation_bytes = gib_to_bytes(s.activation_gib);
+  g.non_torch_bytes = gib_to_bytes(s.non_torch_gib);
+  g.reserve_bytes = gib_to_bytes(s.reserve_gib);
+  g.total_bytes = g.weights_bytes + g.weight_overhead_bytes + g.kv_cache_bytes + g.activation_bytes +
+                  g.non_torch_bytes + g.reserve_bytes;
+  return g;
+}
+
 }  // namespace
 
 KaitoPlan plan_kaito(const ModelArch& arch, std::uint64_t weight_bytes, const KvCacheSpec& kv, const GpuMemory& gpu,
@@ -51,7 +70,7 @@ KaitoPlan plan_kaito(const ModelArch& arch, std::uint64_t weight_bytes, const Kv
   const double u = s.gpu_memory_utilization;
   const double W = to_gib(weight_bytes);
   const double overhead = s.non_torch_gib + s.activation_gib + s.reserve_gib;  // 2.3 GiB by default
-  // KV per token of the length asked for: x fragmentation x concurrent sequences (both 1 in the seed).
+  // KV per token of the length asked for: x fragmentation x concurrent sequences (both 1 in the guide).
   const double bpt = to_gib(kv.bytes_per_token) * s.kv_fragmentation * static_cast<double>(s.concurrency);
   const auto gpn = static_cast<std::uint64_t>(s.gpus_per_node);
 
@@ -156,19 +175,59 @@ KaitoPlan plan_kaito(const ModelArch& arch, std::uint64_t weight_bytes, const Kv
                     "holds more KV cache than this formula divides",
                     p.tensor_parallel_size, arch.num_key_value_heads));
 
-  // Per-GPU breakdown at the final max_model_len.
-  auto& g = p.per_gpu;
-  g.capacity_bytes = gpu.bytes;
-  g.budget_bytes = gib_to_bytes(V * u);
-  g.weights_bytes = gib_to_bytes(W / N);
-  g.weight_overhead_bytes = gib_to_bytes((s.weight_overhead - 1.0) * W / N);
-  g.kv_cache_bytes = gib_to_bytes(bpt * static_cast<double>(p.max_model_len) / N);
-  g.activation_bytes = gib_to_bytes(s.activation_gib);
-  g.non_torch_bytes = gib_to_bytes(s.non_torch_gib);
-  g.reserve_bytes = gib_to_bytes(s.reserve_gib);
-  g.total_bytes = g.weights_bytes + g.weight_overhead_bytes + g.kv_cache_bytes + g.activation_bytes +
-                  g.non_torch_bytes + g.reserve_bytes;
+  p.per_gpu = per_gpu_breakdown(s, gpu.bytes, weight_bytes, bpt, p.max_model_len, p.gpus);
   return p;
+}
+
+PlanSummary kaito_summary(const KaitoPlan& p, const KaitoSettings& s, std::uint64_t weight_bytes,
+                          const KvCacheSpec& kv) {
+  PlanSummary sum;
+  sum.method = Method::Kaito;
+  sum.fits = p.fits;
+  sum.not_fit_reasons = p.not_fit_reasons;
+  sum.pinned = p.pinned;
+  sum.gpus = p.gpus;
+  sum.gpus_needed = p.gpus_needed;
+  sum.nodes = p.nodes;
+  sum.tensor_parallel_size = p.tensor_parallel_size;
+  sum.pipeline_parallel_size = p.pipeline_parallel_size;
+  sum.max_model_len_requested = p.max_model_len_requested;
+  sum.max_model_len = p.max_model_len;
+  sum.max_model_len_by_memory = p.max_model_len_by_memory;
+  sum.max_model_len_limited_by = p.max_model_len_limited_by;
+
+  const PerGpuBreakdown& g = p.per_gpu;
+  const auto gib = [](std::uint64_t bytes) { return fmt::format("{:.2f}", to_gib(bytes)); };
+  std::string kv_factors;
+  if (s.concurrency > 1) kv_factors += fmt::format(" x {} sequences", s.concurrency);
+  if (s.kv_fragmentation != 1.0) kv_factors += fmt::format(" x {} fragmentation", s.kv_fragmentation);
+  sum.gpu_memory_bytes = g.capacity_bytes;
+  sum.memory = {
+      {"weights", g.weights_bytes, fmt::format("{} GiB / {} GPU(s)", gib(weight_bytes), p.gpus)},
+      {"weight overhead", g.weight_overhead_bytes, fmt::format("({} - 1) x weights", s.weight_overhead)},
+      {"KV cache", g.kv_cache_bytes,
+       fmt::format("{} B/token x {} tokens{} / {} GPU(s)", format_count(kv.bytes_per_token), p.max_model_len,
+                   kv_factors, p.gpus)},
+      {"activations", g.activation_bytes, "--activation-gib"},
+      {"non-PyTorch", g.non_torch_bytes, "--non-torch-gib"},
+  };
+  if (g.reserve_bytes > 0) sum.memory.push_back({"reserve", g.reserve_bytes, "--headroom-gib"});
+  sum.memory_total_bytes = g.total_bytes;
+  sum.capacity_bytes = g.capacity_bytes;
+  sum.budget_bytes = g.budget_bytes;
+  sum.warnings = p.warnings;
+
+  auto add = [&sum](const char* flag, const auto& value) {
+    sum.command.emplace_back(flag);
+    sum.command.push_back(fmt::format("{}", value));
+  };
+  if (p.tensor_parallel_size > 1) add("--tensor-parallel-size", p.tensor_parallel_size);
+  if (p.pipeline_parallel_size > 1) add("--pipeline-parallel-size", p.pipeline_parallel_size);
+  // An explicit --max-model-len is kept; otherwise the plan's final length, as KAITO configures vLLM.
+  const std::uint64_t len = s.max_model_len_given && p.fits ? p.max_model_len_requested : p.max_model_len;
+  if (len > 0) add("--max-model-len", len);
+  add("--gpu-memory-utilization", s.gpu_memory_utilization);
+  return sum;
 }
 
 }  // namespace vramcalc

@@ -1,4 +1,4 @@
-// TGI sizing: seed 001, the "Estimate VRAM usage for TGI" notebook. The simplified validate_vram_overhead
+// TGI sizing: TGI's estimation notebook, "Estimate VRAM usage for TGI". The simplified validate_vram_overhead
 // decides (needed <= available); the notebook's first version gives the KV token budget. Every product is an
 // exact integer in the notebook, so it is computed here with checked 64-bit integers; only the fraction x 0.95
 // terms go through long double.
@@ -138,7 +138,7 @@ std::uint64_t mlp_intermediate(const ModelArch& arch, std::vector<std::string>& 
   return width;
 }
 
-// One layer's forward-pass intermediates per (batch x token), seed 001's get_forward_pass_overhead. Every term of
+// One layer's forward-pass intermediates per (batch x token), the notebook's get_forward_pass_overhead. Every term of
 // the notebook is batch x seq x (something), so forward(seq) = batch x seq x total().
 struct ForwardPerToken {
   std::uint64_t mlp = 0;          // calculate_mlp_overhead
@@ -177,12 +177,13 @@ ForwardPerToken forward_per_token(const ModelArch& arch, std::uint64_t intermedi
   return f;
 }
 
-// Seed 001's head_dim is config.head_dim when present, else hidden_size // num_key_value_heads: a bug (it is
+// The notebook's head_dim is config.head_dim when present, else hidden_size // num_key_value_heads: a bug (it is
 // hidden_size / num_attention_heads), which for Llama-3.1-8B gives 4096 / 8 = 512 instead of 128 and inflates
 // q, out_proj, k, v and the KV cache 4x. arch.head_dim is the correct one; this note says what changed.
 std::string head_dim_note(const ModelArch& arch) {
   std::string note = fmt::format(
-      "head_dim {} ({}) is used; seed 001's notebook falls back to hidden_size / num_key_value_heads when the config "
+      "head_dim {} ({}) is used; TGI's estimation notebook falls back to hidden_size / num_key_value_heads when the "
+      "config "
       "has no head_dim, a bug fixed here (head_dim = hidden_size / num_attention_heads or the config's head_dim)",
       arch.head_dim, arch.head_dim_source);
   const bool notebook_falls_back = arch.head_dim_source != "head_dim" && arch.num_key_value_heads > 0;
@@ -257,11 +258,11 @@ TgiPlan plan_tgi(const ModelArch& arch, std::uint64_t weight_bytes, const KvCach
         "MLA's projections do not have; prefill and decode are approximate (the KV cache uses the "
         "MLA latent)");
 
-  // Batch: how many max_input_tokens prompts one prefill holds (seed 001: ceil(prefill / input)).
+  // Batch: how many max_input_tokens prompts one prefill holds (the notebook: ceil(prefill / input)).
   p.batch_size =
       p.max_batch_prefill_tokens / p.max_input_tokens + (p.max_batch_prefill_tokens % p.max_input_tokens != 0 ? 1 : 0);
 
-  // Prefill at seq = max_input_tokens, decode at seq = 1, both with the same batch (seed 001).
+  // Prefill at seq = max_input_tokens, decode at seq = 1, both with the same batch (the notebook).
   const std::uint64_t B = activation_element_bytes(activation_dtype, p.warnings);
   const std::uint64_t intermediate = mlp_intermediate(arch, p.warnings);
   const ForwardPerToken f = forward_per_token(arch, intermediate, B);
@@ -279,7 +280,7 @@ TgiPlan plan_tgi(const ModelArch& arch, std::uint64_t weight_bytes, const KvCach
   p.decode_formula =
       fmt::format("{} batch x 1 token x {} B/token = {}", p.batch_size, format_count(per_token), gb5(p.decode_bytes));
 
-  // KV cache for every sequence of the batch at max_total_tokens - 1 (seed 001). The bytes per token are
+  // KV cache for every sequence of the batch at max_total_tokens - 1 (the notebook). The bytes per token are
   // vram-calc's own (only KV-holding layers, MLA latent, the KV dtype); for a plain decoder they equal the
   // notebook's 2 x layers x kv_heads x head_dim x bytes.
   p.kv_bytes_per_token = kv.bytes_per_token;
@@ -293,7 +294,7 @@ TgiPlan plan_tgi(const ModelArch& arch, std::uint64_t weight_bytes, const KvCach
                     "does not describe this model",
                     kv.formula, arch.num_hidden_layers));
 
-  // CUDA context per GPU (seed 001: 1 GB x 1.2 buffer) and the weights.
+  // CUDA context per GPU (the notebook: 1 GB x 1.2 buffer) and the weights.
   p.cuda_overhead_bytes = checked_mul(round_bytes(settings.cuda_overhead_gb * 1e9, "--cuda-overhead-gb"), p.num_shard,
                                       "--cuda-overhead-gb x --num-shard");
   p.model_bytes = weight_bytes;
@@ -342,6 +343,58 @@ std::string tgi_launcher_command(const TgiPlan& plan, const TgiLaunchOptions& op
   if (options.quantize) flag("--quantize", *options.quantize);
   if (options.kv_cache_dtype) flag("--kv-cache-dtype", *options.kv_cache_dtype);
   return cmd;
+}
+
+PlanSummary tgi_summary(const TgiPlan& t, const TgiSettings& s, int gpus_per_node, bool pinned) {
+  PlanSummary sum;
+  sum.method = Method::Tgi;
+  sum.fits = t.fits;
+  sum.not_fit_reasons = t.not_fit_reasons;
+  sum.pinned = pinned;
+  sum.gpus = t.num_shard;
+  sum.gpus_needed = t.num_shard;
+  const auto gpn = static_cast<std::uint64_t>(std::max(1, gpus_per_node));
+  sum.nodes = (t.num_shard + gpn - 1) / gpn;
+  sum.tensor_parallel_size = t.num_shard;
+  sum.max_model_len_requested = t.max_total_tokens;
+  sum.max_model_len = t.max_total_tokens;
+
+  sum.gpu_memory_bytes = t.gpu_memory_bytes;
+  sum.memory_gpus = t.num_shard;
+  sum.memory = {
+      {"model", t.model_bytes, "weights"},
+      {"CUDA overhead", t.cuda_overhead_bytes, fmt::format("{} GB x {} GPU(s)", s.cuda_overhead_gb, t.num_shard)},
+      {"prefill", t.prefill_bytes, t.prefill_formula},
+      {"decode", t.decode_bytes, t.decode_formula},
+      {"KV cache", t.kv_cache_bytes, t.kv_formula}};
+  sum.memory_total_bytes = t.total_needed_bytes;
+  sum.capacity_bytes = t.num_shard * t.gpu_memory_bytes;
+  sum.budget_bytes = t.available_bytes;
+  sum.engine_warnings = t.warnings;
+
+  const auto flag = [&sum](const char* name, std::string value) {
+    sum.command.emplace_back(name);
+    sum.command.push_back(std::move(value));
+  };
+  flag("--num-shard", std::to_string(t.num_shard));
+  flag("--max-input-tokens", std::to_string(t.max_input_tokens));
+  flag("--max-total-tokens", std::to_string(t.max_total_tokens));
+  flag("--max-batch-prefill-tokens", std::to_string(t.max_batch_prefill_tokens));
+  if (t.cuda_memory_fraction != 1.0) flag("--cuda-memory-fraction", fmt::format("{}", t.cuda_memory_fraction));
+
+  sum.figures = {{"tgi_max_input_tokens", std::to_string(t.max_input_tokens)},
+                 {"tgi_max_total_tokens", std::to_string(t.max_total_tokens)},
+                 {"tgi_max_batch_prefill_tokens", std::to_string(t.max_batch_prefill_tokens)},
+                 {"tgi_cuda_overhead_bytes", std::to_string(t.cuda_overhead_bytes)},
+                 {"tgi_model_bytes", std::to_string(t.model_bytes)},
+                 {"tgi_prefill_bytes", std::to_string(t.prefill_bytes)},
+                 {"tgi_decode_bytes", std::to_string(t.decode_bytes)},
+                 {"tgi_kv_cache_bytes", std::to_string(t.kv_cache_bytes)},
+                 {"tgi_total_needed_bytes", std::to_string(t.total_needed_bytes)},
+                 {"tgi_available_bytes", std::to_string(t.available_bytes)},
+                 {"tgi_is_enough_vram", t.is_enough_vram ? "true" : "false"},
+                 {"tgi_kv_token_budget", std::to_string(t.kv_token_budget)}};
+  return sum;
 }
 
 }  // namespace vramcalc

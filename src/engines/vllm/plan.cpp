@@ -245,4 +245,61 @@ VllmPlan plan_vllm(const ModelArch& a, const WeightEstimate& w, const KvCacheSpe
   return last;
 }
 
+PlanSummary vllm_summary(const VllmPlan& v, const VllmSettings& s) {
+  PlanSummary sum;
+  sum.method = Method::Vllm;
+  sum.fits = v.fits;
+  sum.not_fit_reasons = v.not_fit_reasons;
+  sum.pinned = v.pinned;
+  sum.gpus = v.gpus;
+  sum.gpus_needed = v.gpus;
+  sum.nodes = v.nodes;
+  sum.tensor_parallel_size = v.tensor_parallel_size;
+  sum.pipeline_parallel_size = v.pipeline_parallel_size;
+  sum.data_parallel_size = v.data_parallel_size;
+  sum.max_model_len_requested = v.max_model_len;
+  sum.max_model_len = v.capacity.fits ? v.max_model_len : v.capacity.estimated_max_model_len;
+  sum.max_model_len_by_memory = static_cast<std::int64_t>(sum.max_model_len);
+  sum.max_model_len_limited_by = v.capacity.fits ? "requested" : "memory";
+
+  const auto kv_bytes = static_cast<std::uint64_t>(std::max<std::int64_t>(v.available_kv_bytes, 0));
+  sum.gpu_memory_bytes = v.total_bytes;
+  if (v.kv_cache_memory_given) {
+    sum.memory = {{"weights", v.weights_bytes, "on the busiest GPU"},
+                  {"KV cache", kv_bytes, "--kv-cache-memory (profiling skipped)"}};
+  } else {
+    sum.memory = {{"weights", v.weights_bytes, "on the busiest GPU"},
+                  {"activation peak", v.profile.activation_bytes, v.profile.activation_formula},
+                  {"non-PyTorch", v.profile.non_torch_bytes, v.profile.non_torch_formula}};
+    if (v.cudagraph_in_budget) sum.memory.push_back({"CUDA graphs", v.cudagraph_bytes, "inside the budget (v0.21+)"});
+    sum.memory.push_back({"KV cache", kv_bytes, "available KV cache memory"});
+  }
+  for (const auto& term : sum.memory) sum.memory_total_bytes += term.bytes;
+  sum.capacity_bytes = v.total_bytes;
+  sum.budget_bytes = v.requested_bytes;
+  sum.warnings = v.warnings;
+  sum.warnings.insert(sum.warnings.end(), v.layout.notes.begin(), v.layout.notes.end());
+
+  auto add = [&sum](const char* flag, const auto& value) {
+    sum.command.emplace_back(flag);
+    sum.command.push_back(fmt::format("{}", value));
+  };
+  if (v.tensor_parallel_size > 1) add("--tensor-parallel-size", v.tensor_parallel_size);
+  if (v.pipeline_parallel_size > 1) add("--pipeline-parallel-size", v.pipeline_parallel_size);
+  if (v.data_parallel_size > 1) add("--data-parallel-size", v.data_parallel_size);
+  if (s.expert_parallel) sum.command.emplace_back("--enable-expert-parallel");
+  add("--max-model-len", v.max_model_len);
+  if (v.kv_cache_memory_given) add("--kv-cache-memory", static_cast<std::uint64_t>(v.available_kv_bytes));
+  else add("--gpu-memory-utilization", v.gpu_memory_utilization);
+  if (s.max_num_batched_tokens) add("--max-num-batched-tokens", v.max_num_batched_tokens);
+  if (s.max_num_seqs) add("--max-num-seqs", v.max_num_seqs);
+  if (s.block_size) add("--block-size", s.block_size);
+  if (s.enforce_eager) sum.command.emplace_back("--enforce-eager");
+
+  sum.figures = {{"vllm_available_kv_cache_bytes", std::to_string(v.available_kv_bytes)},
+                 {"vllm_kv_cache_tokens", std::to_string(v.capacity.kv_cache_tokens)},
+                 {"vllm_max_concurrency", fmt::format("{:.2f}", v.capacity.max_concurrency)}};
+  return sum;
+}
+
 }  // namespace vramcalc

@@ -1,4 +1,4 @@
-// The vllm-wizard memory model (seed 003) on vram-calc's own weights and KV bytes per token.
+// The vllm-wizard memory model on vram-calc's own weights and KV bytes per token.
 // Bytes are integers throughout; a product with a fractional factor (utilization, fragmentation, a GiB setting)
 // is rounded to the nearest byte once. Every sum is over the TP GPUs of one replica.
 #include "vramcalc/engines/wizard/plan.hpp"
@@ -19,10 +19,10 @@ namespace vramcalc {
 
 namespace {
 
-constexpr std::uint64_t kOverheadFloor = kGiB;              // seed 003: max(1.0 GiB, 0.02 x VRAM) ...
+constexpr std::uint64_t kOverheadFloor = kGiB;              // vllm-wizard: max(1.0 GiB, 0.02 x VRAM) ...
 constexpr std::uint64_t kOverheadShareDivisor = 50;         // ... where 0.02 = 1/50, so the 2% is exact in integers
-constexpr std::uint64_t kCommBytesPerExtraRank = kGiB / 4;  // seed 003: + 0.25 GiB x (tp_size - 1)
-constexpr double kKvShareWarning = 0.5;                     // seed 003: warn when the KV cache takes over half
+constexpr std::uint64_t kCommBytesPerExtraRank = kGiB / 4;  // vllm-wizard: + 0.25 GiB x (tp_size - 1)
+constexpr double kKvShareWarning = 0.5;                     // vllm-wizard: warn when the KV cache takes over half
 constexpr double kMaxGibSetting = 1024.0;
 constexpr std::uint64_t kMaxGpuMemory = 1024 * kTiB;  // 1 PiB, as parse_size accepts
 constexpr std::uint64_t kMaxTensorParallel = 1024;    // keeps TP x V (<= 2^60) far from the top of 64 bits
@@ -56,7 +56,7 @@ void validate(const WizardSettings& s, std::uint64_t gpu_memory_bytes) {
   check_risk_thresholds(s.thresholds);
 }
 
-// Seed 003's KV term: bytes_per_unit x units x fragmentation_factor, rounded once.
+// vllm-wizard's KV term: bytes_per_unit x units x fragmentation_factor, rounded once.
 // nullopt when it leaves the byte range (the caller decides: an error, or "does not fit").
 std::optional<std::uint64_t> fragmented_kv(std::uint64_t bytes_per_unit, std::uint64_t units, double fragmentation) {
   std::uint64_t raw = 0;
@@ -66,7 +66,7 @@ std::optional<std::uint64_t> fragmented_kv(std::uint64_t bytes_per_unit, std::ui
   return static_cast<std::uint64_t>(std::llround(bytes));
 }
 
-// The largest n whose KV term fragmented_kv(bytes_per_unit, n) fits in `available`: seed 003's
+// The largest n whose KV term fragmented_kv(bytes_per_unit, n) fits in `available`: vllm-wizard's
 // floor(available / (kv per unit)), found by bisection on the very function the plan sizes with, so that the
 // maximum it reports rounds the same way and fits exactly. 0 when nothing is left.
 std::uint64_t largest_fitting_units(std::int64_t available, std::uint64_t bytes_per_unit, double fragmentation) {
@@ -92,7 +92,7 @@ struct Overhead {
   std::string formula;
 };
 
-// Seed 003: max(1 GiB, 0.02 x V) + 0.25 GiB x (TP - 1), V one GPU's memory; a fixed overhead replaces it all.
+// vllm-wizard: max(1 GiB, 0.02 x V) + 0.25 GiB x (TP - 1), V one GPU's memory; a fixed overhead replaces it all.
 Overhead wizard_overhead(std::uint64_t gpu_memory, std::uint64_t tp, const std::optional<double>& fixed_gib) {
   Overhead o;
   if (fixed_gib) {
@@ -156,7 +156,7 @@ void explain_risk(WizardPlan& p, const RiskThresholds& t) {
   }
 }
 
-// Seed 003's maxima: floor((allocatable - weights - overhead - reserve) / (KV per sequence, or per token x
+// vllm-wizard's maxima: floor((allocatable - weights - overhead - reserve) / (KV per sequence, or per token x
 // concurrency)), the context one capped at max_position_embeddings.
 void fill_maxima(WizardPlan& p, const ModelArch& arch, const KvCacheSpec& kv, const WizardSettings& s,
                  std::int64_t available) {
@@ -189,7 +189,7 @@ WizardPlan evaluate(const ModelArch& arch, std::uint64_t weight_bytes, const KvC
   p.gpus = tp;
   p.gpu_memory_bytes = gpu_memory;
   p.context = demand.context;
-  // Seed 003: allocatable = VRAM x gpu_memory_utilization, VRAM being the TP GPUs together (TP x V <= 2^60).
+  // vllm-wizard: allocatable = VRAM x gpu_memory_utilization, VRAM being the TP GPUs together (TP x V <= 2^60).
   p.allocatable_bytes =
       round_bytes(static_cast<double>(tp * gpu_memory) * s.gpu_memory_utilization, "allocatable memory");
   p.weights_bytes = weight_bytes;
@@ -200,7 +200,7 @@ WizardPlan evaluate(const ModelArch& arch, std::uint64_t weight_bytes, const KvC
   p.overhead_formula = std::move(o.formula);
   p.reserve_bytes = gib_to_bytes(s.headroom_gib, "--headroom-gib");
 
-  // Seed 003: required = weights + KV cache + overhead (+ the reserve); headroom = allocatable - required.
+  // vllm-wizard: required = weights + KV cache + overhead (+ the reserve); headroom = allocatable - required.
   const std::uint64_t fixed = checked_add(checked_add(p.weights_bytes, p.overhead_bytes, "required memory"),
                                           p.reserve_bytes, "required memory");
   p.required_bytes = checked_add(fixed, p.kv_cache_bytes, "required memory");
@@ -219,7 +219,7 @@ WizardPlan evaluate(const ModelArch& arch, std::uint64_t weight_bytes, const KvC
         format_gib(p.overhead_bytes), format_gib(p.reserve_bytes), tp, format_gib(gpu_memory), s.gpu_memory_utilization,
         format_gib(p.allocatable_bytes)));
 
-  // Seed 003: a KV cache over half of the allocatable memory is worth a warning.
+  // vllm-wizard: a KV cache over half of the allocatable memory is worth a warning.
   const double kv_share =
       p.allocatable_bytes > 0 ? static_cast<double>(p.kv_cache_bytes) / static_cast<double>(p.allocatable_bytes) : 0.0;
   if (kv_share > kKvShareWarning)
@@ -260,7 +260,7 @@ void check_layout(WizardPlan& p, const ModelArch& arch, std::vector<std::string>
   }
 }
 
-// Seed 003 / the lead's rule: the smallest TP in 1..gpus_per_node that divides the heads and fits; when none fits,
+// vllm-wizard / the lead's rule: the smallest TP in 1..gpus_per_node that divides the heads and fits; when none fits,
 // the largest valid one, marked as not fitting.
 WizardPlan search_tp(const ModelArch& arch, std::uint64_t weight_bytes, const KvCacheSpec& kv, std::uint64_t gpu_memory,
                      const WizardSettings& s, const KvDemand& demand) {
@@ -310,6 +310,42 @@ WizardPlan plan_wizard(const ModelArch& arch, std::uint64_t weight_bytes, const 
   p.warnings.insert(p.warnings.begin(), warnings.begin(), warnings.end());
   p.fits = p.not_fit_reasons.empty();
   return p;
+}
+
+PlanSummary wizard_summary(const WizardPlan& w, const WizardSettings& s) {
+  PlanSummary sum;
+  sum.method = Method::Wizard;
+  sum.fits = w.fits;
+  sum.not_fit_reasons = w.not_fit_reasons;
+  sum.pinned = w.pinned;
+  sum.gpus = w.gpus;
+  sum.gpus_needed = w.gpus;
+  const auto gpn = static_cast<std::uint64_t>(std::max(1, s.gpus_per_node));
+  sum.nodes = (w.gpus + gpn - 1) / gpn;
+  sum.tensor_parallel_size = w.tensor_parallel_size;
+  sum.max_model_len_requested = w.context;
+  sum.max_model_len = w.context;
+
+  sum.gpu_memory_bytes = w.gpu_memory_bytes;
+  sum.memory_gpus = w.gpus;
+  sum.memory = {{"weights", w.weights_bytes, ""},
+                {"KV cache", w.kv_cache_bytes, w.kv_formula},
+                {"overhead", w.overhead_bytes, w.overhead_formula}};
+  if (w.reserve_bytes > 0) sum.memory.push_back({"reserve", w.reserve_bytes, "--headroom-gib"});
+  sum.memory_total_bytes = w.required_bytes;
+  sum.capacity_bytes = w.gpus * w.gpu_memory_bytes;
+  sum.budget_bytes = w.allocatable_bytes;
+  sum.engine_warnings = w.warnings;
+
+  if (w.tensor_parallel_size > 1) {
+    sum.command.emplace_back("--tensor-parallel-size");
+    sum.command.push_back(std::to_string(w.tensor_parallel_size));
+  }
+  sum.command.emplace_back("--max-model-len");
+  sum.command.push_back(std::to_string(w.context));
+  sum.command.emplace_back("--gpu-memory-utilization");
+  sum.command.push_back(fmt::format("{}", s.gpu_memory_utilization));
+  return sum;
 }
 
 }  // namespace vramcalc

@@ -1,5 +1,5 @@
 // KAITO's plan (engines/kaito): how many GPUs and nodes a model needs and the longest max_model_len they hold.
-// KAITO's sizing guide (seed 000), with the config's own head_dim and only KV-holding layers in the KV term.
+// KAITO's sizing guide, with the config's own head_dim and only KV-holding layers in the KV term.
 #pragma once
 
 #include <cstdint>
@@ -25,7 +25,7 @@ struct KaitoSettings {
   double non_torch_gib = 0.6;            // non-PyTorch memory per GPU
   double activation_gib = 1.7;           // activation peak per GPU
   double weight_overhead = 1.02;         // observed VRAM / checkpoint size
-  // Shared axes (issue 5), neutral by default so the seed's formula is unchanged:
+  // Shared axes (issue 5), neutral by default so the guide's formula is unchanged:
   std::uint64_t concurrency = 1;  // --concurrency: sequences of max_model_len held at once
   double kv_fragmentation = 1.0;  // --fragmentation-factor on the KV term
   double reserve_gib = 0.0;       // --headroom-gib: kept free per GPU, on top of the overheads
@@ -64,14 +64,19 @@ struct KaitoPlan {
   std::vector<std::string> warnings;
 };
 
-// The KAITO plan, in double-precision GiB exactly as seed 000 writes it:
+// The KAITO plan, in double-precision GiB exactly as KAITO's sizing guide writes it:
 //   n   = max(1, ceil((1.02 W + bytes_per_token L) / (V u - 2.3)))
 //   N   = ceil(n / gpus_per_node) x gpus_per_node
 //   len = min(floor((N V u - 1.02 W - 2.3 N) / bytes_per_token), max_position_embeddings)
 // With the shared axes, bytes_per_token becomes bytes_per_token x fragmentation x concurrency and 2.3 becomes
-// 2.3 + reserve; at their defaults (1, 1, 0) the formulas are the seed's.
+// 2.3 + reserve; at their defaults (1, 1, 0) the formulas are the guide's.
 // Throws Error(BadInput) for settings out of range.
 KaitoPlan plan_kaito(const ModelArch& arch, std::uint64_t weight_bytes, const KvCacheSpec& kv, const GpuMemory& gpu,
                      const KaitoSettings& settings);
+
+// The plan in the shape every engine shares: layout, context, the per-GPU terms with their formulas, and the
+// `vllm serve` flags it stands for (TP, PP, max_model_len, gpu_memory_utilization). `settings` as planned with.
+PlanSummary kaito_summary(const KaitoPlan& plan, const KaitoSettings& settings, std::uint64_t weight_bytes,
+                          const KvCacheSpec& kv);
 
 }  // namespace vramcalc

@@ -1,4 +1,4 @@
-// TGI sizing (seed 001: the "Estimate VRAM usage for TGI" notebook, its simplified check), in GB = 10^9 bytes as
+// TGI sizing (TGI's estimation notebook, "Estimate VRAM usage for TGI": its simplified check), in GB = 10^9 bytes as
 // the notebook uses. Pure functions of the architecture, the weight bytes and the TGI launcher settings.
 //
 //   batch      = ceil(max_batch_prefill_tokens / max_input_tokens)
@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "vramcalc/core/dtype.hpp"
+#include "vramcalc/engines/common.hpp"
 #include "vramcalc/memory/kv_cache.hpp"
 #include "vramcalc/model/architecture.hpp"
 
@@ -69,6 +70,12 @@ struct TgiPlan {
 // max_batch_prefill_tokens < max_input_tokens, zero values, a fraction outside (0, 1], no GPU memory).
 TgiPlan plan_tgi(const ModelArch& arch, std::uint64_t weight_bytes, const KvCacheSpec& kv, DType activation_dtype,
                  const TgiSettings& settings);
+
+// The plan in the shape every engine shares: num_shard GPUs as TP (one node per gpus_per_node), max_total_tokens as
+// the context, the terms summed over the shards as the notebook sums them (needed = model + CUDA overhead +
+// prefill + decode + KV cache, of available), its own warnings, the launcher flags it stands for (--num-shard and
+// the token settings) and the notebook's figures the CSV shows. `pinned`: --num-shard was given.
+PlanSummary tgi_summary(const TgiPlan& plan, const TgiSettings& settings, int gpus_per_node, bool pinned);
 
 struct TgiLaunchOptions {
   std::string model_id;

@@ -83,4 +83,9 @@ struct VllmPlan {
 VllmPlan plan_vllm(const ModelArch& arch, const WeightEstimate& weights, const KvCacheSpec& kv, const Gpu& gpu,
                    const GpuMemory& total, const VllmSettings& settings);
 
+// The plan in the shape every engine shares: layout, the length checked (vLLM's estimate when it does not fit),
+// the per-GPU terms of the budget (requested = weights + activation + non-PyTorch [+ CUDA graphs] + KV cache), the
+// `vllm serve` flags it stands for and the KV figures the CSV shows. `settings` as planned with.
+PlanSummary vllm_summary(const VllmPlan& plan, const VllmSettings& settings);
+
 }  // namespace vramcalc

@@ -1,4 +1,4 @@
-// The vllm-wizard memory model (seed 003): vram-calc's own weights and KV bytes per token, with the wizard's
+// The vllm-wizard memory model: vram-calc's own weights and KV bytes per token, with the wizard's
 // overhead and fragmentation factor, in GiB = 2^30 bytes as vllm-wizard computes. Pure functions.
 //
 // Over the N = TP GPUs of one replica:
@@ -63,5 +63,10 @@ struct WizardPlan {
 // (the largest valid one when none fits). Throws Error(BadInput) for settings out of range.
 WizardPlan plan_wizard(const ModelArch& arch, std::uint64_t weight_bytes, const KvCacheSpec& kv,
                        std::uint64_t gpu_memory_bytes, const WizardSettings& settings);
+
+// The plan in the shape every engine shares: layout (one node per gpus_per_node GPUs), context, the terms summed
+// over the TP group as vllm-wizard sums them (required = weights + KV cache + overhead + reserve, of allocatable),
+// its own warnings and the `vllm serve` flags it stands for. `settings` as planned with.
+PlanSummary wizard_summary(const WizardPlan& plan, const WizardSettings& settings);
 
 }  // namespace vramcalc

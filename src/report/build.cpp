@@ -1,0 +1,142 @@
+// The one pipeline: model sources and settings in, a Report with one plan per SKU out.
+#include "vramcalc/report/build.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "vramcalc/core/dtype.hpp"
+#include "vramcalc/core/error.hpp"
+#include "vramcalc/core/units.hpp"
+#include "vramcalc/memory/kv_cache.hpp"
+#include "vramcalc/memory/weights.hpp"
+#include "vramcalc/model/architecture.hpp"
+
+namespace vramcalc {
+
+namespace {
+
+// Model-level facts worth a warning once the weights and the KV cache are known.
+void add_model_warnings(Report& r) {
+  const std::string& kv = r.settings.kv_cache_dtype_flag;
+  if ((kv == "float16" || kv == "bfloat16" || kv == "float32") && r.kv.dtype != r.weights.serving_dtype)
+    r.weights.warnings.push_back(
+        fmt::format("--kv-cache-dtype {} is a what-if: vLLM's KV cache follows --dtype "
+                    "({}) unless it is fp8, so the vllm serve line omits it",
+                    kv, dtype_name(r.weights.serving_dtype)));
+  if (r.input.catalog_num_params && r.weights.num_params_source == "architecture") {
+    const double known = static_cast<double>(*r.input.catalog_num_params);
+    const double diff = std::abs(static_cast<double>(r.weights.num_params) - known) / known;
+    if (diff > 0.01)
+      r.weights.warnings.push_back(fmt::format("the computed parameter count {} differs from the known {} by {:.1f}%",
+                                               format_count(r.weights.num_params),
+                                               format_count(*r.input.catalog_num_params), diff * 100));
+  }
+}
+
+// Reorders v so that the new v[i] is the old v[order[i]], one cycle of the permutation at a time.
+template <typename T>
+void permute_in_place(std::vector<T>& v, const std::vector<std::size_t>& order) {
+  std::vector<bool> placed(v.size(), false);
+  for (std::size_t start = 0; start < v.size(); ++start) {
+    if (placed[start]) continue;
+    placed[start] = true;
+    T first = std::move(v[start]);
+    std::size_t at = start;
+    for (std::size_t from = order[at]; from != start; from = order[at]) {
+      v[at] = std::move(v[from]);
+      placed[from] = true;
+      at = from;
+    }
+    v[at] = std::move(first);
+  }
+}
+
+// Those that fit first, fewest GPUs first, the order asked among equals. The order is sorted as indices and
+// applied in place: std::stable_sort on the plans themselves (2 KB each) filled a second array of them, and fresh
+// memory is slow to touch (bench/RESULTS.md).
+void order_plans(std::vector<SkuPlan>& plans) {
+  std::vector<std::size_t> order(plans.size());
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    if (plans[a].fits() != plans[b].fits()) return plans[a].fits();
+    return plans[a].gpus() < plans[b].gpus();
+  });
+  permute_in_place(plans, order);
+}
+
+}  // namespace
+
+Report model_report(const ModelInput& input, const ReportSettings& settings,
+                    const std::vector<std::string>& profile_notes) {
+  Report r;
+  r.settings = settings;
+  r.input = input;
+  for (const auto& note : profile_notes) r.input.warnings.push_back("profile: " + note);
+  r.arch = normalize_config(r.input.config, r.input.id);
+  r.weights = estimate_weights(r.arch, checkpoint_sizes(r.input), r.settings.weights);
+  r.kv = kv_cache_spec(r.arch, r.settings.kv_cache_dtype_flag, r.weights.serving_dtype);
+  add_model_warnings(r);
+  return r;
+}
+
+void add_plans(Report& report, const std::vector<const Sku*>& skus, bool suggestions) {
+  std::vector<SkuPlan> plans;
+  plans.reserve(skus.size());
+  // Each plan is made against the report with its plans still empty, suggestions too: against every SKU's plan
+  // each time, --sku all was quadratic in the number of SKUs.
+  report.plans.clear();
+  for (const Sku* sku : skus) plans.push_back(plan_for_sku(report, *sku));
+  // Suggestions cost a dozen re-plans per SKU that does not fit: only callers that show them ask.
+  if (suggestions)
+    for (auto& p : plans) add_suggestions(report, p);
+  if (plans.size() > 1) order_plans(plans);
+  report.plans = std::move(plans);
+}
+
+Report build_report(const ModelInput& input, const ReportRequest& request) {
+  Report r = model_report(input, request.settings, request.profile_notes);
+  add_plans(r, request.skus, request.suggestions);
+  return r;
+}
+
+bool selects_every_sku(std::string_view spec) { return spec == "all" || spec == "ALL"; }
+
+std::vector<std::string> sku_names(const std::string& spec) {
+  std::vector<std::string> out;
+  std::stringstream ss(spec);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    item.erase(0, item.find_first_not_of(' '));
+    item.erase(item.find_last_not_of(' ') + 1);
+    if (!item.empty()) out.push_back(item);
+  }
+  return out;
+}
+
+std::vector<const Sku*> select_skus(const SkuCatalog& catalog, const std::string& spec) {
+  std::vector<const Sku*> out;
+  if (selects_every_sku(spec)) {
+    for (const auto& s : catalog.all()) out.push_back(&s);
+    return out;
+  }
+  const auto names = sku_names(spec);
+  if (names.empty()) fail_input("--sku: no SKU named");
+  for (const auto& name : names) {
+    const Sku* s = catalog.find(name);
+    if (s == nullptr) {
+      std::string hint;
+      const auto close = catalog.suggest(name, 3);
+      for (std::size_t i = 0; i < close.size(); ++i) hint += (i == 0 ? " Did you mean " : ", ") + close[i];
+      if (!hint.empty()) hint += "?";
+      fail_input(fmt::format("--sku {}: unknown SKU.{} (vram-calc skus lists them all)", name, hint));
+    }
+    out.push_back(s);
+  }
+  return out;
+}
+
+}  // namespace vramcalc
