@@ -87,7 +87,7 @@ std::string joined(const std::set<std::string>& names) {
   return out;
 }
 
-// KV heads as seed 000 and the Falcon/MPT configs define them; records which field decided.
+// KV heads as the KAITO sizing guide and the Falcon/MPT configs define them; records which field decided.
 std::uint64_t read_kv_heads(ConfigReader& cfg, const Family& family, std::uint64_t heads, std::string& source) {
   if (family.stack == detail::Stack::Falcon) {
     // cfg.text, not json::value(): a model_type that is not a string is a clean error, not a json::type_error.

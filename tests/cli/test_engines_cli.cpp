@@ -27,7 +27,7 @@ std::string usage_error(const std::string& args) {
   return r.err;
 }
 
-// The notebook's example (seed 001), on a 24 GB GPU.
+// The notebook's example (TGI estimation notebook), on a 24 GB GPU.
 const std::string kNotebook =
     "--model meta-llama/Llama-3.1-8B --sku L4 --gpu-memory 24GB --engine tgi --dtype float16 "
     "--max-input-tokens 8750 --max-total-tokens 8782 --max-batch-prefill-tokens 8782";
@@ -156,7 +156,7 @@ TEST_CASE("sweep: any numeric flag, one plan per value; the original value is re
              Catch::Contains("--engine tgi"));
 }
 
-TEST_CASE("wizard estimator: seed 003's overhead and fragmentation over vram-calc's weights and KV", "[cli][wizard]") {
+TEST_CASE("wizard estimator: vllm-wizard's overhead and fragmentation over vram-calc's weights and KV", "[cli][wizard]") {
   const auto j = run_json("--model meta-llama/Llama-3.1-8B --sku A100-80G --estimator wizard --max-model-len 8192");
   CHECK(j["estimator"] == "wizard");
   CHECK(j["settings"]["fragmentation_factor"] == Approx(1.15));

@@ -57,7 +57,7 @@ TEST_CASE("field names of older families: n_layer, n_embd, n_head, n_positions, 
   }
 }
 
-TEST_CASE("KV heads follow seed 000 and the Falcon and MPT spellings", "[model][kv-heads]") {
+TEST_CASE("KV heads follow the KAITO sizing guide and the Falcon and MPT spellings", "[model][kv-heads]") {
   SECTION("num_key_value_heads wins") { CHECK(arch_of("Qwen--Qwen2.5-7B").num_key_value_heads == 4); }
   SECTION("without it, multi-head attention: kv = num_attention_heads") {
     const auto a = arch_of("CohereForAI--c4ai-command-r-v01");
@@ -104,7 +104,7 @@ TEST_CASE("head_dim comes from the config when set, and can differ from hidden /
   CHECK(arch_of("google--gemma-3-1b-it").head_dim == 256);  // 1152 / 4 = 288
   CHECK(arch_of("Qwen--Qwen3-0.6B").head_dim == 128);       // 1024 / 16 = 64
   CHECK(arch_of("meta-llama--Llama-3.2-1B-Instruct").head_dim == 64);
-  // Never hidden / kv_heads (seed 001's bug): Llama-3.1-8B would get 4096 / 8 = 512.
+  // Never hidden / kv_heads (the TGI estimation notebook's bug): Llama-3.1-8B would get 4096 / 8 = 512.
   CHECK(arch_of("meta-llama--Meta-Llama-3.1-8B").head_dim == 128);
 }
 

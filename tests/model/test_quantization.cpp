@@ -127,7 +127,7 @@ TEST_CASE("weights from the parameter count of quantized checkpoints", "[quant][
   }
 }
 
-TEST_CASE("the quantization flag names vLLM's schemes, and seed 002's Q8/Q4", "[quant][flag]") {
+TEST_CASE("the quantization flag names vLLM's schemes, and the vLLM memory-calculator API's Q8/Q4", "[quant][flag]") {
   CHECK(quantization_flag_scheme("fp8")->method == QuantScheme::Method::Fp8);
   CHECK(quantization_flag_scheme("awq")->bits == 4);
   CHECK(quantization_flag_scheme("gptq")->group_size == 128);

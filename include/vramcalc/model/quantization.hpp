@@ -18,7 +18,7 @@ namespace vramcalc {
 QuantScheme parse_quantization_config(const nlohmann::json& qc, std::string_view origin);
 
 // The scheme vLLM's --quantization NAME applies at load time to an unquantized checkpoint
-// (fp8, awq, gptq, int8, bitsandbytes; seed 002's Q8 and Q4 too). nullopt for an unknown name.
+// (fp8, awq, gptq, int8, bitsandbytes; the vLLM memory-calculator API's Q8 and Q4 too). nullopt for an unknown name.
 std::optional<QuantScheme> quantization_flag_scheme(std::string_view name);
 
 // True when `scheme` converts this group (a linear layer not kept unquantized by role or ignore list).
