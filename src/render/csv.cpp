@@ -17,7 +17,7 @@ namespace {
 // (printable_line), line breaks included, although RFC 4180 would allow them in quotes: one row stays one line for
 // grep, wc -l and a terminal, and no ESC from a model id or file name reaches the screen.
 std::string field(const std::string& raw) {
-  const std::string s = printable_line(raw);
+  std::string s = printable_line(raw);
   if (s.find_first_of(",\"") == std::string::npos) return s;
   std::string out = "\"";
   for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);

@@ -85,7 +85,12 @@ std::string over_limit(std::uintmax_t size, std::size_t limit, std::string_view 
 // Closes a descriptor when it goes out of scope.
 struct FdCloser {
   int fd;
+  explicit FdCloser(int descriptor) : fd(descriptor) {}
   ~FdCloser() { ::close(fd); }
+  FdCloser(const FdCloser&) = delete;
+  FdCloser& operator=(const FdCloser&) = delete;
+  FdCloser(FdCloser&&) = delete;
+  FdCloser& operator=(FdCloser&&) = delete;
 };
 
 // Up to limit + 1 bytes of an open regular file; nullopt (errno set) when read() fails.

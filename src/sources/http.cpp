@@ -430,7 +430,7 @@ class Round {
     if (progress_) progress_(finished_, transfers_.size());
   }
 
-  void schedule_retry(Transfer& t, double delay_s) {
+  static void schedule_retry(Transfer& t, double delay_s) {
     ++t.failures;
     t.ready_at = Clock::now() + std::chrono::milliseconds(static_cast<long>(delay_s * 1000));
   }

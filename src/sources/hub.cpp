@@ -59,7 +59,7 @@ class Fetcher {
     // code gets the same treatment, so that no credential reaches a message or the cache.
     SplitUrl endpoint = split_userinfo(o.endpoint);
     endpoint_ = std::move(endpoint.url);
-    credentials_ = o.endpoint_credentials ? o.endpoint_credentials : std::move(endpoint.credentials);
+    credentials_ = o.endpoint_credentials ? o.endpoint_credentials : endpoint.credentials;
     base_ = fmt::format("{}/{}/resolve/{}/", endpoint_, id, encode_revision(o.revision));
     origin_ = url_origin(endpoint_);
   }

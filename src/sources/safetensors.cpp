@@ -285,7 +285,7 @@ bool HeaderReader::scalar(json value) {
   if (depth_ <= 1) fail_not_object();
   if (depth_ == 2 && in_metadata_) {
     auto& metadata = summary_.metadata;
-    if (value.is_string() && (metadata.size() < kMaxSafetensorsMetadataEntries || metadata.count(metadata_key_)))
+    if (value.is_string() && (metadata.size() < kMaxSafetensorsMetadataEntries || metadata.contains(metadata_key_)))
       metadata[metadata_key_] = std::move(value.get_ref<std::string&>());
   } else if (depth_ == 2) {
     // A scalar where an entry expects a string or an array.
