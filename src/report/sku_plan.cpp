@@ -10,6 +10,7 @@
 
 #include "vramcalc/core/error.hpp"
 #include "vramcalc/core/units.hpp"
+#include "vramcalc/engines/vllm/command.hpp"
 #include "vramcalc/report/report.hpp"
 
 namespace vramcalc {
@@ -273,13 +274,15 @@ struct MethodSteps {
   Method method;
   void (*plan)(const Report&, SkuPlan&);
   Feasibility (*feasibility)(const Report&, const SkuPlan&);
+  // The server's command line around the method's flags (engines/vllm/command.hpp, engines/tgi/plan.hpp).
+  std::vector<std::string> (*command)(const std::vector<std::string>&, const ServeOptions&);
 };
 
 constexpr std::array<MethodSteps, kMethods.size()> kMethodSteps = {{
-    {Method::Kaito, plan_with_kaito, kaito_feasibility},
-    {Method::Vllm, plan_with_vllm, vllm_feasibility},
-    {Method::Wizard, plan_with_wizard, wizard_feasibility},
-    {Method::Tgi, plan_with_tgi, tgi_feasibility},
+    {Method::Kaito, plan_with_kaito, kaito_feasibility, vllm_serve_words},
+    {Method::Vllm, plan_with_vllm, vllm_feasibility, vllm_serve_words},
+    {Method::Wizard, plan_with_wizard, wizard_feasibility, vllm_serve_words},
+    {Method::Tgi, plan_with_tgi, tgi_feasibility, tgi_launcher_words},
 }};
 
 constexpr bool steps_follow_methods() {
@@ -300,59 +303,18 @@ bool needs_float16(const Report& r, const SkuPlan& sp) {
   return !sp.sku.gpu.bf16 && r.weights.serving_dtype == DType::BFloat16;
 }
 
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
-
-// `vllm serve MODEL [--revision R] <the engine's flags> <dtype, KV dtype, quantization, Ray, a profile's args>`.
-std::vector<std::string> vllm_command(const Report& r, const SkuPlan& sp) {
-  std::vector<std::string> words{"vllm", "serve", r.input.id};
-  auto add = [&words](const char* flag, std::string value) {
-    words.emplace_back(flag);
-    words.push_back(std::move(value));
-  };
-  if (r.settings.revision) add("--revision", *r.settings.revision);
-  words.insert(words.end(), sp.summary.command.begin(), sp.summary.command.end());
-  if (r.settings.dtype_flag != "auto") add("--dtype", std::string(dtype_name(r.weights.serving_dtype)));
-  else if (needs_float16(r, sp)) add("--dtype", "float16");
-  const std::string& kv = r.settings.kv_cache_dtype_flag;
-  if (kv == "fp8" || kv == "fp8_e4m3" || kv == "fp8_e5m2") add("--kv-cache-dtype", kv);
-  if (r.settings.quantization_flag) {
-    std::string q = lower(*r.settings.quantization_flag);
-    if (q == "q8") q = "int8";
-    if (q == "q4") q = "gptq";
-    add("--quantization", q);
-  }
-  if (sp.nodes() > 1 && sp.pipeline_parallel_size() > 1) add("--distributed-executor-backend", "ray");
-  for (const auto& [flag, value] : r.settings.extra_vllm_args) {
-    words.push_back(flag);
-    if (!value.empty()) words.push_back(value);
-  }
-  return words;
-}
-
-// `text-generation-launcher --model-id MODEL [--revision R] <the engine's flags> <dtype, quantize, KV dtype>`.
-std::vector<std::string> tgi_command(const Report& r, const SkuPlan& sp) {
-  std::vector<std::string> words{"text-generation-launcher", "--model-id", r.input.id};
-  auto add = [&words](const char* flag, std::string value) {
-    words.emplace_back(flag);
-    words.push_back(std::move(value));
-  };
-  if (r.settings.revision) add("--revision", *r.settings.revision);
-  words.insert(words.end(), sp.summary.command.begin(), sp.summary.command.end());
-  if (r.settings.dtype_flag != "auto") add("--dtype", std::string(dtype_name(r.weights.serving_dtype)));
-  else if (needs_float16(r, sp)) add("--dtype", "float16");
-  if (r.settings.quantization_flag) {
-    std::string q = lower(*r.settings.quantization_flag);
-    if (q == "q8" || q == "int8") q = "bitsandbytes";
-    if (q == "q4") q = "gptq";
-    add("--quantize", q);
-  }
-  const std::string& kv = r.settings.kv_cache_dtype_flag;
-  if (kv == "fp8" || kv == "fp8_e4m3") add("--kv-cache-dtype", "fp8_e4m3fn");
-  if (kv == "fp8_e5m2") add("--kv-cache-dtype", "fp8_e5m2");
-  return words;
+// What the server's command line takes from the run, beside the method's own flags.
+ServeOptions serve_options(const Report& r, const SkuPlan& sp) {
+  ServeOptions o;
+  o.model = r.input.id;
+  o.revision = r.settings.revision;
+  if (r.settings.dtype_flag != "auto") o.dtype = std::string(dtype_name(r.weights.serving_dtype));
+  else if (needs_float16(r, sp)) o.dtype = "float16";
+  o.kv_cache_dtype = r.settings.kv_cache_dtype_flag;
+  o.quantization = r.settings.quantization_flag;
+  o.ray = sp.nodes() > 1 && sp.pipeline_parallel_size() > 1;
+  o.extra_args = r.settings.extra_vllm_args;
+  return o;
 }
 
 }  // namespace
@@ -369,8 +331,7 @@ SkuPlan plan_for_sku(const Report& report, const Sku& sku) {
   }
   sp.gpu_memory = kaito_gpu_memory(sku.gpu, rs.gpu_memory_override, sp.warnings);
   sp.kaito = plan_kaito(report.arch, report.weights.bytes, report.kv, sp.gpu_memory, kaito_settings(report, sp));
-  const bool tgi_server = method_info(rs.method).engine == "tgi";
-  const std::string server = tgi_server ? "TGI" : "vLLM";
+  const std::string server = method_info(rs.method).engine == "tgi" ? "TGI" : "vLLM";
   if (!sku.gpu.cuda_served) {
     sp.kaito.fits = false;
     sp.kaito.not_fit_reasons.push_back(fmt::format("{}'s CUDA path does not serve {} ({})", server, sku.gpu.name,
@@ -379,7 +340,7 @@ SkuPlan plan_for_sku(const Report& report, const Sku& sku) {
 
   const MethodSteps& steps = steps_for(rs.method);
   steps.plan(report, sp);
-  sp.summary.command = tgi_server ? tgi_command(report, sp) : vllm_command(report, sp);
+  sp.summary.command = steps.command(sp.summary.command, serve_options(report, sp));
   sp.feasibility = steps.feasibility(report, sp);
 
   finish_feasibility(report, sp);

@@ -22,6 +22,7 @@
 #include "vramcalc/engines/tgi/plan.hpp"
 #include "vramcalc/memory/kv_cache.hpp"
 #include "vramcalc/model/architecture.hpp"
+#include "vramcalc/render/commands.hpp"
 
 using namespace vramcalc;
 
@@ -375,10 +376,13 @@ TEST_CASE("TGI: warnings for MoE widths and over-long contexts", "[tgi]") {
 
 TEST_CASE("TGI: the launcher command", "[tgi]") {
   const auto p = plan_for(arch_of("meta-llama--Meta-Llama-3.1-8B"), notebook_example());
+  const auto line = [](const TgiPlan& plan, const ServeOptions& o) {
+    return shell_join(tgi_launcher_words(tgi_summary(plan, TgiSettings{}, 8, false).command, o));
+  };
   SECTION("the notebook's settings") {
-    TgiLaunchOptions o;
-    o.model_id = "meta-llama/Llama-3.1-8B-Instruct";
-    CHECK(tgi_launcher_command(p, o) ==
+    ServeOptions o;
+    o.model = "meta-llama/Llama-3.1-8B-Instruct";
+    CHECK(line(p, o) ==
           "text-generation-launcher --model-id meta-llama/Llama-3.1-8B-Instruct --num-shard 1 --max-input-tokens 8750 "
           "--max-total-tokens 8782 --max-batch-prefill-tokens 8782");
   }
@@ -386,13 +390,13 @@ TEST_CASE("TGI: the launcher command", "[tgi]") {
     auto s = settings(8750, 8782, 8782, 2);
     s.cuda_memory_fraction = 0.9;
     const auto p2 = plan_for(arch_of("meta-llama--Meta-Llama-3.1-8B"), s);
-    TgiLaunchOptions o;
-    o.model_id = "/models/my llama's";
+    ServeOptions o;
+    o.model = "/models/my llama's";
     o.revision = "refs/pr/2";
     o.dtype = "bfloat16";
-    o.quantize = "fp8";
+    o.quantization = "fp8";
     o.kv_cache_dtype = "fp8_e5m2";
-    CHECK(tgi_launcher_command(p2, o) ==
+    CHECK(line(p2, o) ==
           "text-generation-launcher --model-id '/models/my llama'\\''s' --revision refs/pr/2 --num-shard 2 "
           "--max-input-tokens 8750 --max-total-tokens 8782 --max-batch-prefill-tokens 8782 "
           "--cuda-memory-fraction 0.9 --dtype bfloat16 --quantize fp8 --kv-cache-dtype fp8_e5m2");

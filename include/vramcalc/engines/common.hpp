@@ -77,6 +77,17 @@ struct MemoryTerm {
 // What a plan comes to, whichever memory model made it: every engine fills one (engines/<e>/plan.hpp,
 // <e>_summary), and whatever compares SKUs or writes one row per plan (the comparison table, CSV, Markdown, the
 // plan's layout accessors) reads this and nothing engine-specific.
+// What a server's command line takes from the run, beside the method's own flags (PlanSummary::command).
+struct ServeOptions {
+  std::string model;                        // the id or path the server loads
+  std::optional<std::string> revision;      // --revision
+  std::optional<std::string> dtype;         // --dtype to pass: the flag's, or float16 where the GPU lacks bfloat16
+  std::string kv_cache_dtype = "auto";      // --kv-cache-dtype as given
+  std::optional<std::string> quantization;  // --quantization as given (vLLM's names; Q8 and Q4 accepted)
+  bool ray = false;                         // several nodes with pipeline stages (vLLM's Ray backend)
+  std::vector<std::pair<std::string, std::string>> extra_args;  // a profile's outputs.vllm_args (vLLM only)
+};
+
 struct PlanSummary {
   Method method = Method::Kaito;
   bool fits = false;  // the engine's own verdict; Feasibility::fits adds the headroom check

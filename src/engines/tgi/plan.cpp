@@ -13,7 +13,6 @@
 #include <fmt/format.h>
 
 #include "vramcalc/core/error.hpp"
-#include "vramcalc/core/printable.hpp"
 #include "vramcalc/core/units.hpp"
 
 namespace vramcalc {
@@ -321,28 +320,25 @@ TgiPlan plan_tgi(const ModelArch& arch, std::uint64_t weight_bytes, const KvCach
   return p;
 }
 
-namespace {
-
-// Shell-quoted where needed, on one line whatever the argument holds (vramcalc/core/printable.hpp).
-std::string quote_arg(const std::string& arg) { return shell_quote(arg); }
-
-}  // namespace
-
-std::string tgi_launcher_command(const TgiPlan& plan, const TgiLaunchOptions& options) {
-  std::string cmd = "text-generation-launcher --model-id " + quote_arg(options.model_id);
-  const auto flag = [&cmd](std::string_view name, const std::string& value) {
-    cmd += fmt::format(" {} {}", name, quote_arg(value));
+std::vector<std::string> tgi_launcher_words(const std::vector<std::string>& method_flags, const ServeOptions& o) {
+  std::vector<std::string> words{"text-generation-launcher", "--model-id", o.model};
+  auto add = [&words](const char* flag, std::string value) {
+    words.emplace_back(flag);
+    words.push_back(std::move(value));
   };
-  if (options.revision) flag("--revision", *options.revision);
-  flag("--num-shard", std::to_string(plan.num_shard));
-  flag("--max-input-tokens", std::to_string(plan.max_input_tokens));
-  flag("--max-total-tokens", std::to_string(plan.max_total_tokens));
-  flag("--max-batch-prefill-tokens", std::to_string(plan.max_batch_prefill_tokens));
-  if (plan.cuda_memory_fraction != 1.0) flag("--cuda-memory-fraction", fmt::format("{}", plan.cuda_memory_fraction));
-  if (options.dtype) flag("--dtype", *options.dtype);
-  if (options.quantize) flag("--quantize", *options.quantize);
-  if (options.kv_cache_dtype) flag("--kv-cache-dtype", *options.kv_cache_dtype);
-  return cmd;
+  if (o.revision) add("--revision", *o.revision);
+  words.insert(words.end(), method_flags.begin(), method_flags.end());
+  if (o.dtype) add("--dtype", *o.dtype);
+  if (o.quantization) {
+    std::string q = *o.quantization;
+    std::transform(q.begin(), q.end(), q.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    if (q == "q8" || q == "int8") q = "bitsandbytes";
+    if (q == "q4") q = "gptq";
+    add("--quantize", q);
+  }
+  if (o.kv_cache_dtype == "fp8" || o.kv_cache_dtype == "fp8_e4m3") add("--kv-cache-dtype", "fp8_e4m3fn");
+  if (o.kv_cache_dtype == "fp8_e5m2") add("--kv-cache-dtype", "fp8_e5m2");
+  return words;
 }
 
 PlanSummary tgi_summary(const TgiPlan& t, const TgiSettings& s, int gpus_per_node, bool pinned) {

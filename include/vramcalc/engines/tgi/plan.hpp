@@ -77,16 +77,9 @@ TgiPlan plan_tgi(const ModelArch& arch, std::uint64_t weight_bytes, const KvCach
 // the token settings) and the notebook's figures the CSV shows. `pinned`: --num-shard was given.
 PlanSummary tgi_summary(const TgiPlan& plan, const TgiSettings& settings, int gpus_per_node, bool pinned);
 
-struct TgiLaunchOptions {
-  std::string model_id;
-  std::optional<std::string> revision;
-  std::optional<std::string> dtype;           // "float16" / "bfloat16" when not the checkpoint's own
-  std::optional<std::string> quantize;        // TGI's --quantize value (fp8, awq, gptq, bitsandbytes, ...)
-  std::optional<std::string> kv_cache_dtype;  // TGI's --kv-cache-dtype (fp8_e4m3fn, fp8_e5m2)
-};
-// The equivalent `text-generation-launcher --model-id ... --num-shard ... --max-input-tokens ...` line,
-// shell-quoted where needed.
-std::string tgi_launcher_command(const TgiPlan& plan, const TgiLaunchOptions& options);
+// `text-generation-launcher --model-id MODEL [--revision R] <the method's flags> [--dtype D] [--quantize Q]
+// [--kv-cache-dtype K]`, as words: TGI's spellings (Q8 and int8 are bitsandbytes, Q4 gptq; fp8 KV is fp8_e4m3fn).
+std::vector<std::string> tgi_launcher_words(const std::vector<std::string>& method_flags, const ServeOptions& options);
 
 // The notebook's bytes_to_gb: bytes / 10^9 rounded to 5 decimals (3156720000 -> 3.15672).
 double tgi_gb(std::uint64_t bytes);
