@@ -156,7 +156,8 @@ TEST_CASE("sweep: any numeric flag, one plan per value; the original value is re
              Catch::Contains("--engine tgi"));
 }
 
-TEST_CASE("wizard estimator: vllm-wizard's overhead and fragmentation over vram-calc's weights and KV", "[cli][wizard]") {
+TEST_CASE("wizard estimator: vllm-wizard's overhead and fragmentation over vram-calc's weights and KV",
+          "[cli][wizard]") {
   const auto j = run_json("--model meta-llama/Llama-3.1-8B --sku A100-80G --estimator wizard --max-model-len 8192");
   CHECK(j["estimator"] == "wizard");
   CHECK(j["settings"]["fragmentation_factor"] == Approx(1.15));
