@@ -1,4 +1,5 @@
 #include "vramcalc/core/dtype.hpp"
+#include "vramcalc/core/text.hpp"
 
 #include <algorithm>
 #include <array>
@@ -35,7 +36,7 @@ std::string_view dtype_name(DType t) {
 
 std::optional<DType> parse_torch_dtype(std::string_view name) {
   std::string s(name);
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  s = ascii_lower(s);
   if (s.rfind("torch.", 0) == 0) s = s.substr(6);
   struct Entry {
     std::string_view name;

@@ -1,6 +1,7 @@
 // Quantization schemes: which weight groups they convert, and the bytes a converted matrix takes with its
 // scales, zero points and indices, laid out as each format stores them in a checkpoint.
 #include "vramcalc/model/quantization.hpp"
+#include "vramcalc/core/text.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -131,7 +132,7 @@ QuantScheme parse_quantization_config(const nlohmann::json& qc, std::string_view
   if (s.method_name.empty() && (qc.contains("load_in_4bit") || qc.contains("load_in_8bit")))
     s.method_name = "bitsandbytes";
   std::string m = s.method_name;
-  std::transform(m.begin(), m.end(), m.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  m = ascii_lower(m);
 
   if (m == "gptq" || m == "awq") {
     s.method = m == "gptq" ? Method::Gptq : Method::Awq;
@@ -180,8 +181,7 @@ QuantScheme parse_quantization_config(const nlohmann::json& qc, std::string_view
 
 std::optional<QuantScheme> quantization_flag_scheme(std::string_view name_view) {
   std::string name(name_view);
-  std::transform(name.begin(), name.end(), name.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  name = ascii_lower(name);
   QuantScheme s;
   s.method_name = name;
   if (name == "fp8") {

@@ -1,5 +1,6 @@
 // The bundled model catalog (data/models.json) and the edit distance behind "did you mean" suggestions.
 #include "vramcalc/sources/catalog.hpp"
+#include "vramcalc/core/text.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -18,28 +19,15 @@
 
 namespace vramcalc {
 
+std::string detail::read_catalog_file(const std::filesystem::path& file, std::string_view what) {
+  auto text = detail::read_file_limited(file, std::numeric_limits<std::size_t>::max());
+  if (!text) throw Error(ExitCode::BadInput, fmt::format("cannot read {} {}", what, file.string()));
+  return std::move(*text);
+}
+
 namespace {
 
 using nlohmann::json;
-
-char lower(char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); }
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return lower(x) == lower(y); });
-}
-
-std::string to_lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = lower(c);
-  return out;
-}
-
-std::string read_file(const std::filesystem::path& file) {
-  auto text = detail::read_file_limited(file, std::numeric_limits<std::size_t>::max());
-  if (!text) throw Error(ExitCode::BadInput, fmt::format("cannot read model catalog {}", file.string()));
-  return std::move(*text);
-}
 
 using detail::SchemaError;
 
@@ -105,7 +93,7 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
   for (std::size_t i = 1; i <= a.size(); ++i) {
     cur[0] = i;
     for (std::size_t j = 1; j <= b.size(); ++j) {
-      const std::size_t substitute = prev[j - 1] + (lower(a[i - 1]) == lower(b[j - 1]) ? 0 : 1);
+      const std::size_t substitute = prev[j - 1] + (ascii_lower(a[i - 1]) == ascii_lower(b[j - 1]) ? 0 : 1);
       cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, substitute});
     }
     std::swap(prev, cur);
@@ -114,7 +102,7 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
 }
 
 ModelCatalog ModelCatalog::load(const std::filesystem::path& file) {
-  const std::string text = read_file(file);
+  const std::string text = detail::read_catalog_file(file, "model catalog");
   const json doc = parse_json_relaxed(text, file.string());
   ModelCatalog catalog;
   try {
@@ -137,7 +125,7 @@ ModelCatalog ModelCatalog::load(const std::filesystem::path& file) {
 
 ModelCatalog ModelCatalog::load_for(const std::filesystem::path& file, std::string_view id) {
   // Parsing all of models.json is most of what a plan of a catalog model costs beyond start-up (bench/RESULTS.md).
-  const std::string text = read_file(file);
+  const std::string text = detail::read_catalog_file(file, "model catalog");
   auto scanned = [&]() -> std::optional<ModelCatalog> {
     const auto members = detail::scan_object(text);
     if (!members) return std::nullopt;
@@ -154,8 +142,8 @@ ModelCatalog ModelCatalog::load_for(const std::filesystem::path& file, std::stri
       // An entry can only be the one asked for when its text spells the id (or holds an escape that could).
       if (!detail::contains_icase(entry, id) && entry.find('\\') == std::string_view::npos) continue;
       CatalogModel m = parse_entry(parse_json_relaxed(entry, file.string()));
-      bool match = iequals(m.id, id);
-      for (const auto& alias : m.aliases) match = match || iequals(alias, id);
+      bool match = iequals_ascii(m.id, id);
+      for (const auto& alias : m.aliases) match = match || iequals_ascii(alias, id);
       if (match) catalog.models_.push_back(std::move(m));
     }
     if (catalog.models_.empty()) return std::nullopt;
@@ -166,9 +154,9 @@ ModelCatalog ModelCatalog::load_for(const std::filesystem::path& file, std::stri
 
 const CatalogModel* ModelCatalog::find(std::string_view id) const {
   for (const auto& m : models_) {
-    if (iequals(m.id, id)) return &m;
+    if (iequals_ascii(m.id, id)) return &m;
     for (const auto& alias : m.aliases)
-      if (iequals(alias, id)) return &m;
+      if (iequals_ascii(alias, id)) return &m;
   }
   return nullptr;
 }
@@ -178,7 +166,7 @@ std::vector<std::string> ModelCatalog::suggest(std::string_view id, std::size_t 
   // organisation ("llama-3.1-8b"). Close ones (a third of the query's length, at least 2) qualify, and so does any
   // id containing the query (3+ characters). Aliases count for the model they name.
   const bool has_org = id.find('/') != std::string_view::npos;
-  const std::string needle = to_lower(id);
+  const std::string needle = ascii_lower(id);
   const std::size_t limit = std::max<std::size_t>(2, id.size() / 3);
   std::vector<std::pair<std::size_t, const CatalogModel*>> scored;
   for (const auto& m : models_) {
@@ -186,7 +174,7 @@ std::vector<std::string> ModelCatalog::suggest(std::string_view id, std::size_t 
     auto consider = [&](const std::string& name) {
       std::size_t d = edit_distance(id, has_org ? std::string_view(name) : repo_name(name));
       if (!has_org) d = std::min(d, edit_distance(id, name));
-      const bool contains = needle.size() >= 3 && to_lower(name).find(needle) != std::string::npos;
+      const bool contains = needle.size() >= 3 && ascii_lower(name).find(needle) != std::string::npos;
       if (d <= limit || contains) best = std::min(best.value_or(d), d);
     };
     consider(m.id);
@@ -195,7 +183,7 @@ std::vector<std::string> ModelCatalog::suggest(std::string_view id, std::size_t 
   }
   std::stable_sort(scored.begin(), scored.end(), [](const auto& a, const auto& b) {
     if (a.first != b.first) return a.first < b.first;
-    return to_lower(a.second->id) < to_lower(b.second->id);
+    return ascii_lower(a.second->id) < ascii_lower(b.second->id);
   });
   std::vector<std::string> out;
   for (const auto& [d, m] : scored) {

@@ -3,8 +3,10 @@
 // whole-file load, whose errors name the file and say what is wrong.
 #pragma once
 
+#include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 
 #include <nlohmann/json.hpp>
@@ -12,6 +14,10 @@
 #include "vramcalc/core/error.hpp"
 
 namespace vramcalc::detail {
+
+// A bundled catalog's whole text; Error(BadInput) "cannot read <what> <file>" when it cannot be read. The catalogs
+// ship with vram-calc, so no size limit applies.
+std::string read_catalog_file(const std::filesystem::path& file, std::string_view what);
 
 // A row or member that breaks a catalog's schema; the loader adds the file name.
 struct SchemaError {

@@ -9,6 +9,7 @@
 // Kerberos, LDAP, ...) whose loading and initialisation cost several times a whole local plan, and only the Hub
 // path needs them (bench/RESULTS.md has the numbers). The header still comes from libcurl's -dev package.
 #include "vramcalc/sources/http.hpp"
+#include "vramcalc/core/text.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -40,7 +41,7 @@ constexpr long kMaxTotalConnections = 2 * limits::kMaxConnectionsPerHost;
 constexpr std::size_t kMaxQuotedUrl = 200;
 
 std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  s = ascii_lower(s);
   return s;
 }
 

@@ -1,5 +1,6 @@
 // The Hugging Face Hub, read with the fewest round trips: see hub.hpp for the plan of requests.
 #include "vramcalc/sources/hub.hpp"
+#include "vramcalc/core/text.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -32,7 +33,7 @@ std::string env(const char* name) {
 }
 
 bool truthy(std::string v) {
-  std::transform(v.begin(), v.end(), v.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  v = ascii_lower(v);
   return v == "1" || v == "on" || v == "yes" || v == "true";
 }
 

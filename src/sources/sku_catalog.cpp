@@ -1,5 +1,6 @@
 // GPU and cloud-instance SKUs, loaded from data/skus.json.
 #include "vramcalc/sources/sku_catalog.hpp"
+#include "vramcalc/core/text.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -22,28 +23,6 @@ namespace vramcalc {
 namespace {
 
 using nlohmann::json;
-
-char lower(char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); }
-
-std::string to_lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = lower(c);
-  return out;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return lower(x) == lower(y); });
-}
-
-std::string read_file(const std::filesystem::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) throw Error(ExitCode::BadInput, fmt::format("cannot read SKU catalog {}", file.string()));
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) throw Error(ExitCode::BadInput, fmt::format("cannot read SKU catalog {}", file.string()));
-  return ss.str();
-}
 
 using detail::SchemaError;
 
@@ -166,8 +145,8 @@ Sku parse_instance(const json& row, GpuByName gpu_by_name) {
 }
 
 bool named(const Sku& s, std::string_view name) {
-  if (iequals(s.name, name)) return true;
-  return std::any_of(s.aliases.begin(), s.aliases.end(), [&](const std::string& a) { return iequals(a, name); });
+  if (iequals_ascii(s.name, name)) return true;
+  return std::any_of(s.aliases.begin(), s.aliases.end(), [&](const std::string& a) { return iequals_ascii(a, name); });
 }
 
 // The "sku" of a kaito.current row ("" for a row that is not an object).
@@ -263,7 +242,7 @@ std::optional<std::string> reduced_catalog_text(std::string_view text) {
 }  // namespace
 
 SkuCatalog SkuCatalog::load(const std::filesystem::path& file) {
-  const std::string text = read_file(file);
+  const std::string text = detail::read_catalog_file(file, "SKU catalog");
   // Parsing all of skus.json was most of what --sku all cost beyond start-up (bench/RESULTS.md): the members read
   // below are parsed on their own when the scan can cut them out. Otherwise, or when they do not parse, the whole
   // file is, so errors name its line and column.
@@ -286,7 +265,7 @@ SkuCatalog SkuCatalog::load(const std::filesystem::path& file) {
     for (const auto& row : *gpus) {
       Sku s = parse_bare_gpu(row);
       for (const auto& other : catalog.skus_)
-        if (iequals(other.name, s.gpu.name)) throw SchemaError{fmt::format("gpu {} is listed twice", s.gpu.name)};
+        if (iequals_ascii(other.name, s.gpu.name)) throw SchemaError{fmt::format("gpu {} is listed twice", s.gpu.name)};
       catalog.skus_.push_back(std::move(s));
     }
     const std::size_t gpu_count = catalog.skus_.size();
@@ -392,7 +371,7 @@ std::optional<Sku> sku_from_rows(const SkuRows& rows, std::string_view name, con
 
 SkuCatalog SkuCatalog::load_for(const std::filesystem::path& file, const std::vector<std::string>& names) {
   // A plan needs one SKU or a few, and parsing all of skus.json was most of its own work (bench/RESULTS.md).
-  const std::string text = read_file(file);
+  const std::string text = detail::read_catalog_file(file, "SKU catalog");
   auto scanned = [&]() -> std::optional<SkuCatalog> {
     const auto rows = scan_sku_rows(text);
     if (!rows || names.empty()) return std::nullopt;
@@ -418,14 +397,14 @@ std::vector<std::string> SkuCatalog::suggest(std::string_view name, std::size_t 
   // Every name and alias scores its edit distance; close ones (a third of the query's length, at least 2) qualify,
   // and so does any name containing the query (3+ characters). Canonical names only, each once, closest first,
   // catalog order among equals.
-  const std::string needle = to_lower(name);
+  const std::string needle = ascii_lower(name);
   const std::size_t limit = std::max<std::size_t>(2, name.size() / 3);
   std::vector<std::pair<std::size_t, const Sku*>> scored;
   for (const auto& s : skus_) {
     std::optional<std::size_t> best;
     auto consider = [&](const std::string& candidate) {
       const std::size_t d = edit_distance(name, candidate);
-      const bool contains = needle.size() >= 3 && to_lower(candidate).find(needle) != std::string::npos;
+      const bool contains = needle.size() >= 3 && ascii_lower(candidate).find(needle) != std::string::npos;
       if (d <= limit || contains) best = std::min(best.value_or(d), d);
     };
     consider(s.name);

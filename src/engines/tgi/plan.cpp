@@ -3,6 +3,7 @@
 // exact integer in the notebook, so it is computed here with checked 64-bit integers; only the fraction x 0.95
 // terms go through long double.
 #include "vramcalc/engines/tgi/plan.hpp"
+#include "vramcalc/core/text.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -331,7 +332,7 @@ std::vector<std::string> tgi_launcher_words(const std::vector<std::string>& meth
   if (o.dtype) add("--dtype", *o.dtype);
   if (o.quantization) {
     std::string q = *o.quantization;
-    std::transform(q.begin(), q.end(), q.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    q = ascii_lower(q);
     if (q == "q8" || q == "int8") q = "bitsandbytes";
     if (q == "q4") q = "gptq";
     add("--quantize", q);

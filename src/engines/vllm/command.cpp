@@ -1,19 +1,10 @@
 #include "vramcalc/engines/vllm/command.hpp"
 
-#include <algorithm>
-#include <cctype>
+#include "vramcalc/core/text.hpp"
+
 #include <utility>
 
 namespace vramcalc {
-
-namespace {
-
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
-
-}  // namespace
 
 std::vector<std::string> vllm_serve_words(const std::vector<std::string>& method_flags, const ServeOptions& o) {
   std::vector<std::string> words{"vllm", "serve", o.model};
@@ -27,7 +18,7 @@ std::vector<std::string> vllm_serve_words(const std::vector<std::string>& method
   const std::string& kv = o.kv_cache_dtype;
   if (kv == "fp8" || kv == "fp8_e4m3" || kv == "fp8_e5m2") add("--kv-cache-dtype", kv);
   if (o.quantization) {
-    std::string q = lower(*o.quantization);
+    std::string q = ascii_lower(*o.quantization);
     if (q == "q8") q = "int8";
     if (q == "q4") q = "gptq";
     add("--quantization", q);

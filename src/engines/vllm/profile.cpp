@@ -38,6 +38,7 @@
 // Not modelled: the multimodal encoder's profile pass, attention workspaces (the v0.10 profile run builds no
 // attention metadata), MoE expert-parallel buffers, CUDA graphs (outside the budget before v0.21).
 #include "vramcalc/engines/vllm/profile.hpp"
+#include "vramcalc/core/text.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -130,8 +131,7 @@ VllmBatchDefaults vllm_batch_defaults(double gpu_total_gib, const std::string& g
                                       const VllmVersion& version) {
   (void)version;  // the same table from v0.8 (V1 default) on; earlier V0 releases are not modelled
   std::string lower = gpu_name;
-  std::transform(lower.begin(), lower.end(), lower.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  lower = ascii_lower(lower);
   const bool large = gpu_total_gib >= 70.0 && lower.find("a100") == std::string::npos;
   VllmBatchDefaults d;
   d.max_num_seqs = large ? 1024 : 256;
