@@ -81,4 +81,19 @@ RiskThresholds parse_risk_thresholds(const std::string& text) {
   return t;
 }
 
+void add_flag(std::vector<std::string>& words, std::string_view flag, std::string value) {
+  words.emplace_back(flag);
+  words.push_back(std::move(value));
+}
+
+std::vector<std::string> serve_command_head(std::vector<std::string> program, const ServeOptions& o,
+                                            const std::vector<std::string>& method_flags) {
+  std::vector<std::string> words = std::move(program);
+  words.push_back(o.model);
+  if (o.revision) add_flag(words, "--revision", *o.revision);
+  words.insert(words.end(), method_flags.begin(), method_flags.end());
+  if (o.dtype) add_flag(words, "--dtype", *o.dtype);
+  return words;
+}
+
 }  // namespace vramcalc

@@ -88,6 +88,13 @@ struct ServeOptions {
   std::vector<std::pair<std::string, std::string>> extra_args;  // a profile's outputs.vllm_args (vLLM only)
 };
 
+// The start every server's command shares: `program` (its words, ending where the model goes), the model,
+// --revision, the method's flags, --dtype. Each server adds its own spellings of the rest.
+std::vector<std::string> serve_command_head(std::vector<std::string> program, const ServeOptions& options,
+                                            const std::vector<std::string>& method_flags);
+// words += flag, value.
+void add_flag(std::vector<std::string>& words, std::string_view flag, std::string value);
+
 struct PlanSummary {
   Method method = Method::Kaito;
   bool fits = false;  // the engine's own verdict; Feasibility::fits adds the headroom check

@@ -322,23 +322,15 @@ TgiPlan plan_tgi(const ModelArch& arch, std::uint64_t weight_bytes, const KvCach
 }
 
 std::vector<std::string> tgi_launcher_words(const std::vector<std::string>& method_flags, const ServeOptions& o) {
-  std::vector<std::string> words{"text-generation-launcher", "--model-id", o.model};
-  auto add = [&words](const char* flag, std::string value) {
-    words.emplace_back(flag);
-    words.push_back(std::move(value));
-  };
-  if (o.revision) add("--revision", *o.revision);
-  words.insert(words.end(), method_flags.begin(), method_flags.end());
-  if (o.dtype) add("--dtype", *o.dtype);
+  auto words = serve_command_head({"text-generation-launcher", "--model-id"}, o, method_flags);
   if (o.quantization) {
-    std::string q = *o.quantization;
-    q = ascii_lower(q);
+    std::string q = ascii_lower(*o.quantization);
     if (q == "q8" || q == "int8") q = "bitsandbytes";
     if (q == "q4") q = "gptq";
-    add("--quantize", q);
+    add_flag(words, "--quantize", q);
   }
-  if (o.kv_cache_dtype == "fp8" || o.kv_cache_dtype == "fp8_e4m3") add("--kv-cache-dtype", "fp8_e4m3fn");
-  if (o.kv_cache_dtype == "fp8_e5m2") add("--kv-cache-dtype", "fp8_e5m2");
+  if (o.kv_cache_dtype == "fp8" || o.kv_cache_dtype == "fp8_e4m3") add_flag(words, "--kv-cache-dtype", "fp8_e4m3fn");
+  if (o.kv_cache_dtype == "fp8_e5m2") add_flag(words, "--kv-cache-dtype", "fp8_e5m2");
   return words;
 }
 
