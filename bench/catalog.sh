@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # What parsing the bundled data costs a plan: compiles bench/catalog_load.cpp against build-bench's
-# libvramcalc_core.a (Release) and times, in-process, ModelCatalog::load (all of data/models.json) and load_for
+# libvramcalc_sources.a and libvramcalc_core.a (Release) and times, in-process, ModelCatalog::load (all of data/models.json) and load_for
 # (what a plan of a catalog id parses), SkuCatalog::load (data/skus.json, --sku all) and load_for (one SKU), a
 # lookup and a "did you mean" miss.
 #
