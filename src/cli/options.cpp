@@ -130,8 +130,8 @@ void define_plan_flags(CLI::App& app, RawFlags& f) {
                  "KV cache dtype: auto|fp8|fp8_e4m3|fp8_e5m2 (what-if: float16|bfloat16|float32)")
       ->default_str("auto");
   app.add_option("--max-model-len,--context", f.max_model_len,
-                 "Context length L to size for (kaito: 2048, as KAITO; vllm, wizard: the model's maximum; tgi: sets "
-                 "--max-total-tokens)");
+                 "Context length L to size for, in tokens, with vLLM's suffixes (32k = 32000, 32K = 32768) (kaito: "
+                 "2048, as KAITO; vllm, wizard: the model's maximum; tgi: sets --max-total-tokens)");
   app.add_option("--concurrency", f.concurrency, "Sequences of max_model_len that must fit at once")->default_str("1");
   app.add_option("--gpu-memory-utilization", f.gpu_memory_utilization,
                  "Fraction u of GPU memory vLLM may use, in (0, 1]")

@@ -33,6 +33,21 @@ std::uint64_t parse_count(const std::string& flag, const std::string& text, std:
   return v;
 }
 
+// A token count as vLLM's parser reads it (core/units.hpp: 32k = 32000, 32K = 32768), from 1 to `max`.
+std::uint64_t parse_tokens(const std::string& flag, const std::string& text, std::uint64_t max) {
+  const TokenCount count = parse_token_count(text);
+  if (!count.value && !count.error.empty() && count.error != "not a whole number")
+    fail_input(fmt::format("{}: {}", flag, count.error));
+  if (!count.value && count.error == "not a whole number")
+    fail_input(
+        fmt::format("{}: expected a positive whole number, or one with vLLM's suffixes (32k = 32000, 32K = "
+                    "32768), got \"{}\"",
+                    flag, text));
+  if (!count.value || *count.value == 0 || *count.value > max)
+    fail_input(fmt::format("{}: {} is out of range (1 to {})", flag, text, max));
+  return *count.value;
+}
+
 double parse_number(const std::string& flag, const std::string& text) {
   char* end = nullptr;
   errno = 0;
@@ -191,7 +206,7 @@ void build_layout_settings(ReportSettings& rs, const RawFlags& f) {
     if (!vllm) fail_input("--max-model-len auto needs --estimator vllm");
     v.max_model_len_auto = true;
   } else if (!f.max_model_len.empty()) {
-    k.max_model_len = parse_count("--max-model-len", f.max_model_len, 1ULL << 40);
+    k.max_model_len = parse_tokens("--max-model-len", f.max_model_len, 1ULL << 40);
     k.max_model_len_given = true;
     v.max_model_len = k.max_model_len;
   }
@@ -200,7 +215,7 @@ void build_layout_settings(ReportSettings& rs, const RawFlags& f) {
   v.concurrency = rs.concurrency;
   k.concurrency = rs.concurrency;
   if (!f.max_num_batched_tokens.empty())
-    v.max_num_batched_tokens = parse_count("--max-num-batched-tokens", f.max_num_batched_tokens, 1ULL << 32);
+    v.max_num_batched_tokens = parse_tokens("--max-num-batched-tokens", f.max_num_batched_tokens, 1ULL << 32);
   if (!f.max_num_seqs.empty()) v.max_num_seqs = parse_count("--max-num-seqs", f.max_num_seqs, 1ULL << 24);
   if (!f.block_size.empty()) v.block_size = parse_count("--block-size", f.block_size, 1ULL << 20);
   if (!f.data_parallel_size.empty())

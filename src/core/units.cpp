@@ -1,7 +1,10 @@
 #include "vramcalc/core/units.hpp"
 
+#include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <cmath>
+#include <cstdlib>
 #include <limits>
 #include <string>
 
@@ -68,6 +71,48 @@ std::string format_count(std::uint64_t n) {
     out.append(digits, i, 3);
   }
   return out;
+}
+
+TokenCount parse_token_count(std::string_view text) {
+  const auto first = text.find_first_not_of(" \t\n\r\f\v");
+  const auto last = text.find_last_not_of(" \t\n\r\f\v");
+  const std::string_view t =
+      first == std::string_view::npos ? std::string_view{} : text.substr(first, last - first + 1);
+  const auto is_digit = [](char c) { return c >= '0' && c <= '9'; };
+  const std::string_view decimal_suffixes = "kmgt";
+  const std::string_view binary_suffixes = "KMGT";
+  const char suffix = t.empty() ? '\0' : t.back();
+  const bool decimal = decimal_suffixes.find(suffix) != std::string_view::npos;
+  const bool binary = binary_suffixes.find(suffix) != std::string_view::npos;
+  const std::string_view number = decimal || binary ? t.substr(0, t.size() - 1) : t;
+  // \d+(\.\d+)? as vLLM's pattern, or \d+ without a suffix.
+  const auto dot = number.find('.');
+  const std::string_view whole = number.substr(0, dot);
+  const std::string_view fraction = dot == std::string_view::npos ? std::string_view{} : number.substr(dot + 1);
+  const bool shaped =
+      !whole.empty() && std::all_of(whole.begin(), whole.end(), is_digit) &&
+      (dot == std::string_view::npos || (!fraction.empty() && std::all_of(fraction.begin(), fraction.end(), is_digit)));
+  if (!shaped || (dot != std::string_view::npos && !decimal && !binary)) return {std::nullopt, "not a whole number"};
+  if (binary && dot != std::string_view::npos)
+    return {std::nullopt, fmt::format("decimals are not allowed with binary suffixes like {} (did you mean {}{}?)",
+                                      suffix, number, static_cast<char>(suffix - 'A' + 'a'))};
+  const auto power = [](std::string_view suffixes, char s) { return static_cast<int>(suffixes.find(s)) + 1; };
+  double value = 0;
+  const std::string digits(number);
+  if (decimal) {
+    // int(float(number) * 1000^n), as Python computes it: the same IEEE doubles, truncated.
+    value = std::strtod(digits.c_str(), nullptr) * std::pow(1000.0, power(decimal_suffixes, suffix));
+  } else {
+    value = std::strtod(digits.c_str(), nullptr) * std::pow(1024.0, binary ? power(binary_suffixes, suffix) : 0);
+  }
+  if (!(value < 9.2e18)) return {std::nullopt, ""};
+  if (!decimal && !binary) {  // plain digits: exact, whatever their length below the bound
+    errno = 0;
+    const unsigned long long exact = std::strtoull(digits.c_str(), nullptr, 10);
+    if (errno == ERANGE) return {std::nullopt, ""};
+    return {exact, ""};
+  }
+  return {static_cast<std::uint64_t>(value), ""};
 }
 
 }  // namespace vramcalc

@@ -30,6 +30,17 @@ std::uint64_t round_bytes(double bytes, std::string_view what);
 // zero, negative or absurd (> 1 PiB) values.
 std::optional<std::uint64_t> parse_size(std::string_view text);
 
+// A token count as vLLM's own argument parser reads one (human_readable_int, for --max-model-len and
+// --max-num-batched-tokens): a whole number, or a number and a suffix. k, m, g, t are powers of 1000 and may follow
+// a decimal, truncated (25.6k = 25600); K, M, G, T are powers of 1024 and follow whole numbers only (32K = 32768).
+// Surrounding whitespace is ignored. `error` says why when there is no `value` (nullopt and "" for a value over
+// 2^63).
+struct TokenCount {
+  std::optional<std::uint64_t> value;
+  std::string error;
+};
+TokenCount parse_token_count(std::string_view text);
+
 // "15.00 GiB" style formatting with two decimals.
 std::string format_gib(std::uint64_t bytes);
 std::string format_gb(std::uint64_t bytes);
