@@ -13,6 +13,7 @@
 
 #include "vramcalc/core/error.hpp"
 #include "vramcalc/core/limits.hpp"
+#include "vramcalc/core/text.hpp"
 #include "vramcalc/engines/method.hpp"
 #include "vramcalc/render/choices.hpp"
 
@@ -233,6 +234,58 @@ Listings define_commands(CLI::App& app, RawFlags& f) {
   return {skus, models};
 }
 
+// vLLM's short spellings and common shorthands, for the "did you mean" of an unknown flag.
+constexpr std::pair<std::string_view, std::string_view> kFlagShorthands[] = {
+    {"tp", "--tensor-parallel-size"},   {"pp", "--pipeline-parallel-size"}, {"dp", "--data-parallel-size"},
+    {"ep", "--enable-expert-parallel"}, {"max-len", "--max-model-len"},     {"gpu-util", "--gpu-memory-utilization"}};
+
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+// The long option an unknown `--flag` most likely meant: a known shorthand, else the closest name within two edits
+// (underscores read as dashes, as vLLM reads them); "" when none is close.
+std::string closest_flag(const CLI::App& app, std::string_view given) {
+  std::string name = ascii_lower(given.substr(given.find_first_not_of('-')));
+  name = name.substr(0, name.find('='));
+  std::replace(name.begin(), name.end(), '_', '-');
+  for (const auto& [shorthand, flag] : kFlagShorthands)
+    if (name == shorthand) return std::string(flag);
+  std::string best;
+  std::size_t best_distance = 3;
+  for (const CLI::Option* option : app.get_options()) {
+    for (const auto& long_name : option->get_lnames()) {
+      const std::size_t d = edit_distance(name, long_name);
+      if (d < best_distance) best_distance = d, best = "--" + long_name;
+    }
+  }
+  return best;
+}
+
+// CLI11's "The following arguments were not expected: ..." for an unknown flag, with the flag it resembles.
+void fail_unknown_flags(const CLI::App& app, const CLI::ExtrasError& e) {
+  for (const auto& extra : app.remaining()) {
+    if (extra.size() < 2 || extra[0] != '-' || (extra[1] >= '0' && extra[1] <= '9')) continue;
+    const std::string suggestion = closest_flag(app, extra);
+    fail_input(fmt::format("unknown option {}{} (see vram-calc --help)", extra.substr(0, extra.find('=')),
+                           suggestion.empty() ? std::string() : fmt::format(": did you mean {}?", suggestion)));
+  }
+  std::string what = e.what();
+  std::replace(what.begin(), what.end(), '\n', ' ');
+  fail_input(fmt::format("{} (see vram-calc --help)", what));
+}
+
 // Runs CLI11 over argv. True when the command is already done: --help, --version, or the hidden --completions and
 // --man, with the text to print in `o`.
 bool parse_command_line(CLI::App& app, int argc, char** argv, RawFlags& f, Options& o) {
@@ -249,6 +302,8 @@ bool parse_command_line(CLI::App& app, int argc, char** argv, RawFlags& f, Optio
   } catch (const CLI::CallForVersion&) {
     o.command = Command::Version;
     return true;
+  } catch (const CLI::ExtrasError& e) {
+    fail_unknown_flags(app, e);
   } catch (const CLI::ParseError& e) {
     // CLI11's own exit codes are folded into ours: every usage error is exit 2.
     std::string what = e.what();
@@ -338,7 +393,21 @@ Options parse_options(int argc, char** argv, std::shared_ptr<const Profile> prel
   define_engine_flags(app, flags);
   define_output_and_hub_flags(app, flags);
   const Listings listings = define_commands(app, flags);
-  if (parse_command_line(app, argc, argv, flags, o)) return o;
+  // vLLM's parser reads --max_model_len as --max-model-len: so does this one.
+  std::vector<std::string> words(argv, argv + argc);
+  for (std::size_t i = 1; i < words.size(); ++i) {
+    std::string& w = words[i];
+    if (w.size() <= 2 || w.rfind("--", 0) != 0) continue;
+    const std::size_t name_end = std::min(w.find('='), w.size());
+    for (std::size_t k = 2; k < name_end; ++k)
+      if (w[k] == '_') w[k] = '-';
+  }
+  std::vector<char*> normalized;
+  for (auto& w : words) normalized.push_back(w.data());
+  if (parse_command_line(app, argc, normalized.data(), flags, o)) return o;
+  // Choice values are case-insensitive (--engine vLLM, --format JSON, --kv-cache-dtype FP8).
+  for (std::string* value : {&flags.format, &flags.engine, &flags.estimator, &flags.emit, &flags.kv_cache_dtype})
+    *value = ascii_lower(*value);
 
   const bool listing = listings.skus->parsed() || listings.models->parsed();
   o.format = chosen_format(flags.format, listing);
