@@ -239,21 +239,6 @@ constexpr std::pair<std::string_view, std::string_view> kFlagShorthands[] = {
     {"tp", "--tensor-parallel-size"},   {"pp", "--pipeline-parallel-size"}, {"dp", "--data-parallel-size"},
     {"ep", "--enable-expert-parallel"}, {"max-len", "--max-model-len"},     {"gpu-util", "--gpu-memory-utilization"}};
 
-std::size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diagonal = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      const std::size_t above = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = above;
-    }
-  }
-  return row[b.size()];
-}
-
 // The long option an unknown `--flag` most likely meant: a known shorthand, else the closest name within two edits
 // (underscores read as dashes, as vLLM reads them); "" when none is close.
 std::string closest_flag(const CLI::App& app, std::string_view given) {

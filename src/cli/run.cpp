@@ -18,6 +18,7 @@
 #include "vramcalc/core/error.hpp"
 #include "vramcalc/core/limits.hpp"
 #include "vramcalc/core/printable.hpp"
+#include "vramcalc/core/text.hpp"
 #include "vramcalc/core/units.hpp"
 #include "vramcalc/render/render.hpp"
 #include "vramcalc/report/build.hpp"
@@ -49,22 +50,6 @@ void reserve_standard_streams() {
       ::close(null);
     }
   }
-}
-
-// Edits (insertions, deletions, substitutions) that turn a into b.
-std::size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  std::iota(row.begin(), row.end(), std::size_t{0});
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diagonal = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      const std::size_t above = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = above;
-    }
-  }
-  return row[b.size()];
 }
 
 // A flag whose value may be a secret: its name holds "token", or it is a near miss of --token (--tokne, -token).

@@ -86,21 +86,6 @@ std::string_view repo_name(std::string_view id) {
 
 }  // namespace
 
-std::size_t edit_distance(std::string_view a, std::string_view b) {
-  // Two-row Levenshtein over ASCII-lowercased characters.
-  std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
-  std::iota(prev.begin(), prev.end(), std::size_t{0});
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    cur[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      const std::size_t substitute = prev[j - 1] + (ascii_lower(a[i - 1]) == ascii_lower(b[j - 1]) ? 0 : 1);
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, substitute});
-    }
-    std::swap(prev, cur);
-  }
-  return prev[b.size()];
-}
-
 ModelCatalog ModelCatalog::load(const std::filesystem::path& file) {
   const std::string text = detail::read_catalog_file(file, "model catalog");
   const json doc = parse_json_relaxed(text, file.string());

@@ -1,4 +1,5 @@
 #include "vramcalc/sources/resolve.hpp"
+#include "vramcalc/core/text.hpp"
 
 #include <fmt/format.h>
 

@@ -19,6 +19,7 @@
 #include "support.hpp"
 #include "vramcalc/core/error.hpp"
 #include "vramcalc/core/json_relaxed.hpp"
+#include "vramcalc/core/text.hpp"
 #include "vramcalc/sources/catalog.hpp"
 
 using namespace vramcalc;

@@ -49,7 +49,4 @@ class ModelCatalog {
 // else the source tree's data/ (compiled in). Returns the first directory holding `file`.
 std::filesystem::path find_data_file(std::string_view file);
 
-// Case-insensitive Levenshtein distance, used for suggestions.
-std::size_t edit_distance(std::string_view a, std::string_view b);
-
 }  // namespace vramcalc
