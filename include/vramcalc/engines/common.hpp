@@ -28,6 +28,12 @@ struct GpuMemory {
   std::string source;  // "reported" (nvidia-smi), "marketed" (label number read as GiB), "cuda", "--gpu-memory"
 };
 
+// Nodes of `gpus_per_node` GPUs (at least 1) that `gpus` GPUs fill: ceil(gpus / gpus_per_node).
+constexpr std::uint64_t nodes_for(std::uint64_t gpus, int gpus_per_node) {
+  const auto per_node = static_cast<std::uint64_t>(gpus_per_node > 1 ? gpus_per_node : 1);
+  return (gpus + per_node - 1) / per_node;
+}
+
 enum class OomRisk { Low, Medium, High };
 std::string_view oom_risk_name(OomRisk r);  // "low", "medium", "high"
 

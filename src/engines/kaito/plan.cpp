@@ -107,7 +107,7 @@ KaitoPlan plan_kaito(const ModelArch& arch, std::uint64_t weight_bytes, const Kv
       p.tensor_parallel_size = p.gpus / pp;
       p.pipeline_parallel_size = pp;
     }
-    p.nodes = (p.gpus + gpn - 1) / gpn;
+    p.nodes = nodes_for(p.gpus, s.gpus_per_node);
     p.gpus_needed = usable > 0
                         ? std::max<std::uint64_t>(
                               1, static_cast<std::uint64_t>(std::ceil((s.weight_overhead * W + bpt * L) / usable)))
@@ -121,7 +121,7 @@ KaitoPlan plan_kaito(const ModelArch& arch, std::uint64_t weight_bytes, const Kv
       p.nodes = 1;
       p.gpus = 1;
     } else {
-      p.nodes = (p.gpus_needed + gpn - 1) / gpn;
+      p.nodes = nodes_for(p.gpus_needed, s.gpus_per_node);
       p.gpus = p.nodes * gpn;
     }
   }

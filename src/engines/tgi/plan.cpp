@@ -342,8 +342,7 @@ PlanSummary tgi_summary(const TgiPlan& t, const TgiSettings& s, int gpus_per_nod
   sum.pinned = pinned;
   sum.gpus = t.num_shard;
   sum.gpus_needed = t.num_shard;
-  const auto gpn = static_cast<std::uint64_t>(std::max(1, gpus_per_node));
-  sum.nodes = (t.num_shard + gpn - 1) / gpn;
+  sum.nodes = nodes_for(t.num_shard, gpus_per_node);
   sum.tensor_parallel_size = t.num_shard;
   sum.max_model_len_requested = t.max_total_tokens;
   sum.max_model_len = t.max_total_tokens;

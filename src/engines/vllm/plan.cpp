@@ -110,8 +110,7 @@ VllmPlan evaluate(const ModelArch& a, const WeightEstimate& w, const KvCacheSpec
   p.pipeline_parallel_size = layout.pp;
   p.data_parallel_size = s.data_parallel_size;
   p.gpus = layout.tp * layout.pp * s.data_parallel_size;
-  const auto gpn = static_cast<std::uint64_t>(std::max(1, s.gpus_per_node));
-  p.nodes = (p.gpus + gpn - 1) / gpn;
+  p.nodes = nodes_for(p.gpus, s.gpus_per_node);
   p.gpu_memory_utilization = u;
   p.total_bytes = total.bytes;
   p.requested_bytes = round_bytes(static_cast<double>(total.bytes) * u, "requested memory");

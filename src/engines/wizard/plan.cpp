@@ -320,8 +320,7 @@ PlanSummary wizard_summary(const WizardPlan& w, const WizardSettings& s) {
   sum.pinned = w.pinned;
   sum.gpus = w.gpus;
   sum.gpus_needed = w.gpus;
-  const auto gpn = static_cast<std::uint64_t>(std::max(1, s.gpus_per_node));
-  sum.nodes = (w.gpus + gpn - 1) / gpn;
+  sum.nodes = nodes_for(w.gpus, s.gpus_per_node);
   sum.tensor_parallel_size = w.tensor_parallel_size;
   sum.max_model_len_requested = w.context;
   sum.max_model_len = w.context;
