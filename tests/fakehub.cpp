@@ -65,7 +65,8 @@ FakeHub::FakeHub(bool tls, int latency_ms) : tls_(tls) {
   std::vector<std::string> args = {python,         (tests_dir() / "fakehub" / "server.py").string(),
                                    "--repos",      repos_dir().string(),
                                    "--port-file",  port_file.string(),
-                                   "--stats-file", (dir_.path() / "stats.json").string()};
+                                   "--stats-file", (dir_.path() / "stats.json").string(),
+                                   "--control",    (dir_.path() / "control.json").string()};
   if (tls) {
     args.insert(args.end(), {"--tls", test_data("tls/server.pem").string(), test_data("tls/server-key.pem").string()});
   }
@@ -145,6 +146,28 @@ void FakeHub::stop() noexcept {
 
 std::string FakeHub::endpoint() const {
   return std::string(tls_ ? "https" : "http") + "://127.0.0.1:" + std::to_string(port_);
+}
+
+void FakeHub::ignore_if_none_match(bool ignore) {
+  control_["ignore_if_none_match"] = ignore;
+  write_control();
+}
+
+void FakeHub::move_ref(const std::string& repo, const std::string& ref, const std::string& commit) {
+  control_["refs"][repo][ref] = commit;
+  write_control();
+}
+
+void FakeHub::write_control() const {
+  // A new file renamed over the old one: the server never reads half of it, and sees a new inode.
+  const auto file = dir_.path() / "control.json";
+  const auto temp = dir_.path() / "control.json.tmp";
+  {
+    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
+    out << control_.dump();
+    if (!out) throw std::runtime_error("fake hub: cannot write " + temp.string());
+  }
+  std::filesystem::rename(temp, file);
 }
 
 std::string FakeHub::ca_bundle() const { return test_data("tls/ca.pem").string(); }

@@ -33,6 +33,12 @@ class FakeHub {
   [[nodiscard]] nlohmann::json stats() const;
   [[nodiscard]] int port() const { return port_; }
 
+  // Behaviour switched while the server runs (its control file, replaced atomically, reread by the next request):
+  // answer every If-None-Match with 200 and the whole file, as mirrors and proxies that ignore it do.
+  void ignore_if_none_match(bool ignore = true);
+  // Points `ref` of `repo` ("acme/sharded") at `commit` (40 hex): X-Repo-Commit changes, the files stay the same.
+  void move_ref(const std::string& repo, const std::string& ref, const std::string& commit);
+
   // tests/data/hub: the served repositories (<org>--<name>/ with _repo.json).
   [[nodiscard]] static std::filesystem::path repos_dir();
   // The server's stdout/stderr (set FAKEHUB_VERBOSE=1 in the environment to log every request there).
@@ -40,8 +46,10 @@ class FakeHub {
 
  private:
   void stop() noexcept;
+  void write_control() const;
 
   TempDir dir_;
+  nlohmann::json control_ = nlohmann::json::object();
   bool tls_ = false;
   pid_t pid_ = -1;
   int port_ = 0;

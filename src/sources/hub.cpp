@@ -276,6 +276,36 @@ class Fetcher {
     }
   }
 
+  // The cached entry, when the answer to its revalidation shows it still holds: a 304 (for the same commit, or
+  // none named), or a 200 for the same commit. Mirrors and proxies often ignore If-None-Match and send the whole
+  // config again; a commit never changes, so the index and headers read for it are still right, and only the
+  // config just received replaces the cached one. A 200 without X-Repo-Commit proves nothing: nullopt.
+  std::optional<CachedModel> still_current(const CachedModel& previous, const HttpResponse& r) const {
+    const std::string commit = commit_of(r);
+    const bool same_commit = !commit.empty() && commit == previous.commit;
+    if (r.status == 304 && (commit.empty() || same_commit)) return previous;
+    if (r.status != 200 || !same_commit) return std::nullopt;
+    CachedModel same = previous;
+    same.config = parse_json(r, "config.json", limits::kMaxConfigBytes);
+    if (const std::string etag = r.header("etag"); !etag.empty()) same.config_etag = etag;
+    return same;
+  }
+
+  // Round 0: a branch or tag the cache holds costs one request for config.json, conditional when its ETag is
+  // known; its X-Repo-Commit tells whether the cached commit is still the revision's. Returns the entry when it
+  // still holds; otherwise a 200 is kept in `config_response` for the full fetch, which then needs no other.
+  std::optional<CachedModel> revalidate(const std::optional<CachedModel>& previous,
+                                        std::optional<HttpResponse>& config_response) {
+    if (!previous || previous->revision != o_.revision || previous->config_file != "config.json") return std::nullopt;
+    std::vector<std::string> headers;
+    if (!previous->config_etag.empty()) headers.push_back("If-None-Match: " + previous->config_etag);
+    auto r = round({request("config.json", limits::kMaxConfigBytes, std::move(headers))});
+    check(r[0], "config.json", false);
+    if (auto same = still_current(*previous, r[0])) return same;
+    if (r[0].status == 200) config_response = std::move(r[0]);
+    return std::nullopt;
+  }
+
   CachedModel run(const std::optional<CachedModel>& previous) {
     CachedModel m;
     m.endpoint = endpoint_;
@@ -285,21 +315,10 @@ class Fetcher {
 
     const std::string first_range = fmt::format("Range: bytes=0-{}", kSpeculativeRangeBytes - 1);
     std::optional<HttpResponse> config_response;
-
-    // Round 0: an unchanged branch costs one conditional request.
-    const bool revalidate = previous && previous->revision == o_.revision && !previous->config_etag.empty() &&
-                            previous->config_file == "config.json";
-    if (revalidate) {
-      auto r = round({request("config.json", limits::kMaxConfigBytes, {"If-None-Match: " + previous->config_etag})});
-      check(r[0], "config.json", false);
-      const std::string commit = commit_of(r[0]);
-      if (r[0].status == 304 && (commit.empty() || commit == previous->commit)) {
-        CachedModel same = *previous;
-        same.fetched_at = m.fetched_at;
-        end_progress();
-        return same;
-      }
-      if (r[0].status == 200) config_response = std::move(r[0]);
+    if (auto same = revalidate(previous, config_response)) {
+      same->fetched_at = m.fetched_at;
+      end_progress();
+      return std::move(*same);
     }
 
     // Round 1: config, index and a speculative first range of a single-file checkpoint, in parallel.

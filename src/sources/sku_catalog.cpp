@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 #include <fstream>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <utility>
@@ -151,6 +152,148 @@ bool named(const Sku& s, std::string_view name) {
 
 // The "sku" of a kaito.current row ("" for a row that is not an object).
 std::string kaito_row_sku(const json& krow) { return krow.is_object() ? opt_string(krow, "sku") : std::string(); }
+
+// --- Loose spellings (SkuCatalog::match, steps 2 and 3) ---
+
+// A word of a spelling: lowercased text between spaces, dashes and underscores. A memory figure ("80gb", "80G",
+// "80GiB") keeps its number alone and is marked, so that every unit reads the same and "80" never matches a model
+// number.
+struct Word {
+  std::string text;
+  bool memory = false;
+  bool operator==(const Word&) const = default;
+};
+using Words = std::vector<Word>;
+
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_lower_letter(char c) { return c >= 'a' && c <= 'z'; }
+
+// `w` (lowercased) as a memory figure: a whole number followed by g, gb or gib, its leading zeros dropped.
+std::optional<std::string> memory_figure(std::string_view w) {
+  std::size_t digits = 0;
+  while (digits < w.size() && is_digit(w[digits])) ++digits;
+  const std::string_view unit = w.substr(digits);
+  if (digits == 0 || (unit != "g" && unit != "gb" && unit != "gib")) return std::nullopt;
+  const std::string_view number = w.substr(0, digits);
+  return std::string(number.substr(std::min(number.find_first_not_of('0'), number.size() - 1)));
+}
+
+Words words(std::string_view text) {
+  const std::string lower = ascii_lower(text);
+  Words out;
+  std::size_t start = 0;
+  while (start < lower.size()) {
+    std::size_t end = lower.find_first_of(" -_", start);
+    if (end == std::string::npos) end = lower.size();
+    if (end > start) {
+      const std::string_view w = std::string_view(lower).substr(start, end - start);
+      if (auto figure = memory_figure(w)) out.push_back({std::move(*figure), true});
+      else out.push_back({std::string(w), false});
+    }
+    start = end + 1;
+  }
+  return out;
+}
+
+// `ws` with each word cut where a digit follows a letter ("a100" -> "a", "100"; "sxm4" -> "sxm", "4"), so that a
+// model number is a piece of its own: "RTX 6000" is found in "RTX A6000" and in "RTX 6000 Ada".
+Words pieces(const Words& ws) {
+  Words out;
+  for (const auto& w : ws) {
+    std::size_t start = 0;
+    for (std::size_t i = 1; !w.memory && i < w.text.size(); ++i) {
+      if (!is_lower_letter(w.text[i - 1]) || !is_digit(w.text[i])) continue;
+      out.push_back({w.text.substr(start, i - start), false});
+      start = i;
+    }
+    out.push_back({w.text.substr(start), w.memory});
+  }
+  return out;
+}
+
+// A name as the loose steps read it.
+struct Query {
+  Words words;
+  Words pieces;
+  bool model_number = false;  // a piece that starts with a digit and is not a memory figure: step 3 applies
+};
+
+Query query(std::string_view name) {
+  Query q;
+  q.words = words(name);
+  // GPU feature discovery appends -SHARED to the product label of a GPU shared by time-slicing or MPS.
+  if (q.words.size() > 1 && q.words.back() == Word{"shared", false}) q.words.pop_back();
+  q.pieces = pieces(q.words);
+  q.model_number =
+      std::any_of(q.pieces.begin(), q.pieces.end(), [](const Word& p) { return !p.memory && is_digit(p.text[0]); });
+  return q;
+}
+
+template <typename Pred>
+bool any_spelling(const Sku& s, Pred pred) {
+  return pred(s.name) || std::any_of(s.aliases.begin(), s.aliases.end(), pred);
+}
+
+// Step 2: a name or alias of `s` is the query's words.
+bool same_words(const Sku& s, const Query& q) {
+  return any_spelling(s, [&](const std::string& n) { return words(n) == q.words; });
+}
+
+// Step 3: bare GPU `s` has a name or alias holding every piece of the query, its memory counting as a piece of each.
+bool holds_pieces(const Sku& s, const Query& q) {
+  if (s.is_instance) return false;
+  const Word memory{fmt::format("{}", s.gpu.memory_gib_marketed), true};
+  return any_spelling(s, [&](const std::string& n) {
+    Words have = pieces(words(n));
+    have.push_back(memory);
+    return std::all_of(q.pieces.begin(), q.pieces.end(),
+                       [&](const Word& p) { return std::find(have.begin(), have.end(), p) != have.end(); });
+  });
+}
+
+template <typename Test>
+std::vector<const Sku*> matching(const std::vector<Sku>& skus, const Query& q, Test test) {
+  std::vector<const Sku*> out;
+  for (const auto& s : skus)
+    if (test(s, q)) out.push_back(&s);
+  return out;
+}
+
+// SkuCatalog::match over `skus` (catalog order), so that the quick path of load_for can run it on a few rows.
+SkuMatch match_in(const std::vector<Sku>& skus, std::string_view name) {
+  const Query q = query(name);
+  if (q.words.empty()) return {};
+  for (const auto& s : skus) {
+    if (!named(s, name)) continue;
+    if (s.is_instance || iequals_ascii(s.name, name) || !q.model_number) return {&s, {}};
+    // An alias of a bare GPU that other GPUs' names also hold ("A100"): a family name. It stands for this GPU
+    // unless the family's memory differs, where a silent choice would size the plan on the wrong memory.
+    auto family = matching(skus, q, holds_pieces);
+    const bool mixed = std::any_of(family.begin(), family.end(), [&](const Sku* f) {
+      return f->gpu.memory_gib_marketed != s.gpu.memory_gib_marketed;
+    });
+    if (mixed) return {nullptr, std::move(family)};
+    return {&s, {}};
+  }
+  auto found = matching(skus, q, same_words);
+  if (found.empty() && q.model_number) found = matching(skus, q, holds_pieces);
+  if (found.size() == 1) return {found.front(), {}};
+  if (found.empty()) return {};
+  return {nullptr, std::move(found)};
+}
+
+// "--sku A100: ambiguous, it could be A100-40G, A100-80G or A100-80G-PCIE; ...": at most 8 names, then a count.
+std::string ambiguous_message(std::string_view name, const std::vector<const Sku*>& candidates) {
+  constexpr std::size_t kShown = 8;
+  const std::size_t shown = std::min(candidates.size(), kShown);
+  std::string list;
+  for (std::size_t i = 0; i < shown; ++i) {
+    if (i > 0) list += (i + 1 == shown && shown == candidates.size()) ? " or " : ", ";
+    list += candidates[i]->name;
+  }
+  if (shown < candidates.size()) list += fmt::format(" and {} more", candidates.size() - shown);
+  return fmt::format("--sku {}: ambiguous, it could be {}; name one (vram-calc skus lists them all)", name, list);
+}
 
 }  // namespace
 
@@ -338,12 +481,29 @@ bool kaito_supports(const SkuRows& rows, const Gpu& gpu, const std::string& orig
   return false;
 }
 
+// Whether match() over the whole catalog gives bare GPU `s` for `name`, its name or an alias. An alias with a model
+// number may be a family name (match(), step 1): the GPUs that could share it are those with a name or alias holding
+// each piece of it, so only the rows whose text spells every piece are read.
+bool alias_stands(const SkuRows& rows, const Sku& s, std::string_view name, const std::string& origin) {
+  const Query q = query(name);
+  if (iequals_ascii(s.name, name) || !q.model_number) return true;
+  std::vector<Sku> near;
+  for (const auto row : rows.gpus) {
+    const bool spells_all =
+        std::all_of(q.pieces.begin(), q.pieces.end(), [&](const Word& p) { return p.memory || may_name(row, p.text); });
+    if (spells_all) near.push_back(parse_bare_gpu(parse_row(row, origin)));
+  }
+  const SkuMatch m = match_in(near, name);
+  return m.sku != nullptr && m.sku->name == s.name;
+}
+
 // The SKU find() would return from load() for `name`: bare GPUs first, then instances, each in catalog order,
 // parsing only the rows that can spell it. nullopt when none does.
 std::optional<Sku> sku_from_rows(const SkuRows& rows, std::string_view name, const std::string& origin) {
   for (const auto row : rows.gpus) {
     if (!may_name(row, name)) continue;
     if (Sku s = parse_bare_gpu(parse_row(row, origin)); named(s, name)) {
+      if (!alias_stands(rows, s, name, origin)) return std::nullopt;  // a family name: load() names the candidates
       s.kaito_supported = kaito_supports(rows, s.gpu, origin);
       return s;
     }
@@ -386,11 +546,12 @@ SkuCatalog SkuCatalog::load_for(const std::filesystem::path& file, const std::ve
   return detail::scanned_or_whole<SkuCatalog>(scanned, [&] { return load(file); });
 }
 
+SkuMatch SkuCatalog::match(std::string_view name) const { return match_in(skus_, name); }
+
 const Sku* SkuCatalog::find(std::string_view name) const {
-  // First match in catalog order (bare GPUs, then instances) wins when two SKUs share a name or alias.
-  for (const auto& s : skus_)
-    if (named(s, name)) return &s;
-  return nullptr;
+  SkuMatch m = match(name);
+  if (!m.candidates.empty()) fail_input(ambiguous_message(name, m.candidates));
+  return m.sku;
 }
 
 std::vector<std::string> SkuCatalog::suggest(std::string_view name, std::size_t n) const {

@@ -126,6 +126,7 @@ class Repo:
         with open(os.path.join(directory, "_repo.json"), encoding="utf-8") as f:
             desc = json.load(f)
         self.refs = dict(desc.get("refs", {}))
+        self.base_refs = dict(self.refs)
         if not self.refs:
             raise ValueError("%s: _repo.json needs \"refs\"" % dirname)
         for ref, commit in self.refs.items():
@@ -171,6 +172,14 @@ class Repo:
         index = {"metadata": {"total_size": total}, "weight_map": weight_map}
         self.files["model.safetensors.index.json"] = RealFile(json.dumps(index, indent=1).encode("utf-8"))
 
+    def move_refs(self, moved):
+        """_repo.json's refs with `moved` ({ref: commit}, from the control file) on top; every commit stays valid."""
+        for ref, commit in moved.items():
+            if not COMMIT_RE.fullmatch(commit):
+                raise ValueError("%s: moved ref %s: %r is not a 40-hex commit" % (self.dirname, ref, commit))
+        self.refs = dict(self.base_refs, **moved)
+        self.commits |= set(self.refs.values())
+
     def resolve_revision(self, revision):
         if revision in self.refs:
             return self.refs[revision]
@@ -190,6 +199,30 @@ class Hub:
         self.by_dirname = {r.dirname: r for r in self.repos.values()}
         self.lock = threading.Lock()
         self.fault_counts = {}
+        self.control_path = None
+        self.control_seen = None  # (inode, mtime, size) of the control file last applied
+        self.ignore_if_none_match = False
+
+    def apply_control(self):
+        """Rereads the control file when it changed: {"ignore_if_none_match": bool, "refs": {repo_id: {ref:
+        commit}}}. The C++ fixture replaces it atomically between client runs, so every request sees a whole file."""
+        if not self.control_path:
+            return
+        try:
+            st = os.stat(self.control_path)
+        except FileNotFoundError:
+            return
+        seen = (st.st_ino, st.st_mtime_ns, st.st_size)
+        with self.lock:
+            if seen == self.control_seen:
+                return
+            with open(self.control_path, encoding="utf-8") as f:
+                control = json.load(f)
+            self.ignore_if_none_match = bool(control.get("ignore_if_none_match", False))
+            moved = control.get("refs", {})
+            for repo in self.repos.values():
+                repo.move_refs(moved.get(repo.repo_id, {}))
+            self.control_seen = seen
 
     def next_fault_status(self, repo, path):
         """The injected status for this request of `path`, or None (statuses are consumed in order)."""
@@ -360,6 +393,7 @@ class Handler(BaseHTTPRequestHandler):
     def route(self):
         """Returns (Response, token_leaked)."""
         hub = self.server.hub
+        hub.apply_control()
         raw_path = urllib.parse.urlsplit(self.path).path
         parts = raw_path.split("/")[1:]
         # /cdn/{org}--{name}/{commit}/{path...}
@@ -464,7 +498,7 @@ class Handler(BaseHTTPRequestHandler):
         if path.endswith(".safetensors"):
             headers += [("X-Linked-Size", str(content.size)), ("X-Linked-Etag", etag)]
         inm = self.headers.get("If-None-Match")
-        if inm is not None:
+        if inm is not None and not self.server.hub.ignore_if_none_match:
             tags = [t.strip() for t in inm.split(",")]
             if "*" in tags or etag in tags or content.sha256 in tags or ("W/" + etag) in tags:
                 return Response(304, headers)
@@ -550,9 +584,12 @@ def main():
     ap.add_argument("--stats-file", help="JSON request log, rewritten after every request")
     ap.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"), help="serve HTTPS with this certificate")
     ap.add_argument("--latency-ms", type=int, default=0, help="sleep this long before answering any request")
+    ap.add_argument("--control", help="JSON file of behaviour switched at run time, reread when it changes")
     args = ap.parse_args()
 
     hub = Hub(args.repos)
+    hub.control_path = args.control
+    hub.apply_control()
     stats = Stats(args.stats_file)
     tls = None
     if args.tls:

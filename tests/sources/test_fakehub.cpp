@@ -279,6 +279,32 @@ TEST_CASE("fake hub: If-None-Match with the ETag answers 304", "[fakehub]") {
   CHECK(other.status == 200);
 }
 
+TEST_CASE("fake hub: switched at run time to ignore If-None-Match, and to move a ref", "[fakehub]") {
+  FakeHub hub;
+  const auto url = hub.endpoint() + "/acme/single/resolve/main/config.json";
+  auto first = fetch(url);
+  REQUIRE(first.status == 200);
+  const auto etag = header(first, "etag");
+  hub.ignore_if_none_match();
+  auto ignored = fetch(url, Request().with("If-None-Match: " + etag));
+  CHECK(ignored.status == 200);  // as a mirror or proxy that ignores it
+  CHECK(ignored.body == first.body);
+  CHECK(header(ignored, "etag") == etag);
+  hub.ignore_if_none_match(false);
+  CHECK(fetch(url, Request().with("If-None-Match: " + etag)).status == 304);
+
+  const std::string moved = "0123456789abcdef0123456789abcdef01234567";
+  hub.move_ref("acme/single", "main", moved);
+  auto after = fetch(url);
+  CHECK(after.status == 200);
+  CHECK(header(after, "x-repo-commit") == moved);
+  CHECK(after.body == first.body);  // the same files under the new commit
+  CHECK(fetch(hub.endpoint() + "/acme/single/resolve/" + moved + "/config.json").status == 200);
+  // The old commit stays a valid revision.
+  CHECK(fetch(hub.endpoint() + "/acme/single/resolve/" + header(first, "x-repo-commit") + "/config.json").status ==
+        200);
+}
+
 TEST_CASE("fake hub: a gated repository wants the right bearer token", "[fakehub]") {
   FakeHub hub;
   const auto url = hub.endpoint() + "/acme/gated/resolve/main/config.json";

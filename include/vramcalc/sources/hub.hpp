@@ -1,4 +1,5 @@
 // Fetching a model's metadata from a Hugging Face hub in as few round trips as possible:
+// round 0: with a cached entry for the revision, config.json alone; its X-Repo-Commit unchanged ends the fetch;
 // round 1: config.json, model.safetensors.index.json and a speculative first range of model.safetensors;
 // round 2: a first range of every shard the index names, all in parallel, sized from the tensor names the index
 //          lists for that shard (at most 256 KiB);
@@ -56,8 +57,10 @@ HubOptions hub_options_from_environment();
 // True for "org/name" ids a hub can serve (letters, digits, '-', '_', '.'; one '/').
 bool is_hub_id(const std::string& id);
 
-// Fetches `id` from the hub over the network. `previous`, when it is an entry for the same revision, makes the
-// first request conditional (If-None-Match on config.json): an unchanged branch costs one request.
+// Fetches `id` from the hub over the network. `previous`, when it is an entry for the same revision, is
+// revalidated first with one request for config.json (If-None-Match when its ETag is known): a 304, or a 200 whose
+// X-Repo-Commit is the entry's commit (mirrors and proxies that ignore If-None-Match), keeps the entry's index and
+// header totals, so an unchanged branch costs one request; another commit is read again in full.
 // Throws Error(RemoteFailed, one line) for 404, 401/403 (gated), 429 after retries, TLS failures, a redirect
 // from https to http, timeouts, truncated or malformed bodies, bodies over their limit (limits.hpp: configs,
 // indexes) and oversized safetensors headers. The message never contains the token or endpoint credentials.
