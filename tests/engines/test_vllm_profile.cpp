@@ -79,7 +79,7 @@ TEST_CASE("vLLM versions parse as MAJOR.MINOR with optional PATCH, BUILD and lea
   CHECK(parse_vllm_version("v0.10.1.1").str() == "0.10.1");  // the build number does not change the accounting
   CHECK(parse_vllm_version("0.21.0").str() == "0.21.0");
   CHECK(parse_vllm_version("1.0").str() == "1.0.0");
-  CHECK(VllmVersion{}.str() == "0.10.0");
+  CHECK(VllmVersion{}.str() == "0.29.0");  // the newest release modelled (kNewestVllm*)
 
   SECTION("ordering") {
     const auto v = parse_vllm_version("0.11.1");
@@ -98,18 +98,24 @@ TEST_CASE("vLLM versions parse as MAJOR.MINOR with optional PATCH, BUILD and lea
   }
 }
 
-TEST_CASE("the default gpu_memory_utilization is 0.90, and 0.92 from v0.22", "[vllm][profile]") {
-  for (const char* v : {"0.6.4", "0.10.1.1", "0.11", "0.21.0", "0.21.9"})
+TEST_CASE("the default gpu_memory_utilization is 0.90, and 0.92 from v0.20 (with the CUDA-graph estimate)",
+          "[vllm][profile]") {
+  for (const char* v : {"0.6.4", "0.10.1.1", "0.11", "0.19.1"}) {
     CHECK(vllm_default_gpu_memory_utilization(parse_vllm_version(v)) == Approx(0.90));
-  for (const char* v : {"0.22", "v0.22.1", "0.30.0", "1.0"})
+    CHECK_FALSE(vllm_profiles_cudagraphs(parse_vllm_version(v)));
+  }
+  for (const char* v : {"0.20", "0.21.0", "v0.22.1", "0.29.0", "0.30.0", "1.0"}) {
     CHECK(vllm_default_gpu_memory_utilization(parse_vllm_version(v)) == Approx(0.92));
+    CHECK(vllm_profiles_cudagraphs(parse_vllm_version(v)));
+  }
+  CHECK(vllm_default_gpu_memory_utilization(VllmVersion{}) == Approx(0.92));
 }
 
-TEST_CASE("the CUDA-graph rule of thumb: 0.50 GiB + 0.15 GiB per TP doubling", "[vllm][profile]") {
-  CHECK(vllm_cudagraph_estimate(1) == static_cast<std::uint64_t>(0.50 * kGiB));
-  CHECK(vllm_cudagraph_estimate(2) == static_cast<std::uint64_t>(0.65 * kGiB + 0.5));
-  CHECK(vllm_cudagraph_estimate(8) == static_cast<std::uint64_t>(0.95 * kGiB + 0.5));
-  CHECK(vllm_cudagraph_estimate(0) == vllm_cudagraph_estimate(1));
+TEST_CASE("the sampler a release profiles by default: FlashInfer in v0.11.0 and from v0.20", "[vllm][profile]") {
+  for (const char* v : {"0.10.1", "0.10.1.1", "0.11.1", "0.12", "0.19.1"})
+    CHECK_FALSE(vllm_default_flashinfer_sampler(parse_vllm_version(v)));
+  for (const char* v : {"0.11", "0.11.0", "0.20.0", "0.22.1", "0.29.0"})
+    CHECK(vllm_default_flashinfer_sampler(parse_vllm_version(v)));
 }
 
 TEST_CASE("batch defaults follow vLLM's table by device and usage context", "[vllm][profile]") {
@@ -146,6 +152,49 @@ TEST_CASE("batch defaults follow vLLM's table by device and usage context", "[vl
       CHECK(off.max_num_batched_tokens == 8192);
       CHECK(off.max_num_seqs == 256);
     }
+  }
+  SECTION("from v0.28, >= 160 GiB (B200) gives the API server 16384 tokens; H200 and older releases keep 8192") {
+    const auto b200 = vllm_batch_defaults(179.06, "NVIDIA B200", false, parse_vllm_version("0.28.0"));
+    CHECK(b200.max_num_batched_tokens == 16384);
+    CHECK(b200.max_num_seqs == 1024);
+    CHECK(vllm_batch_defaults(179.06, "NVIDIA B200", false, parse_vllm_version("0.27.1")).max_num_batched_tokens ==
+          8192);
+    CHECK(vllm_batch_defaults(139.8, "NVIDIA H200", false, parse_vllm_version("0.29")).max_num_batched_tokens == 8192);
+  }
+  SECTION("unified memory (GB10, DGX Spark): NVML reports no total, so vLLM takes the small defaults") {
+    for (const char* name : {"NVIDIA GB10", "DGX Spark (Blackwell GB10, 128GB UMA)"}) {
+      const auto api = vllm_batch_defaults(119.63, name, false, parse_vllm_version("0.27.1"));
+      CHECK(api.max_num_batched_tokens == 2048);
+      CHECK(api.max_num_seqs == 256);
+      CHECK(api.reason.find("unified-memory") != std::string::npos);
+    }
+  }
+}
+
+TEST_CASE("MXFP4 experts on GPUs without native FP4 load larger than the checkpoint", "[vllm][profile]") {
+  const auto oss = arch_of("openai--gpt-oss-120b");
+  REQUIRE(oss.quant.method == QuantScheme::Method::Mxfp4);
+  SECTION("Hopper from v0.11, Triton's matmul_ogs: a second, padded copy of the scales and float32 biases") {
+    const auto t = vllm_mxfp4_load_extra(oss, oss.quant, 9.0, parse_vllm_version("0.11.1"), 1, 1, 1, false);
+    CHECK(t.backend == "Triton");
+    CHECK(gib(t.extra_bytes) == Approx(3.62).margin(0.05));  // gpt-oss-120b: 64.38 logged - 60.77 packed GiB
+    CHECK(t.formula.find("swizzled") != std::string::npos);
+  }
+  SECTION("Hopper before v0.11 (pip installs without triton_kernels) and Ampere: Marlin's padding") {
+    const auto m = vllm_mxfp4_load_extra(oss, oss.quant, 9.0, parse_vllm_version("0.10.1"), 1, 1, 1, false);
+    CHECK(m.backend == "Marlin");
+    CHECK(gib(m.extra_bytes) == Approx(5.15).margin(0.1));  // 65.97 logged - 60.77 packed GiB (vllm#23278)
+    CHECK(vllm_mxfp4_load_extra(oss, oss.quant, 8.0, parse_vllm_version("0.29"), 1, 1, 1, false).backend == "Marlin");
+  }
+  SECTION("TP shards the experts: each GPU adds about its share") {
+    const auto one = vllm_mxfp4_load_extra(oss, oss.quant, 9.0, parse_vllm_version("0.11.1"), 1, 1, 1, false);
+    const auto four = vllm_mxfp4_load_extra(oss, oss.quant, 9.0, parse_vllm_version("0.11.1"), 4, 1, 1, false);
+    CHECK(static_cast<double>(four.extra_bytes) == Approx(static_cast<double>(one.extra_bytes) / 4).epsilon(0.1));
+  }
+  SECTION("nothing on Blackwell (native FP4), on an unknown GPU, or for other schemes") {
+    CHECK(vllm_mxfp4_load_extra(oss, oss.quant, 10.0, VllmVersion{}, 1, 1, 1, false).extra_bytes == 0);
+    CHECK(vllm_mxfp4_load_extra(oss, oss.quant, std::nullopt, VllmVersion{}, 1, 1, 1, false).extra_bytes == 0);
+    CHECK(vllm_mxfp4_load_extra(oss, QuantScheme{}, 9.0, VllmVersion{}, 1, 1, 1, false).extra_bytes == 0);
   }
 }
 

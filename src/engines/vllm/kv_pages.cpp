@@ -75,7 +75,8 @@ VllmKvLayout vllm_kv_layout(const ModelArch& arch, const KvCacheSpec& kv, const 
     const std::uint64_t ssm =
         std::max<std::uint64_t>(1, arch.mamba_num_heads / tp) * arch.mamba_head_dim * arch.ssm_state_size * ssm_bytes;
     l.mamba_page_bytes = conv + ssm;
-    if (s.block_size == 0 && per_token > 0) {
+    // A state the model layer could not size (0 bytes) leaves vLLM's default block: never a 0-token block.
+    if (s.block_size == 0 && per_token > 0 && l.mamba_page_bytes > 0) {
       constexpr std::uint64_t kAlignment = 16;
       l.block_size = kAlignment * ceil_div(l.mamba_page_bytes, kAlignment * per_token);
       l.notes.push_back(

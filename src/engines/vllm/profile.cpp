@@ -49,6 +49,8 @@
 
 #include "vramcalc/core/error.hpp"
 #include "vramcalc/core/units.hpp"
+#include "vramcalc/engines/vllm/kv_pages.hpp"
+#include "vramcalc/model/quantization.hpp"
 
 namespace vramcalc {
 
@@ -112,34 +114,39 @@ VllmVersion parse_vllm_version(const std::string& text) {
   return v;
 }
 
+bool vllm_profiles_cudagraphs(const VllmVersion& v) { return v.at_least(0, kCudagraphProfilingMinor); }
+
 double vllm_default_gpu_memory_utilization(const VllmVersion& v) {
-  // 0.90 up to ~v0.19; 0.92 from v0.22 (the version table of NVIDIA aiconfigurator PR #1431, which KAITO PR #2302
-  // follows). Releases between are not pinned down by any source we have; they keep 0.90, the larger KV-free margin.
-  return v.at_least(0, 22) ? 0.92 : 0.90;
+  // 0.90 for most of vLLM's history; 0.92 from the release that subtracts the CUDA-graph estimate (PR #38284 raised
+  // both together, "to preemptively address the impact on this parameter"; vllm/config/cache.py
+  // `gpu_memory_utilization: float = Field(default=0.92, gt=0, le=1)` at v0.25.0 and v0.27.1).
+  return vllm_profiles_cudagraphs(v) ? 0.92 : 0.90;
 }
 
-std::uint64_t vllm_cudagraph_estimate(std::uint64_t tensor_parallel_size) {
-  // Pool sizes vLLM logged after capture ("Graph capturing finished ... took X GiB") for dense models with the
-  // default 67 capture sizes: 0.50 GiB at TP 1 and 0.65 GiB at TP 2 (Qwen2-7B, A100), 0.10-1.03 GiB across the
-  // calibration records. Rule of thumb: 0.50 GiB + 0.15 GiB per TP doubling. Large MoE models log more (3.45 GiB,
-  // Qwen3-235B FP8 TP 4), which is why callers warn and --cudagraph-memory takes the logged figure instead.
-  const double levels = std::log2(static_cast<double>(std::max<std::uint64_t>(1, tensor_parallel_size)));
-  return static_cast<std::uint64_t>(std::llround((0.50 + 0.15 * levels) * static_cast<double>(kGiB)));
+bool vllm_default_flashinfer_sampler(const VllmVersion& v) {
+  if (v.at_least(0, kCudagraphProfilingMinor)) return true;  // PR #40376, in the v0.20.0 images' logs
+  return v.at_least(0, 11) && !v.at_least(0, 11, 1);         // v0.11.0 only: PR #26859 turned it off in v0.11.1
 }
 
 VllmBatchDefaults vllm_batch_defaults(double gpu_total_gib, const std::string& gpu_name, bool offline_llm_class,
                                       const VllmVersion& version) {
-  (void)version;  // the same table from v0.8 (V1 default) on; earlier V0 releases are not modelled
+  // The same table from v0.8 (V1 default) on, plus a >= 160 GiB tier from v0.28.0; V0 releases are not modelled.
   std::string lower = gpu_name;
   lower = ascii_lower(lower);
-  const bool large = gpu_total_gib >= 70.0 && lower.find("a100") == std::string::npos;
+  // vLLM reads the total through NVML; unified-memory parts (GB10) answer NotSupported and count as 0 bytes.
+  const bool unified = lower.find("gb10") != std::string::npos || lower.find("dgx spark") != std::string::npos;
+  const double seen_gib = unified ? 0.0 : gpu_total_gib;
+  const bool large = seen_gib >= 70.0 && lower.find("a100") == std::string::npos;
+  const bool largest = large && seen_gib >= 160.0 && version.at_least(0, 28);
   VllmBatchDefaults d;
   d.max_num_seqs = large ? 1024 : 256;
-  if (large) d.max_num_batched_tokens = offline_llm_class ? 16384 : 8192;
+  if (large) d.max_num_batched_tokens = offline_llm_class || largest ? 16384 : 8192;
   else d.max_num_batched_tokens = offline_llm_class ? 8192 : 2048;
   const std::string gpu_class =
-      large ? "H100-class GPU (>= 70 GiB, not A100)"
-            : (gpu_total_gib >= 70.0 ? "A100 (excluded from the large defaults)" : "GPU under 70 GiB");
+      unified   ? "unified-memory GPU (NVML reports no total: vLLM's small defaults)"
+      : largest ? "B200-class GPU (>= 160 GiB, vLLM 0.28+)"
+      : large   ? "H100-class GPU (>= 70 GiB, not A100)"
+                : (seen_gib >= 70.0 ? "A100 (excluded from the large defaults)" : "GPU under 70 GiB");
   d.reason = fmt::format("{}, {}: max_num_batched_tokens {}, max_num_seqs {}", gpu_class,
                          offline_llm_class ? "offline LLM class" : "OpenAI API server", d.max_num_batched_tokens,
                          d.max_num_seqs);
@@ -224,6 +231,92 @@ VllmProfileEstimate estimate_vllm_profile(const ModelArch& arch, const VllmProfi
         kNonTorchBaseGiB, kNonTorchPerTpDoublingGiB, s.tensor_parallel_size, nt, s.version.str());
   }
   return e;
+}
+
+}  // namespace vramcalc
+
+namespace vramcalc {
+
+namespace {
+
+std::uint64_t div_up(std::uint64_t v, std::uint64_t m) { return (v + m - 1) / m; }
+std::uint64_t round_up(std::uint64_t v, std::uint64_t m) { return div_up(v, m) * m; }
+
+// One expert matrix as one rank holds it: the intermediate dimension is split by TP unless experts are spread by
+// expert parallelism (then whole experts are split over the ranks instead).
+struct ExpertPart {
+  std::uint64_t matrices = 0, rows = 0, cols = 0, extra = 0;
+  bool rows_are_hidden = false;      // down_proj: hidden x intermediate
+  std::uint64_t inter_multiple = 1;  // gate_up_proj fuses two intermediate halves
+};
+
+ExpertPart expert_part(const ModelArch& a, const WeightGroup& g, std::uint64_t tp, std::uint64_t ep_ranks,
+                       bool expert_parallel) {
+  ExpertPart p;
+  const std::uint64_t shard = expert_parallel ? 1 : std::max<std::uint64_t>(1, tp);
+  p.matrices = expert_parallel ? (g.matrices + ep_ranks - 1) / ep_ranks : g.matrices;
+  p.rows_are_hidden = g.rows == a.hidden_size && g.cols != a.hidden_size;
+  const std::uint64_t inter_dim = p.rows_are_hidden ? g.cols : g.rows;
+  const std::uint64_t inter = std::max<std::uint64_t>(1, a.moe_intermediate_size);
+  p.inter_multiple = std::max<std::uint64_t>(1, inter_dim / inter);
+  const std::uint64_t part = inter_dim / shard;
+  p.rows = p.rows_are_hidden ? g.rows : part;
+  p.cols = p.rows_are_hidden ? part : g.cols;
+  p.extra = expert_parallel ? g.extra / ep_ranks : g.extra / shard;
+  return p;
+}
+
+// Marlin's padded shape over the packed one, for one expert matrix on one rank.
+double marlin_factor(const ExpertPart& p) {
+  const std::uint64_t inter_dim = p.rows_are_hidden ? p.cols : p.rows;
+  const std::uint64_t hidden_dim = p.rows_are_hidden ? p.rows : p.cols;
+  const std::uint64_t per_half = inter_dim / p.inter_multiple;
+  const double padded =
+      static_cast<double>(p.inter_multiple * round_up(per_half, 128)) * static_cast<double>(round_up(hidden_dim, 256));
+  return padded / (static_cast<double>(inter_dim) * static_cast<double>(hidden_dim));
+}
+
+}  // namespace
+
+VllmMxfp4Load vllm_mxfp4_load_extra(const ModelArch& a, const QuantScheme& scheme,
+                                    std::optional<double> compute_capability, const VllmVersion& version,
+                                    std::uint64_t tp, std::uint64_t pp, std::uint64_t dp, bool expert_parallel) {
+  VllmMxfp4Load out;
+  if (scheme.method != QuantScheme::Method::Mxfp4 || !compute_capability || *compute_capability >= 10.0 ||
+      *compute_capability < 8.0)
+    return out;
+  const bool triton = *compute_capability >= 9.0 && version.at_least(0, 11);
+  out.backend = triton ? "Triton" : "Marlin";
+  const std::uint64_t ep_ranks = std::max<std::uint64_t>(1, tp) * std::max<std::uint64_t>(1, dp);
+  const auto parts = vllm_pp_partition(std::max<std::uint64_t>(1, a.num_hidden_layers), std::max<std::uint64_t>(1, pp));
+  const double stage = static_cast<double>(*std::max_element(parts.begin(), parts.end())) /
+                       static_cast<double>(std::max<std::uint64_t>(1, a.num_hidden_layers));
+  double extra = 0;
+  for (const auto& g : a.weights) {
+    if (g.role != WeightRole::Experts || !group_is_quantized(g, scheme)) continue;
+    const ExpertPart p = expert_part(a, g, tp, ep_ranks, expert_parallel);
+    const double elements = static_cast<double>(p.matrices) * static_cast<double>(p.rows) * static_cast<double>(p.cols);
+    const double scales = static_cast<double>(p.matrices) * static_cast<double>(p.rows) *
+                          static_cast<double>(div_up(p.cols, 32));  // one E8M0 byte per 32 elements
+    if (triton) {
+      // The swizzled scale copy pads its rows to 2 x num_warps (8) x 2 x 8 = 256; biases become float32.
+      extra += scales * static_cast<double>(round_up(p.rows, 256)) / static_cast<double>(p.rows) +
+               static_cast<double>(p.extra) * 4.0;
+    } else {
+      extra += (elements / 2.0 + scales) * (marlin_factor(p) - 1.0);  // packed 4-bit values and their scales
+    }
+  }
+  out.extra_bytes = round_bytes(extra * stage, "MXFP4 load overhead");
+  out.formula = triton
+                    ? fmt::format(
+                          "+ {:.2f} GiB: MXFP4 experts on compute capability {:.1f} through Triton's matmul_ogs keep "
+                          "a second, swizzled copy of the expert scales (rows padded to 256) and float32 biases",
+                          gib(static_cast<double>(out.extra_bytes)), *compute_capability)
+                    : fmt::format(
+                          "+ {:.2f} GiB: MXFP4 experts on compute capability {:.1f} through Marlin are padded to "
+                          "intermediate/TP multiples of 128 and hidden multiples of 256",
+                          gib(static_cast<double>(out.extra_bytes)), *compute_capability);
+  return out;
 }
 
 }  // namespace vramcalc

@@ -1,4 +1,4 @@
-// vLLM's paged KV cache (v0.10.x V1 engine), as vLLM itself sizes it once it knows
+// vLLM's paged KV cache (V1 engine, v0.10 and later), as vLLM itself sizes it once it knows
 // the memory left for the cache: pages per layer, layer groups of hybrid models, blocks, the token count and
 // concurrency it logs, and the capacity check with its estimated maximum model length.
 // The formulas follow vLLM v0.10.x (vllm/v1/kv_cache_interface.py, vllm/v1/core/kv_cache_utils.py); see README.

@@ -13,24 +13,40 @@
 
 namespace vramcalc {
 
-// A vLLM release, as --vllm-version takes it ("0.11", "0.10.1", "v0.10.1.1" alike).
+// The newest vLLM release the estimator models, the default of --vllm-version: v0.29.0, the newest release the
+// v0.20+ calibration logs come from (tests/data/vllm_calibration_v021plus.jsonl, a 0.29.1 nightly). v0.30.0 exists
+// (2026-09) but no startup log of it was available to check its accounting against.
+inline constexpr int kNewestVllmMajor = 0;
+inline constexpr int kNewestVllmMinor = 29;
+inline constexpr int kNewestVllmPatch = 0;
+
+// A vLLM release, as --vllm-version takes it ("0.11", "0.10.1", "v0.10.1.1" alike). Default: the newest modelled.
+// The V0 engine (before v0.8) is not modelled: its profile run and log lines differ (a documented legacy).
 struct VllmVersion {
-  int major = 0;
-  int minor = 10;
-  int patch = 0;
+  int major = kNewestVllmMajor;
+  int minor = kNewestVllmMinor;
+  int patch = kNewestVllmPatch;
   [[nodiscard]] bool at_least(int maj, int min, int pat = 0) const;
   [[nodiscard]] std::string str() const;  // "0.10.0"
 };
 // Throws Error(BadInput) naming --vllm-version for anything that is not [v]MAJOR.MINOR[.PATCH[.BUILD]].
 VllmVersion parse_vllm_version(const std::string& text);
 
-// vLLM's default --gpu-memory-utilization for a release: 0.90, and 0.92 from v0.22.
+// The first release that estimates the CUDA-graph pool during profiling and subtracts it from the KV budget, and
+// defaults --gpu-memory-utilization to 0.92 (both in vLLM PR #38284, "slated for v0.21"; the v0.20.0 release
+// already logs "CUDA graph memory profiling is enabled (default since v0.21.0)", see vllm-new-001/002/017).
+inline constexpr int kCudagraphProfilingMinor = 20;
+// True when `v` subtracts its CUDA-graph estimate from the KV budget by default (v0.20.0 and later).
+bool vllm_profiles_cudagraphs(const VllmVersion& v);
+
+// vLLM's default --gpu-memory-utilization for a release: 0.90, and 0.92 from v0.20.0 (PR #38284, with the estimate).
 double vllm_default_gpu_memory_utilization(const VllmVersion& v);
 
-// A rule-of-thumb CUDA-graph pool per GPU (default capture sizes, PIECEWISE): 0.50 GiB + 0.15 GiB per TP doubling.
-// vLLM v0.21+ estimates this during profiling and subtracts it from the KV budget; earlier releases capture
-// graphs after sizing the cache, inside the (1 - utilization) headroom.
-std::uint64_t vllm_cudagraph_estimate(std::uint64_t tensor_parallel_size);
+// Whether a release samples with FlashInfer's top-k/top-p kernel by default: v0.11.0 (flashinfer-python became a
+// default dependency and its sampler was on until PR #26859, first in v0.11.1) and v0.20.0 on (PR #40376 turned it
+// back on; v0.20.0 and v0.22.1 logs print "Using FlashInfer for top-p & top-k sampling."). v0.10.x pip installs
+// had no FlashInfer (vllm#23278); images that did are selected with --flashinfer-sampler.
+bool vllm_default_flashinfer_sampler(const VllmVersion& v);
 
 struct VllmBatchDefaults {
   std::uint64_t max_num_batched_tokens = 2048;
@@ -38,7 +54,9 @@ struct VllmBatchDefaults {
   std::string reason;  // "H100-class GPU (>= 70 GiB, not A100), OpenAI API server"
 };
 // vLLM's defaults by device and usage context (reference §3): >= 70 GiB and not an A100 -> 8192/1024 for the
-// API server, 16384/1024 offline; otherwise 2048/256 (API server), 8192/256 (offline).
+// API server, 16384/1024 offline; otherwise 2048/256 (API server), 8192/256 (offline). From v0.28.0, >= 160 GiB
+// (B200/B300) gives the API server 16384 tokens. Unified-memory devices (GB10, DGX Spark) report no memory through
+// NVML, so vLLM's bare `except` falls back to the small defaults whatever their size.
 VllmBatchDefaults vllm_batch_defaults(double gpu_total_gib, const std::string& gpu_name, bool offline_llm_class,
                                       const VllmVersion& version);
 
@@ -65,5 +83,23 @@ struct VllmProfileEstimate {
 };
 
 VllmProfileEstimate estimate_vllm_profile(const ModelArch& arch, const VllmProfileSettings& settings);
+
+// What vLLM's MXFP4 MoE path allocates beyond the checkpoint's packed experts, per GPU, on GPUs without native FP4:
+//   Marlin (compute capability 8.x, and 9.x before v0.11 where pip installs had no triton_kernels): each expert
+//     matrix padded to round_up(intermediate/TP, 128) x round_up(hidden, 256) (vllm/.../quantization/mxfp4.py,
+//     "the moe marlin kernel requires that for each linear n % 256 == 0 and k % 128 == 0");
+//   Triton matmul_ogs (9.x from v0.11): the expert scales swizzled into a second copy (HopperMXScaleLayout, rows
+//     padded to 256) while the loaded scale parameters stay registered, and the expert biases converted to a
+//     float32 copy.
+// Blackwell (10.x, 12.x) runs MXFP4 natively and is not modelled (no log to check it against): 0 there.
+struct VllmMxfp4Load {
+  std::uint64_t extra_bytes = 0;  // on the busiest GPU
+  std::string backend;            // "Marlin", "Triton", or "" when nothing is added
+  std::string formula;
+};
+VllmMxfp4Load vllm_mxfp4_load_extra(const ModelArch& arch, const QuantScheme& scheme,
+                                    std::optional<double> compute_capability, const VllmVersion& version,
+                                    std::uint64_t tensor_parallel_size, std::uint64_t pipeline_parallel_size,
+                                    std::uint64_t data_parallel_size, bool expert_parallel);
 
 }  // namespace vramcalc
