@@ -10,6 +10,7 @@
 #include <CLI/CLI.hpp>
 
 #include "vramcalc/core/error.hpp"
+#include "vramcalc/engines/kaito/plan.hpp"
 
 namespace vramcalc::cli {
 
@@ -31,6 +32,8 @@ const std::vector<ValueRule>& value_rules() {
       {"models", "--format", ValueKind::Choice, format_names(true)},
       {"vram-calc", "--engine", ValueKind::Choice, engine_names()},
       {"vram-calc", "--estimator", ValueKind::Choice, estimator_names()},
+      {"vram-calc", "--cudagraph-estimate", ValueKind::Choice, {"on", "off"}},
+      {"vram-calc", "--kaito-rules", ValueKind::Choice, kaito_rules_names()},
       {"vram-calc", "--emit", ValueKind::Choice, emit_names(), true},
       {"vram-calc", "--kv-cache-dtype", ValueKind::Choice, {"auto", "fp8", "fp8_e4m3", "fp8_e5m2"}},
       {"vram-calc", "--dtype", ValueKind::Choice, {"auto", "float16", "bfloat16", "float32"}},

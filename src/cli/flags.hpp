@@ -18,14 +18,17 @@ struct RawFlags {
   std::string engine, estimator;
 
   // Sizing, shared by the engines (some by only one or two; check_engine_flags says which).
-  std::string max_model_len, concurrency, gpu_memory_utilization, gpu_memory, gpus;
+  std::string max_model_len, concurrency, gpu_memory_utilization, gpu_memory, cuda_total, gpus;
   std::string tensor_parallel_size, pipeline_parallel_size, gpus_per_node;
   std::string fragmentation_factor, headroom_gib, risk_thresholds_gib, non_torch_gib, activation_gib, overhead_gib;
   std::string params_b, weight_bytes, dtype, quantization, kv_cache_dtype;
+  std::string kaito_rules;  // --kaito-rules guide|controller
 
   // --estimator vllm
   std::string vllm_version, kv_cache_memory, cudagraph_memory, max_num_batched_tokens, max_num_seqs, block_size;
   std::string data_parallel_size;
+  std::string cudagraph_estimate, max_cudagraph_capture_size, cudagraph_capture_sizes, compilation_config;
+  std::string optimization_level;  // -O
   bool enforce_eager = false, enable_expert_parallel = false, flashinfer_sampler = false;
 
   // --engine tgi
@@ -34,6 +37,7 @@ struct RawFlags {
   // What to print
   std::string sweep, sweep_tokens, emit;
   bool emit_given = false;  // --emit was on the command line (even empty): a profile's outputs.emit does not apply
+  bool force = false;       // --force: --emit prints a plan that does not fit
 
   // The Hub
   std::string revision, token, ca_bundle, connect_timeout, timeout;

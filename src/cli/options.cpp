@@ -5,6 +5,7 @@
 #include "cli/options.hpp"
 #include "cli/completions.hpp"
 #include "cli/flags.hpp"
+#include "cli/help.hpp"
 
 #include <algorithm>
 
@@ -33,23 +34,30 @@ namespace vramcalc::cli {
 namespace {
 
 constexpr const char* kFooter = R"(
-The KAITO plan (KAITO sizing guide, measured on vLLM v0.10.1), in GiB = 2^30 bytes:
+The KAITO plan (--kaito-rules guide: KAITO sizing guide, measured on vLLM v0.10.1), in GiB = 2^30 bytes:
   bytes_per_token = 2 x attention_layers x kv_heads x head_dim x kv_dtype_bytes
                     (the config's own head_dim; only layers that hold KV per token;
                      MLA models: layers x (kv_lora_rank + qk_rope_head_dim) x kv_dtype_bytes)
   n   = max(1, ceil((1.02 W + bytes_per_token L) / (V u - 2.3)))     2.3 = 0.6 non-PyTorch + 1.7 activations
-  N   = ceil(n / gpus_per_node) x gpus_per_node
+  N   = ceil(n / gpus_per_node) x gpus_per_node on an instance; a bare GPU: one node of the smallest TP >= n
+        that vLLM accepts (up to 8), else nodes of 8 with pipeline parallelism between them
   max_model_len = min(floor((N V u - 1.02 W - 2.3 N) / bytes_per_token), max_position_embeddings)
   W = weight GiB, V = GPU memory GiB (nvidia-smi total), u = --gpu-memory-utilization, L = --max-model-len.
+  --kaito-rules controller (KAITO controller, what it provisions today; V: its SKU table's GiB, g = GPUs per
+  node, nodes = N / g, w = 1.02 W / N):
+  n   = int(1.02 W / ((0.84 V - 2.3 - bytes_per_token L / g) / 1.05)) + 1      (+1 even when it divides exactly)
+  max_model_len = min(int((0.84 V - w - (2.3 + 0.05 w)) / (bytes_per_token / g / nodes)),
+                      max_position_embeddings), rounded down to a multiple of 256; MLA: not divided by g
 
 Estimators (--estimator):
-  kaito  (default) KAITO's rule of thumb above: conservative fixed overheads, KV divided over all GPUs.
-         Use it to size a KAITO workspace, or when you want margin.
-  vllm   What vLLM v0.10.x itself will compute at startup, per GPU: total as CUDA reports it x utilization,
-         minus weights on that GPU, the profiled activation peak and non-PyTorch memory, gives "Available KV
-         cache memory"; then blocks, "GPU KV cache size", "Maximum concurrency" and the max_model_len check.
-         Use it to choose --gpu-memory-utilization, --max-model-len and --max-num-seqs for a real deployment;
-         --kv-cache-memory SIZE reproduces vLLM's numbers from a budget you already know.
+  vllm   (default) What vLLM itself will compute at startup (--vllm-version, the newest modelled release by
+         default), per GPU: total as CUDA reports it x utilization, minus weights on that GPU, the profiled
+         activation peak, non-PyTorch memory and (v0.21+) the CUDA-graph estimate, gives "Available KV cache
+         memory"; then blocks, "GPU KV cache size", "Maximum concurrency" and the max_model_len check. Without
+         --max-model-len, KAITO's shape: the fewest GPUs that hold a 2048-token request, then the longest
+         context they hold (rounded down to 256), up to the model's maximum. The KAITO plan is shown beside it.
+  kaito  KAITO's rule of thumb above (--kaito-rules guide), or what KAITO's controller provisions today
+         (--kaito-rules controller): conservative fixed overheads, KV divided over all GPUs.
   wizard vllm-wizard's model: vram-calc's weights and KV with overhead max(1 GiB, 2% of the GPU)
          + 0.25 GiB per extra TP rank and a 1.15 fragmentation factor on the KV cache. A quick, simple margin.
 
@@ -131,19 +139,26 @@ void define_plan_flags(CLI::App& app, RawFlags& f) {
                  "KV cache dtype: auto|fp8|fp8_e4m3|fp8_e5m2 (what-if: float16|bfloat16|float32)")
       ->default_str("auto");
   app.add_option("--max-model-len,--context", f.max_model_len,
-                 "Context length L to size for, in tokens, with vLLM's suffixes (32k = 32000, 32K = 32768) (kaito: "
-                 "2048, as KAITO; vllm, wizard: the model's maximum; tgi: sets --max-total-tokens)");
+                 "Context length to size for (vllm: kept, or it does not fit; without it, the longest the fewest GPUs "
+                 "hold, up to the model's maximum; kaito: 2048, as KAITO; wizard: the model's maximum; tgi: sets "
+                 "--max-total-tokens)");
   app.add_option("--concurrency", f.concurrency, "Sequences of max_model_len that must fit at once")->default_str("1");
   app.add_option("--gpu-memory-utilization", f.gpu_memory_utilization,
                  "Fraction u of GPU memory vLLM may use, in (0, 1]")
-      ->default_str("0.90; vllm estimator: 0.92 from --vllm-version 0.22");
+      ->default_str("vLLM's for --vllm-version (0.92 from 0.20, 0.90 before); kaito 0.90");
   app.add_option("--gpu-memory", f.gpu_memory,
-                 "Per-GPU memory V replacing the SKU's figure: 48GiB, 80GB, 24000MiB, ...");
+                 "Per-GPU memory as nvidia-smi reports it (memory.total), replacing the SKU's: 24GiB, 80GB, "
+                 "24000MiB; without --sku, sizes a GPU known only by its memory");
+  app.add_option("--cuda-total", f.cuda_total,
+                 "Per-GPU memory as CUDA reports it to a process (torch.cuda.mem_get_info, what vLLM logs): "
+                 "23.5GiB; the other convention is derived with the median 459 MiB gap between the two");
   app.add_option("--gpus", f.gpus, "Pin the GPU count instead of searching it");
   app.add_option("--tensor-parallel-size,--num-shard", f.tensor_parallel_size,
                  "Pin tensor parallelism (TGI: --num-shard)");
   app.add_option("--pipeline-parallel-size", f.pipeline_parallel_size, "Pin pipeline parallelism");
-  app.add_option("--gpus-per-node", f.gpus_per_node, "GPUs per node (bare GPU SKUs default to 1)");
+  app.add_option(
+      "--gpus-per-node", f.gpus_per_node,
+      "GPUs per node, planned as whole nodes (default: an instance's GPUs; a bare GPU SKU is one node of up to 8)");
   app.add_option("--fragmentation-factor", f.fragmentation_factor, "Multiplier on the KV cache, from 1 to 10")
       ->default_str("1.0; wizard: 1.15");
   app.add_option("--headroom-gib", f.headroom_gib, "GiB per GPU to keep free beyond the estimate")->default_str("0");
@@ -151,6 +166,10 @@ void define_plan_flags(CLI::App& app, RawFlags& f) {
       ->default_str("2,0");
   app.add_option("--non-torch-gib", f.non_torch_gib, "kaito: non-PyTorch memory per GPU in GiB")->default_str("0.6");
   app.add_option("--activation-gib", f.activation_gib, "kaito: activation peak per GPU in GiB")->default_str("1.7");
+  app.add_option("--kaito-rules", f.kaito_rules,
+                 "kaito: whose formulas plan: guide (KAITO sizing guide) or controller (KAITO controller: u 0.84, "
+                 "2.3 GiB + 5% of the per-GPU weights, lengths rounded down to 256)")
+      ->default_str("guide");
   app.add_option("--overhead-gib", f.overhead_gib,
                  "wizard: fixed overhead in GiB replacing max(1 GiB, 2%) + 0.25 GiB x (TP - 1)");
   app.add_option("--params-b", f.params_b, "Override the parameter count, in billions");
@@ -161,14 +180,27 @@ void define_plan_flags(CLI::App& app, RawFlags& f) {
 void define_engine_flags(CLI::App& app, RawFlags& f) {
   app.add_option("--estimator", f.estimator, estimator_help())->default_str(estimator_names().front());
   app.add_option("--vllm-version", f.vllm_version,
-                 "vLLM release whose accounting to follow (0.10, 0.11, v0.10.1.1, ...)")
-      ->default_str("0.10");
+                 "vLLM release whose accounting to follow (0.29, 0.22.1, 0.11, v0.10.1.1, ...)")
+      ->default_str("0.29, the newest modelled");
   app.add_option("--kv-cache-memory", f.kv_cache_memory,
                  "vllm: per-GPU KV cache budget (bytes or 11.03GiB); skips the profile model as vLLM does");
   app.add_option("--cudagraph-memory", f.cudagraph_memory,
-                 "vllm: CUDA-graph pool per GPU (the figure vLLM logs), replacing the 0.5 GiB rule of thumb; "
-                 "v0.21+ subtracts it from the KV budget");
+                 "vllm: CUDA-graph memory per GPU (the \"Estimated CUDA graph memory\" vLLM logs), replacing the "
+                 "estimate; v0.20+ subtracts it from the KV budget");
   app.add_flag("--enforce-eager", f.enforce_eager, "vllm: no CUDA graphs (no graph pool)");
+  app.add_option("--cudagraph-estimate", f.cudagraph_estimate,
+                 "vllm: on|off; off = VLLM_MEMORY_PROFILER_ESTIMATE_CUDAGRAPHS=0: the graph estimate is not "
+                 "subtracted from the KV budget (graphs then fill the headroom)")
+      ->default_str("on (v0.20+)");
+  app.add_option("--max-cudagraph-capture-size", f.max_cudagraph_capture_size,
+                 "vllm: largest batch captured as a CUDA graph (default min(2 x max_num_seqs, 512))");
+  app.add_option("--cudagraph-capture-sizes", f.cudagraph_capture_sizes,
+                 "vllm: the batch sizes captured as CUDA graphs, as vLLM takes them: 1,2,4,8");
+  app.add_option("--compilation-config", f.compilation_config,
+                 "vllm: vLLM's compilation config as JSON; cudagraph_mode, cudagraph_capture_sizes and "
+                 "max_cudagraph_capture_size are modelled");
+  app.add_option("-O,--optimization-level", f.optimization_level,
+                 "vllm: vLLM's -O level: 0 no CUDA graphs, 1 PIECEWISE, 2 (default) and 3 FULL_AND_PIECEWISE");
   app.add_option("--max-num-batched-tokens", f.max_num_batched_tokens,
                  "vllm: tokens per profiled batch (default by GPU class)");
   app.add_option("--max-num-seqs", f.max_num_seqs, "vllm: sequences per batch (default by GPU class)");
@@ -176,8 +208,8 @@ void define_engine_flags(CLI::App& app, RawFlags& f) {
   app.add_option("--data-parallel-size", f.data_parallel_size, "vllm: data-parallel replicas")->default_str("1");
   app.add_flag("--enable-expert-parallel", f.enable_expert_parallel, "vllm: spread MoE experts over DP x TP ranks");
   app.add_flag("--flashinfer-sampler", f.flashinfer_sampler,
-               "vllm: the server samples with FlashInfer (VLLM_USE_FLASHINFER_SAMPLER=1; images before v0.11.1), "
-               "which profiles fewer vocab-sized copies");
+               "vllm: the server samples with FlashInfer (VLLM_USE_FLASHINFER_SAMPLER=1; default in v0.11.0 and "
+               "v0.20+), which profiles fewer vocab-sized copies");
 
   app.add_option(
       "--max-input-tokens", f.max_input_tokens,
@@ -204,6 +236,7 @@ void define_output_and_hub_flags(CLI::App& app, RawFlags& f) {
       "--sweep-tokens", f.sweep_tokens,
       "tgi: START:END:STEP over t, with max_input_tokens t-1, max_total_tokens t, max_batch_prefill_tokens t");
   app.add_option("--emit", f.emit, "Print only a ready-to-run artefact: " + or_list(emit_names()) + " (comma list)");
+  app.add_flag("--force", f.force, "With --emit: print it even when the plan does not fit (the exit code stays 1)");
 
   app.add_option("--revision", f.revision, "Hub revision: branch, tag or commit (bypasses the catalog)");
   app.add_option("--token", f.token, "Hugging Face token (else HF_TOKEN, else the huggingface_hub token file)");
@@ -282,6 +315,7 @@ bool parse_command_line(CLI::App& app, int argc, char** argv, RawFlags& f, Optio
     return true;
   } catch (const CLI::CallForAllHelp&) {
     o.command = Command::Help;
+    app.footer(kFooter);
     o.help_text = app.help("", CLI::AppFormatMode::All);
     return true;
   } catch (const CLI::CallForVersion&) {
@@ -366,7 +400,8 @@ Options parse_options(int argc, char** argv, std::shared_ptr<const Profile> prel
       "vram-calc: how much GPU memory an LLM needs to be served with vLLM or TGI, how many GPUs and nodes "
       "of a SKU that takes, and the longest max_model_len they hold.",
       "vram-calc"};
-  app.footer(kFooter);
+  app.footer(std::string(short_help_footer()));
+  app.set_help_all_flag("--help-all", "Print this help with the formulas, the commands and the exit codes");
   app.set_version_flag("--version", version_string());
   app.get_formatter()->column_width(36);
   // A flag given twice takes its last value, as vLLM's argparse does, so a script can append overrides.
@@ -378,6 +413,7 @@ Options parse_options(int argc, char** argv, std::shared_ptr<const Profile> prel
   define_engine_flags(app, flags);
   define_output_and_hub_flags(app, flags);
   const Listings listings = define_commands(app, flags);
+  organize_help(app);
   // vLLM's parser reads --max_model_len as --max-model-len: so does this one.
   std::vector<std::string> words(argv, argv + argc);
   for (std::size_t i = 1; i < words.size(); ++i) {
@@ -406,10 +442,14 @@ Options parse_options(int argc, char** argv, std::shared_ptr<const Profile> prel
   o.sku = flags.sku;
   if (o.model.empty())
     fail_input("--model is required (a config.json, a model directory or a catalog id; see vram-calc models)");
-  if (o.sku.empty()) fail_input("--sku is required (a GPU or instance name, a comma list, or all; see vram-calc skus)");
+  if (o.sku.empty() && flags.gpu_memory.empty() && flags.cuda_total.empty())
+    fail_input(
+        "--sku is required (a GPU or instance name, a comma list, or all; see vram-calc skus), or --gpu-memory / "
+        "--cuda-total for a GPU known only by its memory");
 
   build_settings(o, flags);
   build_outputs(o, flags);
+  o.force = flags.force;
   o.hub = build_hub_options(flags);
   return o;
 }

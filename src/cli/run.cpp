@@ -20,6 +20,7 @@
 #include "vramcalc/core/printable.hpp"
 #include "vramcalc/core/text.hpp"
 #include "vramcalc/core/units.hpp"
+#include "vramcalc/render/commands.hpp"
 #include "vramcalc/render/render.hpp"
 #include "vramcalc/report/build.hpp"
 #include "vramcalc/sources/catalog.hpp"
@@ -109,7 +110,8 @@ bool several_skus(const Options& o, std::size_t count) { return count > 1 || sel
 // and sweeps do not show them).
 Report build_report(const Options& o, const ModelInput& input, const SkuCatalog& skus, bool with_suggestions) {
   Report r = model_report(input, o.report, o.notes);
-  const auto selected = select_skus(skus, o.sku);
+  const Sku by_memory = gpu_known_by_memory(o.report);  // used only without --sku
+  const auto selected = o.sku.empty() ? std::vector<const Sku*>{&by_memory} : select_skus(skus, o.sku);
   const bool shown =
       o.emit.empty() && (o.format == Format::Json || ((o.format == Format::Table || o.format == Format::Markdown) &&
                                                       !several_skus(o, selected.size())));
@@ -139,13 +141,14 @@ int plan(const Options& o) {
   const ModelInput input = resolve_model(o.model, resolve);
   // One SKU or a few: only their rows of skus.json are parsed (most of a plan's own time otherwise).
   const auto sku_file = find_data_file("skus.json");
-  const SkuCatalog skus =
-      selects_every_sku(o.sku) ? SkuCatalog::load(sku_file) : SkuCatalog::load_for(sku_file, sku_names(o.sku));
+  const SkuCatalog skus = o.sku.empty()              ? SkuCatalog()
+                          : selects_every_sku(o.sku) ? SkuCatalog::load(sku_file)
+                                                     : SkuCatalog::load_for(sku_file, sku_names(o.sku));
 
   std::vector<SweepPoint> points;
   if (o.sweep) {
     // Every row is a whole plan kept until the output is rendered: the rows are capped, not just the values.
-    const std::size_t sku_count = select_skus(skus, o.sku).size();
+    const std::size_t sku_count = o.sku.empty() ? 1 : select_skus(skus, o.sku).size();
     const std::size_t rows = o.sweep->values.size() * sku_count;
     if (rows > limits::kMaxSweepRows)
       fail_input(
@@ -166,6 +169,11 @@ int plan(const Options& o) {
   const Report& r = points.front().report;
   if (!o.emit.empty()) {
     const SkuPlan& best = r.plans.front();
+    // A plan that does not fit is not emitted (its pods would fail at startup) unless --force: nothing on stdout.
+    if (!best.fits() && !o.force) {
+      std::fprintf(stderr, "vram-calc: --emit: %s\n", emit_refusal(r).c_str());
+      return static_cast<int>(ExitCode::DoesNotFit);
+    }
     if (r.plans.size() > 1)
       std::fprintf(stderr, "vram-calc: --emit: %s, the %s\n", printable_line(best.sku.name).c_str(),
                    best.fits() ? "first SKU that fits with the fewest GPUs" : "first SKU (none fits)");

@@ -11,7 +11,9 @@
 #include "cli/flags.hpp"
 #include "vramcalc/core/error.hpp"
 #include "vramcalc/core/limits.hpp"
+#include "vramcalc/core/text.hpp"
 #include "vramcalc/core/units.hpp"
+#include "vramcalc/engines/kaito/plan.hpp"
 #include "vramcalc/engines/method.hpp"
 #include "vramcalc/engines/vllm/profile.hpp"
 #include "vramcalc/model/quantization.hpp"
@@ -174,6 +176,11 @@ void check_engine_flags(Method method, const RawFlags& f) {
         {"--enable-expert-parallel", f.enable_expert_parallel},
         {"--flashinfer-sampler", f.flashinfer_sampler},
         {"--cudagraph-memory", !f.cudagraph_memory.empty()},
+        {"--cudagraph-estimate", !f.cudagraph_estimate.empty()},
+        {"--max-cudagraph-capture-size", !f.max_cudagraph_capture_size.empty()},
+        {"--cudagraph-capture-sizes", !f.cudagraph_capture_sizes.empty()},
+        {"--compilation-config", !f.compilation_config.empty()},
+        {"-O", !f.optimization_level.empty()},
         {"--enforce-eager", f.enforce_eager}},
        "--estimator vllm");
   only(tgi,
@@ -190,8 +197,28 @@ void check_engine_flags(Method method, const RawFlags& f) {
         {"--pipeline-parallel-size", !f.pipeline_parallel_size.empty()}},
        "--engine vllm (TGI takes --cuda-memory-fraction)");
   only(!tgi && !wizard,
-       {{"--non-torch-gib", !f.non_torch_gib.empty()}, {"--activation-gib", !f.activation_gib.empty()}},
+       {{"--non-torch-gib", !f.non_torch_gib.empty()},
+        {"--activation-gib", !f.activation_gib.empty()},
+        {"--kaito-rules", !f.kaito_rules.empty()}},
        "--estimator kaito or vllm");
+}
+
+// The vLLM estimator's CUDA-graph flags (issue 13): what moves vLLM's capture list, and --cudagraph-estimate.
+void build_cudagraph_settings(VllmSettings& v, const RawFlags& f) {
+  VllmCompilationSettings& c = v.compilation;
+  if (!f.compilation_config.empty()) parse_compilation_config(f.compilation_config, c);
+  if (!f.cudagraph_capture_sizes.empty()) c.capture_sizes = parse_capture_sizes(f.cudagraph_capture_sizes);
+  if (!f.max_cudagraph_capture_size.empty())
+    c.max_capture_size = parse_count("--max-cudagraph-capture-size", f.max_cudagraph_capture_size, 1'000'000);
+  if (!f.optimization_level.empty()) {
+    if (f.optimization_level.size() != 1 || f.optimization_level[0] < '0' || f.optimization_level[0] > '3')
+      fail_input(fmt::format("-O: '{}' is not an optimization level 0, 1, 2 or 3", f.optimization_level));
+    c.optimization_level = f.optimization_level[0] - '0';
+  }
+  if (!f.cudagraph_estimate.empty()) {
+    require_one_of(ascii_lower(f.cudagraph_estimate), {"on", "off"}, "--cudagraph-estimate");
+    v.cudagraph_estimate = ascii_lower(f.cudagraph_estimate) == "on";
+  }
 }
 
 // The KAITO planner's and the vLLM estimator's settings (the context, the layout and the vLLM-only knobs), which
@@ -223,13 +250,17 @@ void build_layout_settings(ReportSettings& rs, const RawFlags& f) {
   v.expert_parallel = f.enable_expert_parallel;
   if (!f.cudagraph_memory.empty()) v.cudagraph_memory = parse_size_flag("--cudagraph-memory", f.cudagraph_memory);
   v.enforce_eager = f.enforce_eager;
+  build_cudagraph_settings(v, f);
+  // The sampler: --flashinfer-sampler, else VLLM_USE_FLASHINFER_SAMPLER, else (unset) the release's default.
   const char* fi = std::getenv("VLLM_USE_FLASHINFER_SAMPLER");
-  v.flashinfer_sampler = f.flashinfer_sampler || (fi != nullptr && std::string(fi) == "1");
+  if (f.flashinfer_sampler || (fi != nullptr && std::string(fi) == "1")) v.flashinfer_sampler = true;
+  else if (fi != nullptr && std::string(fi) == "0") v.flashinfer_sampler = false;
   if (!f.gpu_memory_utilization.empty()) {
     k.gpu_memory_utilization = parse_number("--gpu-memory-utilization", f.gpu_memory_utilization);
     if (!(k.gpu_memory_utilization > 0 && k.gpu_memory_utilization <= 1))
       fail_input(fmt::format("--gpu-memory-utilization: {} is outside (0, 1]", f.gpu_memory_utilization));
     v.gpu_memory_utilization = k.gpu_memory_utilization;
+    k.gpu_memory_utilization_given = true;
   }
   if (!f.gpus.empty()) k.gpus = parse_count("--gpus", f.gpus, 100'000);
   if (!f.tensor_parallel_size.empty())
@@ -248,6 +279,11 @@ void build_layout_settings(ReportSettings& rs, const RawFlags& f) {
     rs.gpus_per_node_override = static_cast<int>(parse_count("--gpus-per-node", f.gpus_per_node, 1024));
   if (!f.non_torch_gib.empty()) k.non_torch_gib = parse_gib("--non-torch-gib", f.non_torch_gib, 1024, true);
   if (!f.activation_gib.empty()) k.activation_gib = parse_gib("--activation-gib", f.activation_gib, 1024, true);
+  if (!f.kaito_rules.empty()) {  // case-insensitive, as every choice flag
+    const std::string rules = ascii_lower(f.kaito_rules);
+    require_one_of(rules, kaito_rules_names(), "--kaito-rules");
+    k.rules = *kaito_rules_named(rules);
+  }
 }
 
 // The axes every engine shares (fragmentation, headroom, OOM risk, the wizard's overhead), then TGI's flags with
@@ -304,6 +340,9 @@ void build_weight_settings(Options& o, const RawFlags& f) {
   }
   if (!f.weight_bytes.empty()) o.weights.weight_bytes = parse_size_flag("--weight-bytes", f.weight_bytes);
   if (!f.gpu_memory.empty()) rs.gpu_memory_override = parse_size_flag("--gpu-memory", f.gpu_memory);
+  if (!f.cuda_total.empty()) rs.cuda_total_override = parse_size_flag("--cuda-total", f.cuda_total);
+  if (rs.gpu_memory_override && rs.cuda_total_override && *rs.cuda_total_override > *rs.gpu_memory_override)
+    fail_input("--cuda-total cannot exceed --gpu-memory: CUDA reports less than nvidia-smi's total");
   if (!f.dtype.empty()) o.weights.dtype = f.dtype;
   if (!f.kv_cache_dtype.empty()) rs.kv_cache_dtype_flag = f.kv_cache_dtype;
   if (!f.quantization.empty() && f.quantization != "none") {

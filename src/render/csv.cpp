@@ -45,13 +45,16 @@ constexpr std::array<std::string_view, 15> kFigureColumns = {"vllm_available_kv_
                                                              "tgi_is_enough_vram",
                                                              "tgi_kv_token_budget"};
 
+// The baseline beside the chosen plan (SkuPlan::baseline), last so that columns read by position keep theirs.
+const char* const kBaselineColumns = "baseline_method,baseline_fits,baseline_gpus,baseline_max_model_len";
+
 std::string header() {
   std::string out = kColumns;
   for (const auto column : kFigureColumns) {
     out += ',';
     out += column;
   }
-  return out + "\n";
+  return out + "," + kBaselineColumns + "\n";
 }
 
 std::string figure(const PlanSummary& s, std::string_view column) {
@@ -85,6 +88,12 @@ std::string row(const SweepPoint& pt, const SkuPlan& sp) {
                                     std::to_string(f.max_context_at_concurrency),
                                     r.settings.kv_cache_dtype_flag};
   for (const auto column : kFigureColumns) cells.push_back(figure(sp.summary, column));
+  if (sp.baseline) {
+    cells.insert(cells.end(), {std::string(method_info(sp.baseline->method).name), sp.baseline->fits ? "true" : "false",
+                               std::to_string(sp.baseline->gpus), std::to_string(sp.baseline->max_model_len)});
+  } else {
+    cells.insert(cells.end(), 4, "");
+  }
   std::string out;
   for (std::size_t i = 0; i < cells.size(); ++i) {
     if (i > 0) out += ',';

@@ -1,4 +1,6 @@
 #include <algorithm>
+#include <array>
+#include <charconv>
 #include <cstdint>
 #include <map>
 
@@ -44,6 +46,10 @@ bool unsafe_in_yaml(std::uint32_t cp) {
 }  // namespace
 
 std::string escape_yaml_unsafe(std::string_view text) {
+  // Nearly every output is plain ASCII without DEL: nothing to escape, and a scan of the bytes says so cheaply
+  // (--sku all writes over a megabyte).
+  if (std::all_of(text.begin(), text.end(), [](char c) { return static_cast<unsigned char>(c) < 0x7F; }))
+    return std::string(text);
   std::string out;
   out.reserve(text.size());
   for (std::size_t i = 0; i < text.size();) {
@@ -56,10 +62,118 @@ std::string escape_yaml_unsafe(std::string_view text) {
   return out;
 }
 
+namespace {
+
+// A string as nlohmann's dump() writes it (ensure_ascii off): quotes, backslashes and C0 controls escaped, other
+// bytes as they are; a string with invalid UTF-8 is left to nlohmann (error_handler_t::replace: U+FFFD).
+void write_string(std::string& out, std::string_view text) {
+  const std::size_t start = out.size();
+  out += '"';
+  for (std::size_t i = 0; i < text.size();) {
+    // A run of characters written as they are, appended at once.
+    std::size_t end = i;
+    while (end < text.size()) {
+      const auto b = static_cast<unsigned char>(text[end]);
+      if (b < 0x20 || b == '"' || b == '\\' || b >= 0x80) break;
+      ++end;
+    }
+    if (end > i) {
+      out.append(text, i, end - i);
+      i = end;
+      continue;
+    }
+    const auto c = static_cast<unsigned char>(text[i]);
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20) {
+          out += fmt::format("\\u{:04x}", c);
+        } else if (const std::size_t length = utf8_sequence_length(text, i); length > 1) {
+          out.append(text, i, length);
+          i += length;
+          continue;
+        } else {
+          // Invalid UTF-8 (from argv, a profile or a file name): nlohmann's own replacement, byte for byte.
+          out.resize(start);
+          out += nlohmann::json(std::string(text)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+          return;
+        }
+    }
+    ++i;
+  }
+  out += '"';
+}
+
+template <typename Integer>
+void write_integer(std::string& out, Integer value) {
+  std::array<char, 24> digits{};
+  const auto result = std::to_chars(digits.data(), digits.data() + digits.size(), value);
+  out.append(digits.data(), result.ptr);
+}
+
+void newline(std::string& out, int indent, int depth) {
+  if (indent < 0) return;
+  out += '\n';
+  out.append(static_cast<std::size_t>(indent) * static_cast<std::size_t>(depth), ' ');
+}
+
+// nlohmann's dump() layout, written directly: its serializer costs about 90 instructions a byte, which made the
+// megabyte of --sku all --format json most of that command's time.
+void write_value(std::string& out, const nlohmann::json& j, int indent, int depth) {
+  switch (j.type()) {
+    case nlohmann::json::value_t::object: {
+      if (j.empty()) return void(out += "{}");
+      out += '{';
+      bool first = true;
+      for (const auto& [key, value] : j.get_ref<const nlohmann::json::object_t&>()) {
+        if (!first) out += ',';
+        first = false;
+        newline(out, indent, depth + 1);
+        write_string(out, key);
+        out += indent < 0 ? ":" : ": ";
+        write_value(out, value, indent, depth + 1);
+      }
+      newline(out, indent, depth);
+      out += '}';
+      return;
+    }
+    case nlohmann::json::value_t::array: {
+      if (j.empty()) return void(out += "[]");
+      out += '[';
+      bool first = true;
+      for (const auto& value : j) {
+        if (!first) out += ',';
+        first = false;
+        newline(out, indent, depth + 1);
+        write_value(out, value, indent, depth + 1);
+      }
+      newline(out, indent, depth);
+      out += ']';
+      return;
+    }
+    case nlohmann::json::value_t::string: return write_string(out, j.get_ref<const std::string&>());
+    case nlohmann::json::value_t::number_unsigned: return write_integer(out, j.get<std::uint64_t>());
+    case nlohmann::json::value_t::number_integer: return write_integer(out, j.get<std::int64_t>());
+    case nlohmann::json::value_t::boolean: out += j.get<bool>() ? "true" : "false"; return;
+    case nlohmann::json::value_t::null: out += "null"; return;
+    default: out += j.dump(); return;  // floating point, exactly as nlohmann writes it
+  }
+}
+
+}  // namespace
+
 std::string dump_json(const nlohmann::json& j, int indent) {
-  // After dump() with replace the text is valid UTF-8, and the characters escape_yaml_unsafe escapes can only be
-  // inside strings, where \uXXXX means the same to JSON and YAML.
-  return escape_yaml_unsafe(j.dump(indent, ' ', false, nlohmann::json::error_handler_t::replace));
+  std::string out;
+  write_value(out, j, indent, 0);
+  // The text is valid UTF-8 now, and the characters escape_yaml_unsafe escapes can only be inside strings, where
+  // \uXXXX means the same to JSON and YAML.
+  return escape_yaml_unsafe(out);
 }
 
 }  // namespace render_detail

@@ -108,6 +108,21 @@ nlohmann::json summary_json(const PlanSummary& s) {
   return j;
 }
 
+// Another memory model's plan of the same SKU, from its summary: the layout, the context and its per-GPU terms.
+nlohmann::json baseline_json(const PlanSummary& b) {
+  nlohmann::json j = summary_json(b);
+  j["method"] = std::string(method_info(b.method).name);
+  j["source"] = std::string(method_info(b.method).source);
+  nlohmann::json memory = nlohmann::json::array();
+  for (const auto& t : b.memory) memory.push_back({{"name", t.name}, {"bytes", t.bytes}, {"formula", t.formula}});
+  j["memory"] = memory;
+  j["memory_total_bytes"] = b.memory_total_bytes;
+  j["gpu_memory_bytes"] = b.gpu_memory_bytes;
+  j["budget_bytes"] = b.budget_bytes;
+  j["warnings"] = b.warnings;
+  return j;
+}
+
 // vLLM's: the CUDA-reported memory, its settings and per-GPU figures in place of KAITO's, and the "vllm" object.
 void vllm_section(nlohmann::json& j, const Report& r, const SkuPlan& sp) {
   const VllmPlan& v = *sp.vllm;
@@ -188,6 +203,9 @@ void add_engine_json(nlohmann::json& j, const Report& r, const SkuPlan& sp) {
   j["fits"] = sp.fits();
   j["plan"] = summary_json(sp.summary);
   j["plan"]["fits"] = sp.fits();
+  j["plan"]["method"] = std::string(info.name);
+  j["baseline"] = sp.baseline ? baseline_json(*sp.baseline) : nlohmann::json(nullptr);
+  j["vllm"] = nullptr;
   j["tgi"] = nullptr;
   j["wizard"] = nullptr;
   add_method_section(j, r, sp);

@@ -12,6 +12,12 @@ namespace vramcalc {
 
 namespace render_detail {
 
+std::string sku_shape(const SkuPlan& sp) {
+  const std::string gpu = printable_line(sp.sku.gpu.name);
+  if (sp.sku.is_instance) return fmt::format("{} x {}", sp.sku.gpus_per_node, gpu);
+  return fmt::format("{} GPUs, up to {} per node", gpu, sp.sku.gpus_per_node);
+}
+
 void warnings_section(std::string& out, const std::vector<std::string>& warnings) {
   if (warnings.empty()) return;
   out += "\nWarnings\n";
@@ -81,6 +87,26 @@ void model_section(std::string& out, const Report& r) {
   out += fmt::format("KV cache      {} per token\n", printable_line(r.kv.formula));
 }
 
+// The formula of the summary's memory term `name`, or "" when it has none.
+std::string term_formula(const PlanSummary& s, std::string_view name) {
+  for (const auto& t : s.memory)
+    if (t.name == name) return t.formula;
+  return "";
+}
+
+// Why the vLLM plan holds the length it does.
+std::string context_reason(const VllmPlan& v, const VllmSettings& s) {
+  if (!v.context_filled && !s.max_model_len && !s.max_model_len_auto)
+    return "KAITO's default request, min(2048, the model's maximum): no longer length is searched where it does not "
+           "fit";
+  if (!v.context_filled) return s.max_model_len_auto ? "--max-model-len auto" : "--max-model-len, as given";
+  if (v.max_model_len == v.model_max_len) return "the model's maximum: the cache holds it";
+  return fmt::format(
+      "the longest {} sequence(s) can each have in the cache with {:.2f} GiB to spare (the estimator's error), "
+      "rounded down to 256; no --max-model-len given",
+      s.concurrency, to_gib(v.fill_margin_bytes));
+}
+
 }  // namespace
 
 namespace render_detail {
@@ -88,39 +114,38 @@ namespace render_detail {
 void kaito_plan_section(std::string& out, const Report& r, const SkuPlan& sp) {
   const KaitoPlan& p = sp.kaito;
   const KaitoSettings& k = r.settings.kaito;
-  out += fmt::format("\nSKU           {}: {} x {}, {} GiB per GPU ({})\n", printable_line(sp.sku.name),
-                     sp.sku.gpus_per_node, printable_line(sp.sku.gpu.name), gib(sp.gpu_memory.bytes),
+  out += fmt::format("\nSKU           {}: {}, {} GiB per GPU ({})\n", printable_line(sp.sku.name), sku_shape(sp),
+                     gib(sp.gpu_memory.bytes),
                      sp.gpu_memory.source == "reported" ? fmt::format("nvidia-smi {} MiB", sp.gpu_memory.bytes / kMiB)
                                                         : printable_line(sp.gpu_memory.source));
-  out += fmt::format("Settings      gpu_memory_utilization {}, max_model_len {}{}, kv_cache_dtype {}\n",
-                     k.gpu_memory_utilization, k.max_model_len, k.max_model_len_given ? "" : " (KAITO default)",
-                     printable_line(r.settings.kv_cache_dtype_flag));
+  out += fmt::format("Settings      {}: gpu_memory_utilization {}, max_model_len {}{}, kv_cache_dtype {}\n",
+                     printable_line(p.source), p.gpu_memory_utilization, k.max_model_len,
+                     k.max_model_len_given ? "" : " (KAITO default)", printable_line(r.settings.kv_cache_dtype_flag));
 
-  const double V = to_gib(sp.gpu_memory.bytes);
-  const double overhead = k.non_torch_gib + k.activation_gib + k.reserve_gib;
-  const double bpt = to_gib(r.kv.bytes_per_token) * k.kv_fragmentation * static_cast<double>(k.concurrency);
   out += fmt::format("\nPer GPU, at max_model_len {} (GiB = 2^30 bytes)\n", p.max_model_len);
   for (const auto& term : sp.summary.memory)
     out += fmt::format("  {:<25}{:>9}   {}\n", term.name, gib(term.bytes), printable_line(term.formula));
   out +=
       fmt::format("  total                    {:>9}   of budget {} = {} GiB x {}\n", gib(sp.summary.memory_total_bytes),
-                  gib(sp.summary.budget_bytes), gib(sp.summary.capacity_bytes), k.gpu_memory_utilization);
+                  gib(sp.summary.budget_bytes), gib(sp.summary.capacity_bytes), p.gpu_memory_utilization);
 
-  out += fmt::format("\nPlan ({})\n", method_info(Method::Kaito).source);
+  out += fmt::format("\nPlan ({})\n", printable_line(p.source));
   if (p.pinned) {
     out += fmt::format("  GPUs                     {} (pinned; the formula needs {})\n", p.gpus, p.gpus_needed);
   } else {
-    out +=
-        fmt::format("  GPUs needed (n)          {} = max(1, ceil(({} x {:.2f} + {:.6f} x {}) / ({:.2f} x {} - {})))\n",
-                    p.gpus_needed, k.weight_overhead, to_gib(r.weights.bytes), bpt, p.max_model_len_requested, V,
-                    k.gpu_memory_utilization, overhead);
-    out +=
-        fmt::format("  GPUs (N)                 {} = {} node(s) x {} GPU(s)\n", p.gpus, p.nodes, sp.sku.gpus_per_node);
+    out += fmt::format("  GPUs needed (n)          {}\n", printable_line(p.gpus_needed_formula));
+    if (sp.sku.is_instance || r.settings.gpus_per_node_override)
+      out += fmt::format("  GPUs (N)                 {} = {} node(s) x {} GPU(s)\n", p.gpus, p.nodes,
+                         sp.sku.gpus_per_node);
+    else
+      out += fmt::format("  GPUs (N)                 {}: the smallest TP >= n that vLLM accepts, up to {} per node\n",
+                         p.gpus, sp.sku.gpus_per_node);
   }
   out += fmt::format("  layout                   TP {} x PP {} on {} node(s)\n", p.tensor_parallel_size,
                      p.pipeline_parallel_size, p.nodes);
   out += fmt::format("  max_model_len            {} (limited by {}; memory allows {})\n", p.max_model_len,
                      printable_line(p.max_model_len_limited_by), p.max_model_len_by_memory);
+  out += fmt::format("                           = {}\n", printable_line(p.max_model_len_formula));
   out += fmt::format("  verdict                  {}\n", p.fits ? std::string("FITS") : std::string("DOES NOT FIT"));
   for (const auto& reason : p.not_fit_reasons) out += fmt::format("    - {}\n", printable_line(reason));
   feasibility_section(out, r, sp);
@@ -130,9 +155,8 @@ void kaito_plan_section(std::string& out, const Report& r, const SkuPlan& sp) {
 
 void vllm_plan_section(std::string& out, const Report& r, const SkuPlan& sp) {
   const VllmPlan& v = *sp.vllm;
-  out += fmt::format("\nSKU           {}: {} x {}, {} GiB per GPU as CUDA reports it ({})\n",
-                     printable_line(sp.sku.name), sp.sku.gpus_per_node, printable_line(sp.sku.gpu.name),
-                     gib(v.total_bytes), printable_line(sp.vllm_total.source));
+  out += fmt::format("\nSKU           {}: {}, {} GiB per GPU as CUDA reports it ({})\n", printable_line(sp.sku.name),
+                     sku_shape(sp), gib(v.total_bytes), printable_line(sp.vllm_total.source));
   out += fmt::format(
       "Settings      vLLM {}, gpu_memory_utilization {}, max_model_len {}, max_num_batched_tokens {}, "
       "max_num_seqs {} ({})\n",
@@ -154,9 +178,8 @@ void vllm_plan_section(std::string& out, const Report& r, const SkuPlan& sp) {
     out += fmt::format("  - non-PyTorch            {:>9}   {}\n", gib(v.profile.non_torch_bytes),
                        printable_line(v.profile.non_torch_formula));
     if (v.cudagraph_in_budget)
-      out +=
-          fmt::format("  - CUDA graphs            {:>9}   {} (vLLM v0.21+ subtracts it)\n", gib(v.cudagraph_bytes),
-                      v.cudagraph_estimated ? "0.50 GiB + 0.15 GiB x log2(TP), rule of thumb" : "--cudagraph-memory");
+      out += fmt::format("  - CUDA graphs            {:>9}   {}\n", gib(v.cudagraph_bytes),
+                         printable_line(term_formula(sp.summary, "CUDA graphs")));
     out += fmt::format("  = available KV cache     {:>9}   (\"Available KV cache memory\")\n",
                        signed_gib(v.available_kv_bytes));
   }
@@ -171,8 +194,11 @@ void vllm_plan_section(std::string& out, const Report& r, const SkuPlan& sp) {
   out += fmt::format("  GPU KV cache size        {} tokens\n", format_count(v.capacity.kv_cache_tokens));
   out += fmt::format("  max concurrency          {:.2f}x for {} tokens per request\n", v.capacity.max_concurrency,
                      v.max_model_len);
-  out += fmt::format("\nPlan (vLLM-faithful)\n  GPUs                     {} ({} node(s)){}\n", v.gpus, v.nodes,
-                     v.pinned ? ", pinned" : "");
+  out += fmt::format("\nPlan ({})\n  GPUs                     {} ({} node(s)){}\n", method_info(Method::Vllm).source,
+                     v.gpus, v.nodes, v.pinned ? ", pinned" : "");
+  out += fmt::format("  layout                   TP {} x PP {}{}\n", v.tensor_parallel_size, v.pipeline_parallel_size,
+                     v.data_parallel_size > 1 ? fmt::format(" x DP {}", v.data_parallel_size) : "");
+  out += fmt::format("  max_model_len            {} ({})\n", v.max_model_len, context_reason(v, r.settings.vllm));
   if (!v.capacity.fits && v.available_kv_bytes > 0)
     out += fmt::format("  estimated max_model_len  {}\n", v.capacity.estimated_max_model_len);
   out += fmt::format("  verdict                  {}\n", v.fits ? std::string("FITS") : std::string("DOES NOT FIT"));

@@ -24,9 +24,11 @@ std::string count_or_unbounded(std::uint64_t n) {
 
 void tgi_plan_section(std::string& out, const Report& r, const SkuPlan& sp) {
   const TgiPlan& t = *sp.tgi;
-  out += fmt::format("\nSKU           {}: {} x {}, {} GB per GPU ({})\n", printable_line(sp.sku.name),
-                     sp.sku.gpus_per_node, printable_line(sp.sku.gpu.name), gb5(t.gpu_memory_bytes),
-                     r.settings.gpu_memory_override ? "--gpu-memory" : "marketed size, GB = 10^9 bytes");
+  out +=
+      fmt::format("\nSKU           {}: {}, {} GB per GPU ({})\n", printable_line(sp.sku.name), sku_shape(sp),
+                  gb5(t.gpu_memory_bytes),
+                  r.settings.gpu_memory_override || r.settings.cuda_total_override ? "--gpu-memory"
+                                                                                   : "marketed size, GB = 10^9 bytes");
   out += fmt::format(
       "Settings      TGI: num_shard {}, max_input_tokens {}, max_total_tokens {}, max_batch_prefill_tokens "
       "{}, cuda_memory_fraction {}\n",
@@ -62,9 +64,8 @@ void tgi_plan_section(std::string& out, const Report& r, const SkuPlan& sp) {
 
 void wizard_plan_section(std::string& out, const Report& r, const SkuPlan& sp) {
   const WizardPlan& w = *sp.wizard;
-  out += fmt::format("\nSKU           {}: {} x {}, {} GiB per GPU ({})\n", printable_line(sp.sku.name),
-                     sp.sku.gpus_per_node, printable_line(sp.sku.gpu.name), gib(w.gpu_memory_bytes),
-                     printable_line(sp.gpu_memory.source));
+  out += fmt::format("\nSKU           {}: {}, {} GiB per GPU ({})\n", printable_line(sp.sku.name), sku_shape(sp),
+                     gib(w.gpu_memory_bytes), printable_line(sp.gpu_memory.source));
   out += fmt::format("Settings      gpu_memory_utilization {}, context {}, concurrency {}, fragmentation_factor {}\n",
                      r.settings.kaito.gpu_memory_utilization, sp.feasibility.context, r.settings.concurrency,
                      r.settings.fragmentation_factor);
@@ -102,7 +103,24 @@ void plan_section(std::string& out, const Report& r, const SkuPlan& sp) {
     if (method == sp.method()) return section(out, r, sp);
 }
 
+// Another memory model's plan of the same SKU (SkuPlan::baseline), from its summary alone.
+void baseline_section(std::string& out, const PlanSummary& b) {
+  out += fmt::format("\nBaseline ({}), for comparison\n", method_info(b.method).source);
+  out += fmt::format("  GPUs                     {} (TP {} x PP {} on {} node(s)){}\n", b.gpus, b.tensor_parallel_size,
+                     b.pipeline_parallel_size, b.nodes, b.pinned ? ", pinned" : "");
+  out += fmt::format(
+      "  max_model_len            {}{}\n", b.max_model_len,
+      b.max_model_len_limited_by.empty() ? std::string() : fmt::format(" (limited by {})", b.max_model_len_limited_by));
+  std::string terms;
+  for (const auto& t : b.memory) terms += fmt::format("{}{} {}", terms.empty() ? "" : " + ", t.name, gib(t.bytes));
+  out += fmt::format("  per GPU                  {} = {} of budget {} GiB\n", terms, gib(b.memory_total_bytes),
+                     gib(b.budget_bytes));
+  out += fmt::format("  verdict                  {}\n", verdict(b.fits));
+  for (const auto& reason : b.not_fit_reasons) out += fmt::format("    - {}\n", printable_line(reason));
+}
+
 void feasibility_section(std::string& out, const Report& r, const SkuPlan& sp) {
+  if (sp.baseline) baseline_section(out, *sp.baseline);
   const Feasibility& f = sp.feasibility;
   out += "\nFeasibility (per GPU, GiB = 2^30 bytes)\n";
   out += fmt::format("  fits                     {}\n", f.fits ? "yes" : "no");

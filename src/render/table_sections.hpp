@@ -18,6 +18,9 @@ inline std::string signed_gib(std::int64_t bytes) {
 // GB = 10^9 bytes with 5 decimals, as TGI's estimation notebook prints them.
 inline std::string gb5(std::uint64_t bytes) { return fmt::format("{:.5f}", static_cast<double>(bytes) / 1e9); }
 
+// A SKU's node: "8 x NVIDIA A100" for an instance, "H100-80G GPUs, up to 8 per node" for a bare GPU.
+std::string sku_shape(const SkuPlan& sp);
+
 void warnings_section(std::string& out, const std::vector<std::string>& warnings);
 // Every warning of one plan: the report's (Report::all_warnings), then the engine's own.
 std::vector<std::string> plan_warnings(const Report& r, const SkuPlan& sp);

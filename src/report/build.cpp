@@ -117,6 +117,26 @@ std::vector<std::string> sku_names(const std::string& spec) {
   return out;
 }
 
+Sku gpu_known_by_memory(const ReportSettings& rs) {
+  Sku sku;
+  const std::uint64_t gap = kMedianCudaGapMiB * kMiB;
+  const std::uint64_t smi = rs.gpu_memory_override.value_or(rs.cuda_total_override.value_or(0) + gap);
+  const std::uint64_t cuda = rs.cuda_total_override.value_or(smi > gap ? smi - gap : smi);
+  sku.name = fmt::format("gpu-{:.4g}GiB", to_gib(smi));
+  sku.gpu.name = fmt::format("a GPU with {:.4g} GiB", to_gib(smi));
+  sku.gpu.vendor = "NVIDIA";
+  sku.gpu.memory_gib_marketed = to_gib(smi);
+  sku.gpu.memory_mib_reported = smi / kMiB;
+  sku.gpu.cuda_total_mib_observed = {cuda / kMiB};
+  sku.gpu.bf16 = true;
+  sku.gpu.fp8 = false;
+  sku.gpu.cuda_served = true;
+  sku.gpus_per_node = kBareGpusPerNode;
+  sku.verified = false;
+  sku.gpu.note = std::string(kMemoryOnlyGpuNote);
+  return sku;
+}
+
 std::vector<const Sku*> select_skus(const SkuCatalog& catalog, const std::string& spec) {
   std::vector<const Sku*> out;
   if (selects_every_sku(spec)) {

@@ -8,9 +8,12 @@
 
 #include <fmt/format.h>
 
+#include "report/baseline.hpp"
 #include "vramcalc/core/error.hpp"
 #include "vramcalc/core/units.hpp"
+#include "vramcalc/engines/kaito/controller.hpp"
 #include "vramcalc/engines/vllm/command.hpp"
+#include "vramcalc/report/build.hpp"
 #include "vramcalc/report/report.hpp"
 
 namespace vramcalc {
@@ -33,11 +36,47 @@ std::uint64_t cap_context(const ModelArch& a, std::uint64_t len) {
   return a.max_position_embeddings ? std::min(len, *a.max_position_embeddings) : len;
 }
 
+// The memory flags in nvidia-smi's convention (KAITO's, and TGI's where given): --gpu-memory, else --cuda-total
+// plus the median gap between the two readings.
+std::optional<std::uint64_t> nvidia_smi_total(const ReportSettings& rs) {
+  if (rs.gpu_memory_override) return rs.gpu_memory_override;
+  if (rs.cuda_total_override) return *rs.cuda_total_override + kMedianCudaGapMiB * kMiB;
+  return std::nullopt;
+}
+
+// The total CUDA reports, which vLLM sizes against: --cuda-total, else --gpu-memory less the median gap, else the
+// SKU's (vllm_gpu_total).
+GpuMemory cuda_total(const ReportSettings& rs, const Gpu& gpu, std::vector<std::string>& warnings) {
+  if (rs.cuda_total_override) return {*rs.cuda_total_override, "--cuda-total"};
+  if (rs.gpu_memory_override) {
+    const std::uint64_t gap = kMedianCudaGapMiB * kMiB;
+    return {*rs.gpu_memory_override > gap ? *rs.gpu_memory_override - gap : *rs.gpu_memory_override,
+            fmt::format("--gpu-memory (nvidia-smi's total) minus the median {} MiB gap to the CUDA total",
+                        kMedianCudaGapMiB)};
+  }
+  return vllm_gpu_total(gpu, std::nullopt, warnings);
+}
+
+// What the memory flags were read as, and what a GPU known only by its memory is assumed to be.
+void memory_flag_warnings(const ReportSettings& rs, const Sku& sku, std::vector<std::string>& warnings) {
+  if (sku.gpu.note == kMemoryOnlyGpuNote) warnings.push_back(fmt::format("{}: {}", sku.gpu.name, sku.gpu.note));
+  if (rs.gpu_memory_override && !rs.cuda_total_override)
+    warnings.push_back(
+        fmt::format("--gpu-memory {:.2f} GiB is read as nvidia-smi's total (KAITO's figure); vLLM "
+                    "sizes against CUDA's, taken as {} MiB less (the median gap; --cuda-total gives it)",
+                    to_gib(*rs.gpu_memory_override), kMedianCudaGapMiB));
+  if (rs.cuda_total_override && !rs.gpu_memory_override)
+    warnings.push_back(
+        fmt::format("--cuda-total {:.2f} GiB is CUDA's total (vLLM's figure); KAITO's nvidia-smi total "
+                    "is taken as {} MiB more (the median gap; --gpu-memory gives it)",
+                    to_gib(*rs.cuda_total_override), kMedianCudaGapMiB));
+}
+
 // TGI: --num-shard pinned, else the smallest shard count within a node that divides the heads and fits.
 TgiPlan plan_tgi_engine(const Report& r, const Sku& sku, std::vector<std::string>& warnings) {
   TgiSettings ts = r.settings.tgi;
-  if (r.settings.gpu_memory_override) {
-    ts.gpu_memory_bytes = *r.settings.gpu_memory_override;
+  if (const auto smi = nvidia_smi_total(r.settings)) {
+    ts.gpu_memory_bytes = *smi;
   } else {
     // The notebook's convention: the marketed size, read as GB (10^9 bytes).
     ts.gpu_memory_bytes = round_bytes(sku.gpu.memory_gib_marketed * static_cast<double>(kGB), "GPU memory");
@@ -81,16 +120,20 @@ Feasibility kaito_feasibility(const Report& r, const SkuPlan& sp) {
   f.context = p.max_model_len_requested;
   f.concurrency = r.settings.concurrency;
   const double N = static_cast<double>(std::max<std::uint64_t>(1, p.gpus));
-  const double Vu = to_gib(sp.gpu_memory.bytes) * k.gpu_memory_utilization;
-  const double fixed = k.non_torch_gib + k.activation_gib + r.settings.headroom_gib;
+  const double u = p.gpu_memory_utilization > 0 ? p.gpu_memory_utilization : k.gpu_memory_utilization;
+  const double Vu = to_gib(sp.gpu_memory.bytes) * u;
+  // The controller adds 5% of the weights per GPU to its 2.3 GiB (controller.hpp).
+  const double per_gpu_weights =
+      k.weight_overhead * to_gib(r.weights.bytes) / static_cast<double>(std::max<std::uint64_t>(1, p.gpus));
+  const double fixed = k.non_torch_gib + k.activation_gib + r.settings.headroom_gib +
+                       (k.rules == KaitoRules::Controller ? kKaitoControllerWeightOverheadFactor * per_gpu_weights : 0);
   const double W = k.weight_overhead * to_gib(r.weights.bytes);
   const double bpt = to_gib(r.kv.bytes_per_token) * r.settings.fragmentation_factor;
   const double kv = bpt * static_cast<double>(f.context) * static_cast<double>(f.concurrency);
   const double headroom = Vu - (W + kv) / N - fixed;
   f.headroom_bytes = to_signed_bytes(headroom);
-  f.headroom_formula =
-      fmt::format("{:.2f} GiB x {} - ({:.2f} + {:.2f}) GiB / {} GPU(s) - {:.2f} GiB = {:.2f} GiB",
-                  to_gib(sp.gpu_memory.bytes), k.gpu_memory_utilization, W, kv, p.gpus, fixed, headroom);
+  f.headroom_formula = fmt::format("{:.2f} GiB x {} - ({:.2f} + {:.2f}) GiB / {} GPU(s) - {:.2f} GiB = {:.2f} GiB",
+                                   to_gib(sp.gpu_memory.bytes), u, W, kv, p.gpus, fixed, headroom);
   const double residual = N * (Vu - fixed) - W;
   f.max_concurrency_at_context = bpt > 0 ? floor_count(residual / (bpt * static_cast<double>(f.context)))
                                          : (residual >= 0 ? std::numeric_limits<std::uint64_t>::max() : 0);
@@ -135,7 +178,14 @@ Feasibility vllm_feasibility(const Report& r, const SkuPlan& sp) {
     }
   }
   f.max_context_at_concurrency = lo;
-  share_warning(f, need, static_cast<double>(v.requested_bytes), "the memory vLLM may use per GPU");
+  f.context_fills_cache = v.context_filled && !v.kv_cache_memory_given;
+  if (!f.context_fills_cache)
+    share_warning(f, need, static_cast<double>(v.requested_bytes), "the memory vLLM may use per GPU");
+  else if (v.max_model_len < v.model_max_len)
+    f.warnings.push_back(fmt::format(
+        "no --max-model-len was given: {} tokens is the longest {} request(s) can each have in the {} tokens of KV "
+        "cache vLLM preallocates; more or longer requests wait or are preempted, they do not run out of memory",
+        v.max_model_len, f.concurrency, v.capacity.kv_cache_tokens));
   return f;
 }
 
@@ -186,6 +236,7 @@ Feasibility tgi_feasibility(const Report& r, const SkuPlan& sp) {
 void finish_feasibility(const Report& r, SkuPlan& sp) {
   Feasibility& f = sp.feasibility;
   f.oom_risk = classify_oom_risk(f.headroom_bytes, r.settings.risk_thresholds);
+  if (f.context_fills_cache && f.headroom_bytes >= 0) f.oom_risk = OomRisk::Low;
   f.fits = sp.engine_fits() && f.headroom_bytes >= 0;
   const auto& t = r.settings.risk_thresholds;
   if (f.oom_risk == OomRisk::Medium)
@@ -208,6 +259,8 @@ KaitoSettings kaito_settings(const Report& r, const SkuPlan& sp) {
   const ReportSettings& rs = r.settings;
   KaitoSettings ks = rs.kaito;
   ks.gpus_per_node = sp.sku.gpus_per_node;  // after --gpus-per-node
+  // An instance, or --gpus-per-node: whole nodes; a bare GPU: one node of the smallest valid TP that fits.
+  ks.whole_nodes = sp.sku.is_instance || rs.gpus_per_node_override.has_value();
   ks.concurrency = rs.concurrency;
   ks.kv_fragmentation = rs.fragmentation_factor;
   ks.reserve_gib = rs.headroom_gib;
@@ -224,7 +277,7 @@ void plan_with_vllm(const Report& r, SkuPlan& sp) {
   VllmSettings vs = rs.vllm;
   vs.gpus_per_node = sp.sku.gpus_per_node;
   vs.concurrency = rs.concurrency;
-  sp.vllm_total = vllm_gpu_total(sp.sku.gpu, rs.gpu_memory_override, sp.warnings);
+  sp.vllm_total = cuda_total(rs, sp.sku.gpu, sp.warnings);
   sp.vllm = plan_vllm(r.arch, r.weights, r.kv, sp.sku.gpu, sp.vllm_total, vs);
   sp.summary = vllm_summary(*sp.vllm, vs);
 }
@@ -244,6 +297,13 @@ void plan_with_wizard(const Report& r, SkuPlan& sp) {
   if (!ws.tensor_parallel_size)
     ws.tensor_parallel_size = rs.kaito.tensor_parallel_size ? rs.kaito.tensor_parallel_size : rs.kaito.gpus;
   sp.wizard = plan_wizard(r.arch, r.weights.bytes, r.kv, sp.gpu_memory.bytes, ws);
+  if (!r.arch.tp_valid(sp.wizard->tensor_parallel_size)) {
+    sp.wizard->fits = false;
+    sp.wizard->not_fit_reasons.push_back(
+        fmt::format("tensor parallel size {} does not divide the {} attention heads (or is incompatible with the {} "
+                    "KV heads): vLLM refuses it",
+                    sp.wizard->tensor_parallel_size, r.arch.num_attention_heads, r.arch.num_key_value_heads));
+  }
   if (!sp.sku.gpu.cuda_served) {
     sp.wizard->fits = false;
     sp.wizard->not_fit_reasons.push_back(fmt::format("vLLM's CUDA path does not serve {}", sp.sku.gpu.name));
@@ -279,8 +339,8 @@ struct MethodSteps {
 };
 
 constexpr std::array<MethodSteps, kMethods.size()> kMethodSteps = {{
-    {Method::Kaito, plan_with_kaito, kaito_feasibility, vllm_serve_words},
     {Method::Vllm, plan_with_vllm, vllm_feasibility, vllm_serve_words},
+    {Method::Kaito, plan_with_kaito, kaito_feasibility, vllm_serve_words},
     {Method::Wizard, plan_with_wizard, wizard_feasibility, vllm_serve_words},
     {Method::Tgi, plan_with_tgi, tgi_feasibility, tgi_launcher_words},
 }};
@@ -328,8 +388,12 @@ SkuPlan plan_for_sku(const Report& report, const Sku& sku) {
     if (sku.is_instance && *rs.gpus_per_node_override != sku.gpus_per_node)
       sp.warnings.push_back(fmt::format("--gpus-per-node {} replaces the {} GPUs of instance {}",
                                         *rs.gpus_per_node_override, sku.gpus_per_node, sku.name));
+  } else if (!sku.is_instance) {
+    // A bare GPU rents one node of up to 8 of them (the smallest valid TP that fits), and nodes of 8 beyond.
+    sp.sku.gpus_per_node = kBareGpusPerNode;
   }
-  sp.gpu_memory = kaito_gpu_memory(sku.gpu, rs.gpu_memory_override, sp.warnings);
+  sp.gpu_memory = kaito_gpu_memory(sku.gpu, nvidia_smi_total(rs), sp.warnings, rs.kaito.rules);
+  memory_flag_warnings(rs, sku, sp.warnings);
   sp.kaito = plan_kaito(report.arch, report.weights.bytes, report.kv, sp.gpu_memory, kaito_settings(report, sp));
   const std::string server = method_info(rs.method).engine == "tgi" ? "TGI" : "vLLM";
   if (!sku.gpu.cuda_served) {
@@ -340,6 +404,7 @@ SkuPlan plan_for_sku(const Report& report, const Sku& sku) {
 
   const MethodSteps& steps = steps_for(rs.method);
   steps.plan(report, sp);
+  add_kaito_baseline(report, sp, kaito_settings(report, sp));
   sp.summary.command = steps.command(sp.summary.command, serve_options(report, sp));
   sp.feasibility = steps.feasibility(report, sp);
 

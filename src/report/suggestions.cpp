@@ -159,6 +159,20 @@ void add_suggestions(const Report& r, SkuPlan& sp) {
     }
   }
 
+  // 3b. Fewer sequences per batch (vLLM): the sampler's profile pass holds max_num_seqs x vocab float32 logits, so
+  // a long context that does not fit beside 1024 sequences may fit beside 256.
+  if (sp.vllm && !sp.vllm->kv_cache_memory_given) {
+    for (const std::uint64_t seqs : {256ULL, 128ULL, 64ULL}) {
+      if (seqs >= sp.vllm->max_num_seqs || seqs < r.settings.concurrency) continue;
+      const std::size_t before = sp.suggestions.size();
+      keep(fmt::format("max_num_seqs {}", seqs), fmt::format("--max-num-seqs {}", seqs), [&](Report& c) {
+        pin_layout(c, sp);
+        c.settings.vllm.max_num_seqs = seqs;
+      });
+      if (sp.suggestions.size() > before) break;
+    }
+  }
+
   // 4. A higher memory fraction, when the memory left outside it stays enough for the CUDA context and graphs.
   if (tgi) {
     if (r.settings.tgi.cuda_memory_fraction < 1.0)

@@ -70,12 +70,12 @@ TEST_CASE("choices: every method's --engine and --estimator names parse to that 
     CHECK(std::find(engines.begin(), engines.end(), info.engine) != engines.end());
   }
   CHECK(cli::engine_names() == std::vector<std::string>{"vllm", "tgi"});
-  CHECK(cli::estimator_names() == std::vector<std::string>{"kaito", "vllm", "wizard"});
-  CHECK(parse_plan({}).report.method == Method::Kaito);  // the first engine and its first estimator
+  CHECK(cli::estimator_names() == std::vector<std::string>{"vllm", "kaito", "wizard"});
+  CHECK(parse_plan({}).report.method == Method::Vllm);  // the first engine and its first estimator
   CHECK(error_of([] { parse_plan({"--engine", "sglang"}); }) == "--engine: \"sglang\" is not one of vllm, tgi");
   CHECK(error_of([] {
           parse_plan({"--estimator", "exact"});
-        }) == "--estimator: \"exact\" is not one of kaito, vllm, wizard");
+        }) == "--estimator: \"exact\" is not one of vllm, kaito, wizard");
   CHECK_THAT(error_of([] {
                parse_plan({"--engine", "tgi", "--estimator", "vllm"});
              }),

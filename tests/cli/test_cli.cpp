@@ -3,6 +3,8 @@
 
 #include <cmath>
 
+#include <fmt/format.h>
+
 #include "support.hpp"
 #include "vramcalc/core/units.hpp"
 
@@ -33,7 +35,8 @@ std::string usage_error(const std::string& args) {
 
 TEST_CASE("the README's command: Llama-3.1-8B on one A100-80G from the bundled catalog", "[cli]") {
   const auto j = run_json("--model meta-llama/Llama-3.1-8B --sku A100-80G");
-  CHECK(j["schema_version"] == 1);
+  CHECK(j["schema_version"] == 2);
+  CHECK(j["estimator"] == "vllm");  // vLLM's own accounting by default (issue 13)
   CHECK(j["model"]["id"] == "meta-llama/Llama-3.1-8B");
   CHECK(j["model"]["architecture"] == "LlamaForCausalLM");
   CHECK(j["model"]["num_params"] == 8030261248ULL);
@@ -48,23 +51,28 @@ TEST_CASE("the README's command: Llama-3.1-8B on one A100-80G from the bundled c
   CHECK(j["kv_cache"]["bytes_per_token"] == 131072);
   CHECK(j["kv_cache"]["dtype"] == "bfloat16");
   CHECK(j["sku"]["name"] == "A100-80G");
-  CHECK(j["sku"]["gpus_per_node"] == 1);
-  CHECK(j["sku"]["gpu_memory_bytes"] == 81920ULL * 1048576ULL);
-  CHECK(j["sku"]["gpu_memory_source"] == "reported");
+  CHECK(j["sku"]["gpus_per_node"] == 8);  // a bare GPU: one node of up to 8
   CHECK(j["sku"]["memory_marketed_bytes"] == 80000000000ULL);
-  CHECK(j["settings"]["gpu_memory_utilization"] == 0.9);
-  CHECK(j["settings"]["max_model_len_requested"] == 2048);
-  CHECK(j["per_gpu"]["capacity_bytes"] == 85899345920ULL);
-  CHECK(j["per_gpu"]["budget_bytes"] == 77309411328ULL);
-  CHECK(j["per_gpu"]["kv_cache_bytes"] == 131072ULL * 131072ULL);
   CHECK(j["plan"]["gpus"] == 1);
   CHECK(j["plan"]["nodes"] == 1);
   CHECK(j["plan"]["tensor_parallel_size"] == 1);
   CHECK(j["plan"]["pipeline_parallel_size"] == 1);
-  CHECK(j["plan"]["max_model_len"] == 131072);
-  CHECK(j["plan"]["max_model_len_by_memory"] == 445999);
+  CHECK(j["plan"]["max_model_len"] == 131072);  // the cache holds the model's whole context
+  CHECK(j["plan"]["max_model_len_limited_by"] == "max_position_embeddings");
   CHECK(j["plan"]["fits"] == true);
-  CHECK(j["vllm_command"] == "vllm serve meta-llama/Llama-3.1-8B --max-model-len 131072 --gpu-memory-utilization 0.9");
+  const double u = j["settings"]["gpu_memory_utilization"];  // the default vLLM release's
+  CHECK(j["vllm_command"] == fmt::format("vllm serve meta-llama/Llama-3.1-8B --max-model-len 131072 "
+                                         "--gpu-memory-utilization {}",
+                                         u));
+  // The KAITO sizing guide's plan beside it, by hand: V = 81920 MiB (nvidia-smi), u = 0.9, W = 14.96 GiB,
+  // 128 KiB per token: floor((80 x 0.9 - 1.02 x 14.957 - 2.3) / (131072 / 2^30)) = 445,999 tokens.
+  const auto& b = j["baseline"];
+  CHECK(b["method"] == "kaito");
+  CHECK(b["gpu_memory_bytes"] == 81920ULL * 1048576ULL);
+  CHECK(b["budget_bytes"] == 77309411328ULL);
+  CHECK(b["gpus"] == 1);
+  CHECK(b["max_model_len"] == 131072);
+  CHECK(b["max_model_len_by_memory"] == 445999);
   CHECK(j["warnings"].is_array());
 }
 
@@ -127,17 +135,20 @@ TEST_CASE("pinned hardware: does it fit on exactly these GPUs? The exit code say
         std::string::npos);
 }
 
-TEST_CASE("Falcon does not fit where it needs several GPUs", "[cli]") {
-  auto j = run_json("--model tiiuae/falcon-40b --sku A100-80G", 1);
+TEST_CASE("Falcon does not fit where it needs several GPUs, under KAITO's rules", "[cli]") {
+  // KAITO serves Falcon on one GPU only (its presets disable tensor parallelism); vLLM itself shards it.
+  auto j = run_json("--model tiiuae/falcon-40b --sku A100-80G --estimator kaito", 1);
   CHECK(j["plan"]["fits"] == false);
-  j = run_json("--model tiiuae/falcon-40b --sku H200", 0);
+  j = run_json("--model tiiuae/falcon-40b --sku H200 --estimator kaito", 0);
   CHECK(j["plan"]["gpus"] == 1);
 }
 
 TEST_CASE("overrides: GPU memory, dtype, quantization, parameter count, weight bytes", "[cli][overrides]") {
   auto j = run_json("--model meta-llama/Llama-3.1-8B --sku A100-80G --gpu-memory 48GiB");
-  CHECK(j["sku"]["gpu_memory_bytes"] == 48ULL << 30);
-  CHECK(j["sku"]["gpu_memory_source"] == "--gpu-memory");
+  // nvidia-smi's total for KAITO's baseline; CUDA's (the median 459 MiB less) for vLLM's plan.
+  CHECK(j["baseline"]["gpu_memory_bytes"] == 48ULL << 30);
+  CHECK(j["sku"]["gpu_memory_bytes"] == (48ULL << 30) - 459ULL * 1048576ULL);
+  CHECK(j["sku"]["gpu_memory_source"].get<std::string>().rfind("--gpu-memory", 0) == 0);
   j = run_json("--model meta-llama/Llama-3.1-8B --sku A100-80G --quantization fp8");
   // Linear layers at 1 byte + a scale each; embeddings, LM head and norms stay bfloat16 (see test_quantization).
   CHECK(j["model"]["weight_bytes"] == 9'081'201'536ULL);
@@ -168,7 +179,7 @@ TEST_CASE("listings: skus and models", "[cli][list]") {
 }
 
 TEST_CASE("help and version exit 0 and document the exit codes", "[cli]") {
-  auto r = run_cli("--help");
+  auto r = run_cli("--help-all");
   CHECK(r.exit_code == 0);
   CHECK_THAT(r.out, Catch::Contains("Exit codes"));
   CHECK_THAT(r.out, Catch::Contains("--gpu-memory-utilization"));
@@ -243,7 +254,8 @@ TEST_CASE("the vLLM estimator: what vLLM will log, with the layout it needs", "[
   CHECK(j["estimator"] == "vllm");
   const auto& v = j["vllm"];
   CHECK(v["total_bytes"] == 81085ULL * 1048576ULL);  // median of the CUDA totals observed on H100s (MiB)
-  CHECK(v["requested_bytes"] == static_cast<std::uint64_t>(std::llround(81085.0 * 1048576.0 * 0.9)));
+  // The default release's utilization (0.92 from v0.22).
+  CHECK(v["requested_bytes"] == static_cast<std::uint64_t>(std::llround(81085.0 * 1048576.0 * 0.92)));
   CHECK(v["max_num_batched_tokens"] == 8192);  // H100-class API-server defaults
   CHECK(v["max_num_seqs"] == 1024);
   CHECK(v["block_size"] == 16);
@@ -302,19 +314,21 @@ TEST_CASE("the vLLM estimator: what vLLM will log, with the layout it needs", "[
     auto fresh = run_json(base + "--vllm-version 0.21");
     CHECK(fresh["vllm"]["cudagraph_in_kv_budget"] == true);
     CHECK(fresh["vllm"]["cudagraph_estimated"] == true);
-    // Same non-torch accounting from v0.12 on, so the difference is the graph estimate alone.
-    const auto v012 = run_json(base + "--vllm-version 0.12");
-    CHECK(v012["vllm"]["available_kv_cache_bytes"].get<std::int64_t>() -
+    // Within one release, the graph estimate is the whole difference that --cudagraph-estimate off makes.
+    const auto off = run_json(base + "--vllm-version 0.21 --cudagraph-estimate off");
+    CHECK(off["vllm"]["cudagraph_in_kv_budget"] == false);
+    CHECK(off["vllm"]["available_kv_cache_bytes"].get<std::int64_t>() -
               fresh["vllm"]["available_kv_cache_bytes"].get<std::int64_t>() ==
-          static_cast<std::int64_t>(vramcalc::kGiB / 2));
-    fresh = run_json(base + "--vllm-version 0.21 --cudagraph-memory 2GiB");
-    CHECK(fresh["vllm"]["cudagraph_estimated"] == false);
-    CHECK(v012["vllm"]["available_kv_cache_bytes"].get<std::int64_t>() -
-              fresh["vllm"]["available_kv_cache_bytes"].get<std::int64_t>() ==
+          fresh["vllm"]["cudagraph_bytes"].get<std::int64_t>());
+    CHECK(fresh["vllm"]["cudagraph_bytes"].get<std::int64_t>() > 0);
+    const auto two = run_json(base + "--vllm-version 0.21 --cudagraph-memory 2GiB");
+    CHECK(two["vllm"]["cudagraph_estimated"] == false);
+    CHECK(off["vllm"]["available_kv_cache_bytes"].get<std::int64_t>() -
+              two["vllm"]["available_kv_cache_bytes"].get<std::int64_t>() ==
           static_cast<std::int64_t>(2 * vramcalc::kGiB));
     fresh = run_json(base + "--vllm-version 0.21 --enforce-eager");
     CHECK(fresh["vllm"]["cudagraph_bytes"] == 0);
-    CHECK(fresh["vllm"]["available_kv_cache_bytes"] == v012["vllm"]["available_kv_cache_bytes"]);
+    CHECK(fresh["vllm"]["available_kv_cache_bytes"] == off["vllm"]["available_kv_cache_bytes"]);
     CHECK(fresh["vllm_command"].get<std::string>().find("--enforce-eager") != std::string::npos);
     // v0.22 and later default to 0.92 utilization.
     const auto v022 = run_json(
@@ -323,7 +337,7 @@ TEST_CASE("the vLLM estimator: what vLLM will log, with the layout it needs", "[
     CHECK(v022["vllm"]["requested_bytes"] == static_cast<std::uint64_t>(std::llround(81085.0 * 1048576.0 * 0.92)));
   }
   SECTION("flags of the vLLM estimator need it") {
-    const auto r = run_cli("--model meta-llama/Llama-3.1-8B --sku H100-80G --kv-cache-memory 10GiB");
+    const auto r = run_cli("--model meta-llama/Llama-3.1-8B --sku H100-80G --estimator kaito --kv-cache-memory 10GiB");
     CHECK(r.exit_code == 2);
     CHECK_THAT(r.err, Catch::Contains("--estimator vllm"));
   }

@@ -238,7 +238,8 @@ TEST_CASE("hostile cli: per-GPU GiB settings are range-checked at parse time", "
   CHECK(err("--estimator wizard --overhead-gib 2000") == "vram-calc: --overhead-gib: 2000 is outside [0, 1024] GiB\n");
   CHECK(err("--engine tgi --cuda-overhead-gb 1001") == "vram-calc: --cuda-overhead-gb: 1001 is outside [0, 1000] GB\n");
   // The top of each range is accepted (the plan itself may not fit).
-  CHECK(testsupport::run_cli(kPlan + " --activation-gib 1023.9").exit_code == 1);
+  // (--activation-gib is the KAITO sizing guide's term: under vLLM's accounting it moves only the baseline.)
+  CHECK(testsupport::run_cli(kPlan + " --estimator kaito --activation-gib 1023.9").exit_code == 1);
   CHECK(testsupport::run_cli(kPlan + " --headroom-gib 1024").exit_code == 1);
 }
 

@@ -79,7 +79,7 @@ TEST_CASE("completion scripts name every public option and hide the hidden ones"
     for (const char* hidden : {"--completions", "--man", " -l completions", " -l man "})
       CHECK(r.out.find(hidden) == std::string::npos);
     CHECK_THAT(r.out, Catch::Contains("vllm tgi"));
-    CHECK_THAT(r.out, Catch::Contains("kaito vllm wizard"));
+    CHECK_THAT(r.out, Catch::Contains("vllm kaito wizard"));
     CHECK_THAT(r.out, Catch::Contains("vllm-args vllm-command tgi-command k8s"));
     CHECK_THAT(r.out, Catch::Contains("skus"));
   }

@@ -61,7 +61,7 @@ TEST_CASE("engine summary: the method table names every method once, with its en
   CHECK(methods == std::set<Method>{Method::Kaito, Method::Vllm, Method::Wizard, Method::Tgi});
   CHECK(names.size() == kMethods.size());
   CHECK(method_for("tgi", "") == Method::Tgi);
-  CHECK(method_for("vllm", "") == Method::Kaito);  // the default estimator
+  CHECK(method_for("vllm", "") == Method::Vllm);  // the default estimator: vLLM's own accounting
   CHECK_FALSE(method_for("tgi", "wizard").has_value());
 }
 

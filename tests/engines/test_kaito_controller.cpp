@@ -44,7 +44,7 @@ std::string flag_value(const std::vector<std::string>& words, const std::string&
 
 }  // namespace
 
-TEST_CASE("--kaito-rules names: guide (the default) and controller, with their sources", "[kaito][controller]") {
+TEST_CASE("the --kaito-rules names: guide (the default) and controller, with their sources", "[kaito][controller]") {
   CHECK(kaito_rules_names() == std::vector<std::string>{"guide", "controller"});
   CHECK(kaito_rules_named("controller") == KaitoRules::Controller);
   CHECK(kaito_rules_named("guide") == KaitoRules::Guide);

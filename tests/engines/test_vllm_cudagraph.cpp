@@ -140,7 +140,8 @@ TEST_CASE("modes, -O levels and explicit capture sizes move the list as in vLLM"
   }
 }
 
-TEST_CASE("--compilation-config and --cudagraph-capture-sizes parse as vLLM takes them", "[vllm][cudagraph]") {
+TEST_CASE("vLLM flags --compilation-config and --cudagraph-capture-sizes parse as vLLM takes them",
+          "[vllm][cudagraph]") {
   VllmCompilationSettings c;
   parse_compilation_config(
       R"({"cudagraph_mode": "piecewise", "cudagraph_capture_sizes": [1, 2, 4], "max_cudagraph_capture_size": 4,

@@ -41,7 +41,7 @@ TEST_CASE("markdown: one SKU is the verdict, the model, the command, and the tab
   CHECK_THAT(md.out, Catch::Contains("**FITS**: 1 x A100-80G (1 node(s)), TP 1 x PP 1"));
   CHECK_THAT(md.out, Catch::Contains("| Parameters | 8,030,261,248 (architecture) |"));
   CHECK_THAT(md.out, Catch::Contains("| Weights | 16,060,522,496 bytes = 14.96 GiB, bfloat16"));
-  CHECK_THAT(md.out, Catch::Contains("| Engine | vLLM, KAITO estimator |"));
+  CHECK_THAT(md.out, Catch::Contains("| Engine | vLLM, vLLM-faithful estimator |"));
   CHECK_THAT(md.out, Catch::Contains("```sh\nvllm serve "));
   // Everything the table explains is there, unchanged, inside the collapsed block.
   CHECK_THAT(md.out, Catch::Contains("<details><summary>Full breakdown"));
@@ -51,7 +51,8 @@ TEST_CASE("markdown: one SKU is the verdict, the model, the command, and the tab
 }
 
 TEST_CASE("markdown: a plan that does not fit says so, with the changes that would fit as a table", "[markdown]") {
-  const auto md = run_cli("--model " + kLlama8B + " --sku L4 --context 131072 --gpus 1 --format markdown");
+  const auto md =
+      run_cli("--model " + kLlama8B + " --sku L4 --estimator kaito --context 131072 --gpus 1 --format markdown");
   REQUIRE(md.exit_code == 1);
   CHECK_THAT(md.out, Catch::Contains("**DOES NOT FIT**"));
   CHECK_THAT(md.out, Catch::Contains("**Changes that would fit**"));
@@ -61,7 +62,7 @@ TEST_CASE("markdown: a plan that does not fit says so, with the changes that wou
 }
 
 TEST_CASE("markdown: several SKUs are one table row each, those that fit first", "[markdown]") {
-  const auto md = run_cli("--model " + kLlama8B + " --sku T4,A100-80G,H100-80G --format markdown");
+  const auto md = run_cli("--model " + kLlama8B + " --sku T4,A100-80G,H100-80G --estimator kaito --format markdown");
   REQUIRE(md.exit_code == 0);
   CHECK_THAT(md.out, Catch::Contains("on 3 SKUs ("));
   CHECK_THAT(md.out, Catch::Contains("| SKU | GPU | GiB/GPU | GPUs | nodes | TP x PP | context | headroom (GiB) | "

@@ -68,8 +68,10 @@ std::pair<ExitCode, std::string> error_of(Body&& body) {
 TEST_CASE("pipeline: several SKUs are ordered those that fit first, then fewest GPUs, then as asked", "[pipeline]") {
   // Llama-3.1-70B (141 GB in bfloat16): 2 H100 or A100 80 GB, 4 A100 40 GB, 8 L4, 13 T4; Trainium and the Radeon
   // Pro V620 do not fit.
-  const Report r = build_report(catalog_model("meta-llama/Llama-3.1-70B-Instruct"),
-                                request_for("TRAINIUM,T4,A100-40G,H100-80G,L4,A100-80G,RADEON-PRO-V620"));
+  // Planned with the KAITO sizing guide, whose GPU counts are round (vLLM's own accounting takes 4 H100s).
+  ReportRequest ordered = request_for("TRAINIUM,T4,A100-40G,H100-80G,L4,A100-80G,RADEON-PRO-V620");
+  ordered.settings.method = Method::Kaito;
+  const Report r = build_report(catalog_model("meta-llama/Llama-3.1-70B-Instruct"), ordered);
   CHECK(sku_order(r) ==
         std::vector<std::string>{"H100-80G", "A100-80G", "A100-40G", "L4", "T4", "TRAINIUM", "RADEON-PRO-V620"});
   for (std::size_t i = 1; i < r.plans.size(); ++i) {
@@ -81,8 +83,9 @@ TEST_CASE("pipeline: several SKUs are ordered those that fit first, then fewest 
   CHECK_FALSE(r.plans.back().fits());
 
   // One SKU, or the same SKUs asked in another order: the same plans, in the same order.
-  const Report reversed = build_report(catalog_model("meta-llama/Llama-3.1-70B-Instruct"),
-                                       request_for("RADEON-PRO-V620,A100-80G,L4,H100-80G,A100-40G,T4,TRAINIUM"));
+  ReportRequest reordered = request_for("RADEON-PRO-V620,A100-80G,L4,H100-80G,A100-40G,T4,TRAINIUM");
+  reordered.settings.method = Method::Kaito;
+  const Report reversed = build_report(catalog_model("meta-llama/Llama-3.1-70B-Instruct"), reordered);
   CHECK(sku_order(reversed) ==
         std::vector<std::string>{"A100-80G", "H100-80G", "A100-40G", "L4", "T4", "RADEON-PRO-V620", "TRAINIUM"});
   CHECK(sku_order(build_report(catalog_model("meta-llama/Llama-3.1-70B-Instruct"), request_for("T4"))) ==
@@ -92,6 +95,7 @@ TEST_CASE("pipeline: several SKUs are ordered those that fit first, then fewest 
 TEST_CASE("pipeline: suggestions only when asked, and only for the plans that do not fit", "[pipeline]") {
   // Llama-3.1-8B pinned to one GPU: 16 GB of weights fit an H100, not a T4.
   ReportRequest request = request_for("T4,H100-80G", true);
+  request.settings.method = Method::Kaito;
   request.settings.kaito.gpus = 1;
   const ModelInput input = catalog_model("meta-llama/Llama-3.1-8B");
   const Report with = build_report(input, request);

@@ -45,8 +45,7 @@ std::string read_text(const fs::path& file) {
 std::vector<std::string> config_dirs() {
   std::vector<std::string> dirs;
   std::ifstream index(testsupport::test_data("configs/INDEX.json"));
-  for (const auto& e : nlohmann::json::parse(index))
-    dirs.push_back(e["dir"].get<std::string>());
+  for (const auto& e : nlohmann::json::parse(index)) dirs.push_back(e["dir"].get<std::string>());
   std::sort(dirs.begin(), dirs.end());
   return dirs;
 }

@@ -26,6 +26,9 @@ struct Gpu {
   std::string note;  // why cuda_served is false, or other caveats
 };
 
+// GPUs in one node of a bare GPU SKU ("H100-80G"): the common server shape (8 SXM or PCIe cards).
+inline constexpr int kBareGpusPerNode = 8;
+
 struct Sku {
   std::string name;                  // "A100-80G" or "Standard_NC24ads_A100_v4"
   std::vector<std::string> aliases;  // case-insensitive alternative names (KAITO spellings, ...)

@@ -58,6 +58,9 @@ struct Feasibility {
   std::uint64_t max_concurrency_at_context = 0;  // sequences of `context` tokens that fit at once
   std::uint64_t max_context_at_concurrency = 0;  // the longest length `concurrency` sequences can each have
   std::vector<std::string> warnings;             // KV share of memory, context capped, risk explained
+  // The context was chosen to fill a cache the server preallocates (vLLM, no --max-model-len): the small KV
+  // headroom is by design and no OOM risk, since requests beyond the cache wait or are preempted.
+  bool context_fills_cache = false;
 };
 
 // One change to the settings and what the plan becomes with it.

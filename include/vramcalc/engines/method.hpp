@@ -1,5 +1,6 @@
 // The closed set of memory models a plan is made with, and how each is named on the command line and in output.
-// `--engine` picks the server (vLLM or TGI); under vLLM, `--estimator` picks the memory model. Every choice list
+// `--engine` picks the server (vLLM or TGI); under vLLM, `--estimator` picks the memory model. The first row of an
+// engine is its default: vLLM's own accounting, since a plan a user acts on must be one vLLM accepts. Every choice list
 // (options, completions, profiles, help) reads this table: a new memory model is one row here and a folder under
 // engines/.
 #pragma once
@@ -22,8 +23,8 @@ struct MethodInfo {
 };
 
 inline constexpr std::array<MethodInfo, 4> kMethods = {{
-    {Method::Kaito, "kaito", "vllm", "kaito", "KAITO sizing guide", "vLLM, KAITO estimator"},
     {Method::Vllm, "vllm", "vllm", "vllm", "vLLM's memory profiling", "vLLM, vLLM-faithful estimator"},
+    {Method::Kaito, "kaito", "vllm", "kaito", "KAITO sizing guide", "vLLM, KAITO estimator"},
     {Method::Wizard, "wizard", "vllm", "wizard", "vllm-wizard", "vLLM, vllm-wizard estimator"},
     {Method::Tgi, "tgi", "tgi", "", "TGI estimation notebook", "TGI (text-generation-inference)"},
 }};
@@ -37,7 +38,7 @@ constexpr const MethodInfo& method_info(Method m) {
 // The method --engine and --estimator select (both as canonical lower-case names; an empty estimator is the
 // engine's default); nullopt for a pair that names none.
 constexpr std::optional<Method> method_for(std::string_view engine, std::string_view estimator) {
-  if (estimator.empty()) estimator = engine == "tgi" ? "" : "kaito";
+  if (estimator.empty()) estimator = engine == "tgi" ? "" : "vllm";
   for (const auto& info : kMethods)
     if (info.engine == engine && info.estimator == estimator) return info.method;
   return std::nullopt;

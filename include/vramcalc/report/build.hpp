@@ -36,6 +36,13 @@ Report model_report(const ModelInput& input, const ReportSettings& settings,
 // several ordered: those that fit first, then fewest GPUs, then as asked.
 void add_plans(Report& report, const std::vector<const Sku*>& skus, bool suggestions);
 
+// A GPU known only by its memory (--gpu-memory and/or --cuda-total without --sku): a bare NVIDIA GPU with bfloat16,
+// without FP8, served by vLLM's CUDA path, nodes of up to 8; its warning says so.
+Sku gpu_known_by_memory(const ReportSettings& settings);
+inline constexpr std::string_view kMemoryOnlyGpuNote =
+    "known only by its memory: assumed an NVIDIA GPU with bfloat16, without FP8, served by vLLM's CUDA path (pass "
+    "--sku for a catalog GPU's real features)";
+
 // --sku's value: "all" (or "ALL") names every SKU of the catalog, anything else a comma-separated list of names.
 bool selects_every_sku(std::string_view spec);
 // The names a comma-separated --sku value lists, blanks around each trimmed, empty ones dropped.

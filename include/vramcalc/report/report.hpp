@@ -19,7 +19,7 @@
 
 namespace vramcalc {
 
-inline constexpr int kJsonSchemaVersion = 1;
+inline constexpr int kJsonSchemaVersion = 2;  // docs/json-schema.md, "Changes"
 
 // Settings that shape the plan and the emitted command, as the user gave them.
 struct ReportSettings {
@@ -27,12 +27,13 @@ struct ReportSettings {
   std::string dtype_flag = "auto";
   std::string kv_cache_dtype_flag = "auto";
   std::optional<std::string> quantization_flag;
-  std::optional<std::uint64_t> gpu_memory_override;
+  std::optional<std::uint64_t> gpu_memory_override;  // --gpu-memory: per GPU, as nvidia-smi reports it
+  std::optional<std::uint64_t> cuda_total_override;  // --cuda-total: per GPU, as CUDA reports it to a process
   std::optional<int> gpus_per_node_override;
-  Method method = Method::Kaito;  // --engine and --estimator (method_for): the memory model every SKU is planned with
-  VllmSettings vllm;              // settings of the vLLM-faithful estimator
-  WizardSettings wizard;          // settings of the vllm-wizard estimator (context, TP, GPUs filled per SKU)
-  TgiSettings tgi;                // settings of the TGI engine (num_shard, GPU memory filled per SKU)
+  Method method = Method::Vllm;  // --engine and --estimator (method_for): the memory model every SKU is planned with
+  VllmSettings vllm;             // settings of the vLLM-faithful estimator
+  WizardSettings wizard;         // settings of the vllm-wizard estimator (context, TP, GPUs filled per SKU)
+  TgiSettings tgi;               // settings of the TGI engine (num_shard, GPU memory filled per SKU)
   std::optional<std::uint64_t> tgi_num_shard;  // --num-shard pinned (else the smallest that fits in a node)
   // Shared axes: every engine and estimator.
   double fragmentation_factor = 1.0;    // --fragmentation-factor (1.15 under wizard)
@@ -49,11 +50,14 @@ struct SkuPlan {
   GpuMemory gpu_memory;
   // KAITO's plan, always made: it is the chosen plan under --estimator kaito, and the baseline beside any other.
   KaitoPlan kaito;
-  std::optional<VllmPlan> vllm;         // with --estimator vllm
-  GpuMemory vllm_total;                 // the CUDA-reported total the vLLM estimator used
-  std::optional<WizardPlan> wizard;     // with --estimator wizard
-  std::optional<TgiPlan> tgi;           // with --engine tgi
-  PlanSummary summary;                  // the chosen method's plan in the shape every engine shares, full command
+  std::optional<VllmPlan> vllm;      // with --estimator vllm
+  GpuMemory vllm_total;              // the CUDA-reported total the vLLM estimator used
+  std::optional<WizardPlan> wizard;  // with --estimator wizard
+  std::optional<TgiPlan> tgi;        // with --engine tgi
+  PlanSummary summary;               // the chosen method's plan in the shape every engine shares, full command
+  // The KAITO sizing guide's plan beside vLLM's own accounting (report/baseline.hpp), in the same shape, without a
+  // command; empty when the chosen method is KAITO's or has its own guide (wizard, TGI).
+  std::optional<PlanSummary> baseline;
   Feasibility feasibility;              // for the chosen engine and estimator
   std::vector<Suggestion> suggestions;  // when it does not fit: the nearest changes that would
   std::vector<std::string> warnings;    // SKU-specific (memory figure guessed, unsupported accelerator, ...)

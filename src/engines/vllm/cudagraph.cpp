@@ -34,6 +34,9 @@ constexpr std::uint64_t kBlackwellCeiling = 1024;
 // Beyond this many graphs in a mode, the two-capture extrapolation overshoots the real pool (vLLM's own logs:
 // within ~3% up to 8 graphs, 2-6x with dozens).
 constexpr std::uint64_t kFewGraphs = 8;
+// The largest layers x hidden among the fitted logs (Qwen3.6/3.8-27B: 64 x 5120): past it the per-graph cost is an
+// extrapolation, said in a warning.
+constexpr double kLargestFittedLayerHidden = 64.0 * 5120.0;
 // The shorter capture list the advice suggests.
 constexpr std::uint64_t kSuggestedCeiling = 64;
 
@@ -225,6 +228,7 @@ VllmCudagraphEstimate estimate_vllm_cudagraph(const ModelArch& a, std::uint64_t 
       "(fit of logged estimates, scripts/fit_vllm_cudagraph.py)",
       modes, kFirstCaptureGiB, more, static_cast<double>(e.per_graph) / static_cast<double>(kMiB),
       kPerGraphBytesPerLayerHidden, layers_on_gpu, a.hidden_size, to_gib_d(static_cast<double>(e.bytes)));
+  e.extrapolated = static_cast<double>(layers_on_gpu) * static_cast<double>(a.hidden_size) > kLargestFittedLayerHidden;
   return e;
 }
 
@@ -267,6 +271,7 @@ VllmCudagraphPlan plan_vllm_cudagraphs(const ModelArch& a, const VllmCompilation
     p.bytes = e.bytes;
     p.estimated = true;
     p.formula = e.formula;
+    p.extrapolated = e.extrapolated;
     p.hybrid = a.count_layers(LayerKind::Mamba) > 0;
     p.likely_overshoots = p.hybrid || p.capture.piecewise.size() > kFewGraphs || p.capture.full.size() > kFewGraphs;
     VllmCaptureList shorter = p.capture;  // the same list cut at the suggested ceiling

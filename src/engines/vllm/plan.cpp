@@ -1,4 +1,4 @@
-// The vLLM-faithful estimator: vLLM v0.10.x's own accounting (see vllm_planner.hpp), layout by layout.
+// The vLLM-faithful estimator: vLLM's own accounting, v0.10 to v0.29 (see plan.hpp), layout by layout.
 #include <algorithm>
 #include <cmath>
 #include <numeric>
@@ -13,11 +13,6 @@
 namespace vramcalc {
 
 namespace {
-
-// Totals CUDA reported to processes on GPUs that have both readings (MiB): nvidia-smi minus this is what a
-// process sees. Median of H100 (81559 - 81082), H200 (143771 - 143156), A100-40G (40960 - 40437),
-// A10G (23028 - 22587), T4 (15360 - 15095), V100-16G (16160 - 16130), from data/skus.json.
-constexpr std::uint64_t kMedianCudaGapMiB = 459;
 
 std::uint64_t median(std::vector<std::uint64_t> v) {
   std::sort(v.begin(), v.end());
@@ -122,10 +117,21 @@ VllmPlan evaluate(const ModelArch& a, const WeightEstimate& w, const KvCacheSpec
   p.batch_defaults_reason = s.max_num_batched_tokens && s.max_num_seqs ? "given" : defaults.reason;
 
   if (!s.enforce_eager) {
-    p.cudagraph_bytes = s.cudagraph_memory.value_or(vllm_cudagraph_estimate(layout.tp));
-    p.cudagraph_estimated = !s.cudagraph_memory;
+    // The graphs vLLM captures and what they take (cudagraph.hpp): its estimate from v0.20, the pool rule of thumb
+    // before, or --cudagraph-memory.
+    const VllmCaptureInputs ci{s.version, p.max_num_seqs, p.max_num_batched_tokens, gpu.compute_capability};
+    const auto cg = plan_vllm_cudagraphs(a, s.compilation, ci, layout.tp, layout.pp, s.cudagraph_memory);
+    p.cudagraph = cg;
+    p.cudagraph_bytes = cg.bytes;
+    p.cudagraph_estimated = cg.estimated;
   }
-  p.weights_bytes = vllm_weights_per_gpu(a, w, layout.tp, layout.pp, s.data_parallel_size, s.expert_parallel);
+  // MXFP4 experts on GPUs without native FP4 load larger than the checkpoint (profile.hpp, vllm_mxfp4_load_extra).
+  const auto mxfp4 = vllm_mxfp4_load_extra(a, w.quantization.value_or(QuantScheme{}), gpu.compute_capability, s.version,
+                                           layout.tp, layout.pp, s.data_parallel_size, s.expert_parallel);
+  p.mxfp4_extra_bytes = mxfp4.extra_bytes;
+  p.mxfp4_formula = mxfp4.formula;
+  p.weights_bytes =
+      vllm_weights_per_gpu(a, w, layout.tp, layout.pp, s.data_parallel_size, s.expert_parallel) + mxfp4.extra_bytes;
   if (s.kv_cache_memory) {
     p.kv_cache_memory_given = true;
     p.available_kv_bytes = static_cast<std::int64_t>(*s.kv_cache_memory);
@@ -137,12 +143,12 @@ VllmPlan evaluate(const ModelArch& a, const WeightEstimate& w, const KvCacheSpec
     ps.max_num_batched_tokens = p.max_num_batched_tokens;
     ps.max_num_seqs = p.max_num_seqs;
     ps.version = s.version;
-    ps.flashinfer_sampler = s.flashinfer_sampler;
+    ps.flashinfer_sampler = s.flashinfer_sampler.value_or(vllm_default_flashinfer_sampler(s.version));
     p.profile = estimate_vllm_profile(a, ps);
     p.available_kv_bytes = static_cast<std::int64_t>(p.requested_bytes) - static_cast<std::int64_t>(p.weights_bytes) -
                            static_cast<std::int64_t>(p.profile.activation_bytes) -
                            static_cast<std::int64_t>(p.profile.non_torch_bytes);
-    if (s.version.at_least(0, 21)) {
+    if (vllm_profiles_cudagraphs(s.version) && s.cudagraph_estimate && p.cudagraph_bytes > 0) {
       p.cudagraph_in_budget = true;
       p.available_kv_bytes -= static_cast<std::int64_t>(p.cudagraph_bytes);
     }
@@ -156,6 +162,7 @@ VllmPlan evaluate(const ModelArch& a, const WeightEstimate& w, const KvCacheSpec
   p.layout = vllm_kv_layout(a, kv, ks);
 
   const std::uint64_t model_max = a.max_position_embeddings.value_or(0);
+  p.model_max_len = model_max;
   p.max_model_len = s.max_model_len.value_or(model_max);
   if (s.max_model_len_auto) {
     // Newer vLLM's auto-fit: the model's maximum, or the largest length the cache holds.
@@ -192,6 +199,26 @@ VllmPlan evaluate(const ModelArch& a, const WeightEstimate& w, const KvCacheSpec
 
 }  // namespace
 
+namespace {
+
+// The length the GPU search holds when none is asked for: KAITO's default request.
+constexpr std::uint64_t kSearchContext = 2048;
+// The filled length is rounded down to a multiple of this (as KAITO's controller rounds its lengths).
+constexpr std::uint64_t kFillRounding = 256;
+// The KV cache a filled length leaves unused: the estimator's calibration tolerance, max(5%, 0.5 GiB) of the
+// available KV cache (README, accuracy), so that a plan within the estimator's error is still one vLLM accepts.
+constexpr double kFillMarginShare = 0.05;
+constexpr double kFillMarginGiB = 0.5;
+
+VllmPlan pinned_layout(const ModelArch& a, const WeightEstimate& w, const KvCacheSpec& kv, const Gpu& gpu,
+                       const GpuMemory& total, const VllmSettings& s, double u);
+VllmPlan smallest_layout(const ModelArch& a, const WeightEstimate& w, const KvCacheSpec& kv, const Gpu& gpu,
+                         const GpuMemory& total, const VllmSettings& s, double u);
+VllmPlan fill_context(const ModelArch& a, const WeightEstimate& w, const KvCacheSpec& kv, const Gpu& gpu,
+                      const GpuMemory& total, VllmSettings s, double u, const VllmPlan& found);
+
+}  // namespace
+
 VllmPlan plan_vllm(const ModelArch& a, const WeightEstimate& w, const KvCacheSpec& kv, const Gpu& gpu,
                    const GpuMemory& total, const VllmSettings& s) {
   const double u = s.gpu_memory_utilization.value_or(vllm_default_gpu_memory_utilization(s.version));
@@ -200,27 +227,88 @@ VllmPlan plan_vllm(const ModelArch& a, const WeightEstimate& w, const KvCacheSpe
   if (s.max_num_batched_tokens && s.max_num_seqs && *s.max_num_batched_tokens < *s.max_num_seqs)
     fail_input("--max-num-batched-tokens must be at least --max-num-seqs, as vLLM requires");
 
-  if (!a.max_position_embeddings && !s.max_model_len && !s.max_model_len_auto)
-    fail_input("the config has no max_position_embeddings: pass --max-model-len N (or auto) for the vLLM estimator");
-
   std::vector<std::string> caveats;
-  if (s.version.at_least(0, 21) && !s.kv_cache_memory && !s.enforce_eager && !s.cudagraph_memory)
-    caveats.push_back(
-        fmt::format("vLLM {} subtracts its CUDA-graph estimate from the KV budget; the 0.50 GiB + 0.15 "
-                    "GiB per TP doubling used here is a rule of thumb from logged pool sizes (large MoE "
-                    "models log up to 3.5 GiB): pass --cudagraph-memory with the \"Estimated CUDA graph "
-                    "memory\" vLLM logs for exact figures",
-                    s.version.str()));
+  if (vllm_profiles_cudagraphs(s.version) && s.cudagraph_estimate && !s.kv_cache_memory && !s.enforce_eager &&
+      !s.cudagraph_memory && vllm_cudagraph_mode(s.compilation, s.version) != CudagraphMode::None)
+    caveats.push_back(fmt::format(
+        "vLLM {} subtracts its CUDA-graph estimate from the KV budget; the estimate here follows vLLM's capture list "
+        "with costs fitted on logged estimates (data/vllm_cudagraph_fit.json): pass --cudagraph-memory with the "
+        "\"Estimated CUDA graph memory\" vLLM logs for exact figures{}",
+        s.version.str(),
+        vllm_breakable_cudagraph_arch(a) ? " (this architecture runs breakable CUDA graphs, which the fit does not "
+                                           "cover: logged estimates were 1.6-1.7x it)"
+                                         : ""));
+  for (const auto& key : s.compilation.ignored_keys)
+    caveats.push_back(fmt::format("--compilation-config: \"{}\" is not modelled and was ignored", key));
   if (a.multimodal && !s.kv_cache_memory)
     caveats.push_back("the vision encoder's profile run is not modelled: the activation peak may be underestimated");
-  if (s.tensor_parallel_size || s.pipeline_parallel_size) {
-    VllmPlan p = evaluate(a, w, kv, gpu, total, s,
-                          Layout{s.tensor_parallel_size.value_or(1), s.pipeline_parallel_size.value_or(1)}, u);
-    p.pinned = true;
-    p.warnings.insert(p.warnings.end(), caveats.begin(), caveats.end());
-    return p;
-  }
+  // KAITO's shape when no length is asked for: the fewest GPUs that hold a short request, then the longest
+  // context those GPUs hold, up to the model's maximum.
+  const bool fill = !s.max_model_len && !s.max_model_len_auto;
+  VllmSettings search = s;
+  if (fill) search.max_model_len = std::min(kSearchContext, a.max_position_embeddings.value_or(kSearchContext));
+  VllmPlan p = s.tensor_parallel_size || s.pipeline_parallel_size ? pinned_layout(a, w, kv, gpu, total, search, u)
+                                                                  : smallest_layout(a, w, kv, gpu, total, search, u);
+  if (fill && p.fits) p = fill_context(a, w, kv, gpu, total, search, u, p);
+  p.warnings.insert(p.warnings.end(), caveats.begin(), caveats.end());
+  return p;
+}
 
+namespace {
+
+VllmPlan pinned_layout(const ModelArch& a, const WeightEstimate& w, const KvCacheSpec& kv, const Gpu& gpu,
+                       const GpuMemory& total, const VllmSettings& s, double u) {
+  VllmPlan p = evaluate(a, w, kv, gpu, total, s,
+                        Layout{s.tensor_parallel_size.value_or(1), s.pipeline_parallel_size.value_or(1)}, u);
+  p.pinned = true;
+  return p;
+}
+
+// The longest length, a multiple of 256 below the model's maximum, that `concurrency` requests can each have in
+// the plan's cache with the estimator's calibrated error to spare: the available KV cache less max(5%, 0.5 GiB)
+// (none with --kv-cache-memory, a budget vLLM takes as given). Re-evaluated there so every figure is at that length.
+VllmPlan fill_context(const ModelArch& a, const WeightEstimate& w, const KvCacheSpec& kv, const Gpu& gpu,
+                      const GpuMemory& total, VllmSettings s, double u, const VllmPlan& found) {
+  const std::uint64_t ceiling = a.max_position_embeddings.value_or(1ULL << 24);
+  const std::uint64_t searched = *s.max_model_len;  // the search held this many tokens, without the margin
+  const auto left = static_cast<double>(found.available_kv_bytes);
+  const double margin =
+      found.kv_cache_memory_given ? 0.0 : std::max(kFillMarginShare * left, kFillMarginGiB * static_cast<double>(kGiB));
+  const auto fits_len = [&](std::uint64_t len) {
+    return static_cast<double>(vllm_request_bytes(found.layout, len, found.max_num_batched_tokens)) *
+               static_cast<double>(s.concurrency) <=
+           left - margin;
+  };
+  std::uint64_t len = ceiling;
+  bool within_margin = false;
+  if (!fits_len(ceiling)) {
+    std::uint64_t lo = 0, hi = ceiling;
+    while (lo + 1 < hi) {
+      const std::uint64_t mid = lo + (hi - lo) / 2;
+      (fits_len(mid) ? lo : hi) = mid;
+    }
+    // A round length: vLLM's own check is exact, the estimate is not.
+    len = lo >= 2 * kFillRounding ? lo / kFillRounding * kFillRounding : lo;
+    if (len < searched) {
+      len = searched;  // the request the GPUs were chosen for still fits, but with less than the margin to spare
+      within_margin = true;
+    }
+  }
+  s.max_model_len = len;
+  VllmPlan p = evaluate(a, w, kv, gpu, total, s, Layout{found.tensor_parallel_size, found.pipeline_parallel_size}, u);
+  p.pinned = found.pinned;
+  p.context_filled = true;
+  p.fill_margin_bytes = static_cast<std::uint64_t>(margin);
+  if (within_margin)
+    p.warnings.push_back(fmt::format(
+        "max_model_len {} fits the estimate with less than its calibrated error (max(5%, 0.5 GiB) = {:.2f} GiB of KV "
+        "cache) to spare: vLLM may refuse it; more GPUs, an fp8 KV cache or --enforce-eager give room",
+        len, margin / static_cast<double>(kGiB)));
+  return p;
+}
+
+VllmPlan smallest_layout(const ModelArch& a, const WeightEstimate& w, const KvCacheSpec& kv, const Gpu& gpu,
+                         const GpuMemory& total, const VllmSettings& s, double u) {
   // Smallest valid layout: TP within a node (a divisor of the heads, compatible with the KV heads), then PP.
   const auto gpn = static_cast<std::uint64_t>(std::max(1, s.gpus_per_node));
   std::vector<std::uint64_t> tps;
@@ -236,13 +324,14 @@ VllmPlan plan_vllm(const ModelArch& a, const WeightEstimate& w, const KvCacheSpe
   VllmPlan last;
   for (const auto& l : layouts) {
     last = evaluate(a, w, kv, gpu, total, s, l, u);
-    last.warnings.insert(last.warnings.end(), caveats.begin(), caveats.end());
     if (last.fits || !gpu.cuda_served) return last;
   }
   last.not_fit_reasons.push_back(
       fmt::format("no layout up to TP {} x PP {} fits", last.tensor_parallel_size, last.pipeline_parallel_size));
   return last;
 }
+
+}  // namespace
 
 PlanSummary vllm_summary(const VllmPlan& v, const VllmSettings& s) {
   PlanSummary sum;
@@ -259,7 +348,10 @@ PlanSummary vllm_summary(const VllmPlan& v, const VllmSettings& s) {
   sum.max_model_len_requested = v.max_model_len;
   sum.max_model_len = v.capacity.fits ? v.max_model_len : v.capacity.estimated_max_model_len;
   sum.max_model_len_by_memory = static_cast<std::int64_t>(sum.max_model_len);
-  sum.max_model_len_limited_by = v.capacity.fits ? "requested" : "memory";
+  sum.max_model_len_limited_by = !v.capacity.fits                     ? "memory"
+                                 : !v.context_filled                  ? "requested"
+                                 : v.max_model_len == v.model_max_len ? "max_position_embeddings"
+                                                                      : "memory";
 
   const auto kv_bytes = static_cast<std::uint64_t>(std::max<std::int64_t>(v.available_kv_bytes, 0));
   sum.gpu_memory_bytes = v.total_bytes;
@@ -270,7 +362,7 @@ PlanSummary vllm_summary(const VllmPlan& v, const VllmSettings& s) {
     sum.memory = {{"weights", v.weights_bytes, "on the busiest GPU"},
                   {"activation peak", v.profile.activation_bytes, v.profile.activation_formula},
                   {"non-PyTorch", v.profile.non_torch_bytes, v.profile.non_torch_formula}};
-    if (v.cudagraph_in_budget) sum.memory.push_back({"CUDA graphs", v.cudagraph_bytes, "inside the budget (v0.21+)"});
+    if (v.cudagraph_in_budget) sum.memory.push_back({"CUDA graphs", v.cudagraph_bytes, v.cudagraph.formula});
     sum.memory.push_back({"KV cache", kv_bytes, "available KV cache memory"});
   }
   for (const auto& term : sum.memory) sum.memory_total_bytes += term.bytes;
@@ -294,6 +386,24 @@ PlanSummary vllm_summary(const VllmPlan& v, const VllmSettings& s) {
   if (s.max_num_seqs) add("--max-num-seqs", v.max_num_seqs);
   if (s.block_size) add("--block-size", s.block_size);
   if (s.enforce_eager) sum.command.emplace_back("--enforce-eager");
+  // The CUDA-graph settings that moved the capture list, as vLLM takes them.
+  if (!s.compilation.compilation_config.empty()) add("--compilation-config", s.compilation.compilation_config);
+  if (s.compilation.optimization_level) sum.command.push_back(fmt::format("-O{}", *s.compilation.optimization_level));
+  if (s.compilation.capture_sizes && s.compilation.compilation_config.empty()) {
+    std::string sizes;
+    for (auto n : *s.compilation.capture_sizes) sizes += (sizes.empty() ? "" : ",") + std::to_string(n);
+    add("--cudagraph-capture-sizes", sizes);
+  }
+  if (s.compilation.max_capture_size && s.compilation.compilation_config.empty())
+    add("--max-cudagraph-capture-size", *s.compilation.max_capture_size);
+  if (v.cudagraph_in_budget)
+    if (auto advice = vllm_cudagraph_advice(v.cudagraph, v.layout)) sum.warnings.push_back(*advice);
+  if (v.cudagraph_in_budget && v.cudagraph.extrapolated)
+    sum.warnings.push_back(fmt::format(
+        "the CUDA-graph estimate ({:.2f} GiB) extrapolates the fitted per-graph cost past the largest model in the "
+        "logs (64 layers x 5120 hidden): pass the \"Estimated CUDA graph memory\" vLLM logs with --cudagraph-memory",
+        to_gib(v.cudagraph_bytes)));
+  if (v.mxfp4_extra_bytes > 0) sum.warnings.push_back("weights " + v.mxfp4_formula);
 
   sum.figures = {{"vllm_available_kv_cache_bytes", std::to_string(v.available_kv_bytes)},
                  {"vllm_kv_cache_tokens", std::to_string(v.capacity.kv_cache_tokens)},

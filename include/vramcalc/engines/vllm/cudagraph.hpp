@@ -72,6 +72,7 @@ struct VllmCudagraphEstimate {
   std::uint64_t first_capture = 0;  // max over the modes
   std::uint64_t per_graph = 0;      // each graph after the first of its mode
   std::string formula;              // with its numbers, for the breakdown
+  bool extrapolated = false;        // layers x hidden beyond the largest model the fit saw (a guess, warned)
 };
 // The estimate for `list` on a GPU holding `layers_on_gpu` decoder layers (the pipeline stage's): fitted by
 // scripts/fit_vllm_cudagraph.py (data/vllm_cudagraph_fit.json). It does not shrink with TP: every rank captures
@@ -96,6 +97,7 @@ struct VllmCudagraphPlan {
   // --max-cudagraph-capture-size 64 would still reserve.
   bool likely_overshoots = false;
   bool hybrid = false;
+  bool extrapolated = false;  // the estimate's per-graph cost is extrapolated past the fitted models
   std::uint64_t bytes_short_list = 0;
 };
 VllmCudagraphPlan plan_vllm_cudagraphs(const ModelArch& arch, const VllmCompilationSettings& c,

@@ -1,8 +1,10 @@
-// The vLLM-faithful estimator (--estimator vllm): what vLLM v0.10.x will log at startup, per GPU:
-//   requested    = total (as CUDA reports it) x gpu_memory_utilization
+// The vLLM-faithful estimator (--estimator vllm): what vLLM will log at startup, per GPU, for a V1 release from
+// v0.10 to v0.29 (default: the newest, profile.hpp kNewestVllm*; the V0 engine is a documented legacy, not modelled):
+//   requested    = total (as CUDA reports it) x gpu_memory_utilization (default 0.90, 0.92 from v0.20)
 //   available_kv = requested - weights on this GPU - activation peak - non-PyTorch memory
-//                  (- the CUDA-graph estimate, from v0.21 on)
-// then blocks, tokens, concurrency and the max_model_len check as vLLM computes them (vllm_kv.hpp).
+//                  - the CUDA-graph estimate (from v0.20, unless --enforce-eager or --cudagraph-estimate off;
+//                    cudagraph.hpp derives the capture list and the estimate as vLLM does)
+// then blocks, tokens, concurrency and the max_model_len check as vLLM computes them (kv_pages.hpp).
 #pragma once
 
 #include <cstdint>
@@ -12,6 +14,7 @@
 
 #include "vramcalc/core/hardware.hpp"
 #include "vramcalc/engines/common.hpp"
+#include "vramcalc/engines/vllm/cudagraph.hpp"
 #include "vramcalc/engines/vllm/kv_pages.hpp"
 #include "vramcalc/engines/vllm/profile.hpp"
 #include "vramcalc/memory/kv_cache.hpp"
@@ -19,6 +22,11 @@
 #include "vramcalc/model/architecture.hpp"
 
 namespace vramcalc {
+
+// Totals CUDA reported to processes on GPUs that have both readings (MiB): nvidia-smi minus this is what a
+// process sees. Median of H100 (81559 - 81082), H200 (143771 - 143156), A100-40G (40960 - 40437),
+// A10G (23028 - 22587), T4 (15360 - 15095), V100-16G (16160 - 16130), from data/skus.json.
+inline constexpr std::uint64_t kMedianCudaGapMiB = 459;
 
 // The per-GPU total CUDA reports to a process: the observed reading (median), else nvidia-smi's total minus the
 // median gap seen on GPUs that have both (said in `source`), else the marketed number as GiB (warned).
@@ -40,9 +48,11 @@ struct VllmSettings {
   std::uint64_t concurrency = 1;                 // sequences of max_model_len that must fit at once
   std::optional<std::uint64_t> max_num_batched_tokens;
   std::optional<std::uint64_t> max_num_seqs;
-  bool offline_llm_class = false;   // batch defaults of the LLM class instead of the API server
-  bool flashinfer_sampler = false;  // FlashInfer's sampler (images before v0.11.1): fewer logit copies
-  std::uint64_t block_size = 0;     // 0: vLLM's rule
+  bool offline_llm_class = false;  // batch defaults of the LLM class instead of the API server
+  // FlashInfer's sampler (fewer logit copies): --flashinfer-sampler / VLLM_USE_FLASHINFER_SAMPLER, else the
+  // release's default (vllm_default_flashinfer_sampler).
+  std::optional<bool> flashinfer_sampler;
+  std::uint64_t block_size = 0;  // 0: vLLM's rule
   std::optional<std::uint64_t> tensor_parallel_size;
   std::optional<std::uint64_t> pipeline_parallel_size;
   std::uint64_t data_parallel_size = 1;
@@ -50,7 +60,12 @@ struct VllmSettings {
   std::optional<std::uint64_t> kv_cache_memory;   // --kv-cache-memory: per-GPU KV budget, skips the profile model
   std::optional<std::uint64_t> cudagraph_memory;  // --cudagraph-memory: the pool vLLM logs, replacing the estimate
   bool enforce_eager = false;                     // --enforce-eager: no CUDA graphs
+  // --cudagraph-estimate off (VLLM_MEMORY_PROFILER_ESTIMATE_CUDAGRAPHS=0): the estimate is not subtracted; graphs
+  // are captured after sizing, inside the headroom.
+  bool cudagraph_estimate = true;
   int gpus_per_node = 1;
+  // What moves vLLM's capture list: --compilation-config, --cudagraph-capture-sizes, --max-cudagraph-capture-size, -O.
+  VllmCompilationSettings compilation;
 };
 
 struct VllmPlan {
@@ -65,21 +80,30 @@ struct VllmPlan {
   std::uint64_t weights_bytes = 0;    // on the busiest GPU
   VllmProfileEstimate profile;        // activation peak and non-PyTorch memory
   bool kv_cache_memory_given = false;
+  bool cudagraph_estimated = false;     // vLLM's estimate or the rule of thumb, not --cudagraph-memory
+  bool cudagraph_in_budget = false;     // v0.20+: subtracted from available_kv; before: lives in the headroom
   std::int64_t available_kv_bytes = 0;  // "Available KV cache memory"
   std::uint64_t max_num_batched_tokens = 0, max_num_seqs = 0;
   std::string batch_defaults_reason;
-  std::uint64_t max_model_len = 0;  // the length checked (requested, or auto's result)
+  std::uint64_t max_model_len = 0;      // the length checked (requested, or auto's result)
+  bool context_filled = false;          // no --max-model-len: the longest the cache holds, up to the model's maximum
+  std::uint64_t fill_margin_bytes = 0;  // KV cache the filled length leaves unused: max(5%, 0.5 GiB) of the available
+  std::uint64_t model_max_len = 0;      // max_position_embeddings (0: none in the config)
   VllmKvLayout layout;
   VllmKvCapacity capacity;
-  std::uint64_t headroom_bytes = 0;   // total - requested: room for the CUDA context and graph pool
-  std::uint64_t cudagraph_bytes = 0;  // CUDA-graph pool per GPU (0 with --enforce-eager)
-  bool cudagraph_estimated = false;   // the rule of thumb, not --cudagraph-memory
-  bool cudagraph_in_budget = false;   // v0.21+: subtracted from available_kv; before: lives in the headroom
+  std::uint64_t headroom_bytes = 0;     // total - requested: room for the CUDA context and graph pool
+  std::uint64_t cudagraph_bytes = 0;    // CUDA-graph pool per GPU (0 with --enforce-eager)
+  VllmCudagraphPlan cudagraph;          // the capture list (none with --enforce-eager, -O0, mode NONE), the formula
+  std::uint64_t mxfp4_extra_bytes = 0;  // MXFP4 experts without native FP4: padding / copies (in weights_bytes)
+  std::string mxfp4_formula;
   std::vector<std::string> warnings;
 };
 
 // The plan for `gpu`: pinned when TP/PP are given, else the smallest valid layout (TP dividing the attention heads,
-// compatible with the KV heads, within a node; PP across nodes) where `concurrency` sequences fit.
+// compatible with the KV heads, within a node; PP across nodes) where `concurrency` sequences fit. Without a
+// --max-model-len, KAITO's shape: the smallest layout where `concurrency` requests of min(2048, the model's maximum)
+// tokens fit, then the longest length they can each have there with max(5%, 0.5 GiB) of the KV cache to spare (the
+// estimator's calibrated error), rounded down to a multiple of 256, up to the model's maximum (context_filled).
 VllmPlan plan_vllm(const ModelArch& arch, const WeightEstimate& weights, const KvCacheSpec& kv, const Gpu& gpu,
                    const GpuMemory& total, const VllmSettings& settings);
 

@@ -1,0 +1,13 @@
+// The KAITO sizing guide's plan beside the chosen one (SkuPlan::baseline), and the warning when the two disagree.
+#pragma once
+
+#include "vramcalc/report/report.hpp"
+
+namespace vramcalc {
+
+// Fills sp.baseline with KAITO's plan (already made in sp.kaito) when the chosen method is another vLLM memory
+// model, and warns in sp.warnings when the two disagree on fits, or on max_model_len by more than 5% at the GPU
+// count the chosen plan uses, naming the per-GPU term that differs most.
+void add_kaito_baseline(const Report& report, SkuPlan& sp, const KaitoSettings& kaito);
+
+}  // namespace vramcalc
