@@ -1,5 +1,6 @@
 #include "vramcalc/memory/weights.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include <fmt/format.h>
@@ -82,7 +83,11 @@ std::optional<std::uint64_t> recast_total(std::uint64_t stored, const ModelArch&
 
 }  // namespace
 
-WeightEstimate estimate_weights(const ModelArch& arch, const CheckpointSizes& sizes, const WeightSettings& settings) {
+namespace {
+
+// Every weight the checkpoint holds, from the best source (estimate_weights leaves the towers out when asked).
+WeightEstimate estimate_checkpoint_weights(const ModelArch& arch, const CheckpointSizes& sizes,
+                                           const WeightSettings& settings) {
   WeightEstimate w;
   w.serving_dtype = resolve_serving_dtype(arch, settings.dtype, &w.serving_dtype_reason);
 
@@ -175,6 +180,32 @@ WeightEstimate estimate_weights(const ModelArch& arch, const CheckpointSizes& si
   w.source = WeightSource::ParameterCount;
   w.source_detail =
       fmt::format("{} parameters x {}{}", format_count(w.num_params), dtype_name(w.serving_dtype), quant_note);
+  return w;
+}
+
+// --language-model-only (vLLM's flag): the vision and audio towers are not loaded. They are never quantized (kept in
+// the serving dtype), so their bytes come off every figure exactly; --weight-bytes is taken as given.
+void leave_out_towers(WeightEstimate& w, const ModelArch& arch) {
+  w.language_model_only = true;
+  const std::uint64_t params = arch.params_with_role(WeightRole::Vision);
+  if (params == 0) {
+    w.warnings.push_back("--language-model-only: the model has no vision or audio tower to leave out");
+    return;
+  }
+  const std::uint64_t towers = round_bytes(static_cast<double>(params) * dtype_bytes(w.serving_dtype), "weight bytes");
+  w.towers_left_out_bytes = towers;
+  w.computed_bytes -= std::min(w.computed_bytes, towers);
+  if (w.source == WeightSource::Override) return;
+  w.bytes -= std::min(w.bytes, towers);
+  w.source_detail += fmt::format(", less the vision/audio towers ({} parameters x {}: --language-model-only)",
+                                 format_count(params), dtype_name(w.serving_dtype));
+}
+
+}  // namespace
+
+WeightEstimate estimate_weights(const ModelArch& arch, const CheckpointSizes& sizes, const WeightSettings& settings) {
+  WeightEstimate w = estimate_checkpoint_weights(arch, sizes, settings);
+  if (settings.language_model_only) leave_out_towers(w, arch);
   return w;
 }
 

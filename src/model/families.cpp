@@ -19,6 +19,18 @@ constexpr std::string_view kGemma3TextDefaults =
     R"({"vocab_size":262208,"hidden_size":2304,"intermediate_size":9216,"num_hidden_layers":26,
         "num_attention_heads":8,"num_key_value_heads":4,"head_dim":256,"max_position_embeddings":131072,
         "sliding_window":4096,"sliding_window_pattern":6})";
+// transformers' Gemma4TextConfig (configuration_gemma4.py): global_head_dim is popped with 512 when absent, and
+// per-layer embeddings are on (256 wide) unless hidden_size_per_layer_input is 0.
+constexpr std::string_view kGemma4TextDefaults =
+    R"({"vocab_size":262144,"hidden_size":2304,"intermediate_size":9216,"num_hidden_layers":30,
+        "num_attention_heads":8,"num_key_value_heads":4,"head_dim":256,"global_head_dim":512,
+        "max_position_embeddings":131072,"sliding_window":512,"hidden_size_per_layer_input":256,
+        "vocab_size_per_layer_input":262144})";
+// transformers' Qwen3_5TextConfig / Qwen3_5MoeTextConfig / Qwen3NextConfig defaults for the Gated DeltaNet layers
+// (issue 14); layer_types, when absent, follow full_attention_interval (4).
+constexpr std::string_view kQwen35Defaults =
+    R"({"head_dim":256,"linear_conv_kernel_dim":4,"linear_key_head_dim":128,"linear_value_head_dim":128,
+        "linear_num_key_heads":16,"linear_num_value_heads":32,"full_attention_interval":4})";
 constexpr std::string_view kGpt2Defaults =
     R"({"vocab_size":50257,"n_positions":1024,"n_embd":768,"n_layer":12,"n_head":12})";
 
@@ -50,6 +62,30 @@ constexpr std::array kFamilies = {
     Family{.name = "mpt", .stack = Stack::Mpt, .tie_default = true},
     Family{.name = "falcon", .stack = Stack::Falcon, .tie_default = true, .falcon_single_gpu = true},
     Family{.name = "nemotron_h", .stack = Stack::NemotronH},
+    // issue 14, 2026 MoE families (weights_moe2026.cpp):
+    Family{.name = "deepseek_v4", .stack = Stack::DeepseekV4, .moe = MoeStyle::DeepSeek},
+    Family{.name = "glm_moe_dsa", .stack = Stack::GlmMoeDsa, .moe = MoeStyle::DeepSeek},
+    Family{.name = "minimax_m2", .stack = Stack::MiniMax, .moe = MoeStyle::Mixtral, .qk_norm = true},
+    Family{.name = "minimax_m3", .stack = Stack::MiniMax, .moe = MoeStyle::DeepSeek, .qk_norm = true},
+    Family{.name = "lfm2", .stack = Stack::Lfm2, .tie_default = true},
+    Family{.name = "gemma4_text",
+           .stack = Stack::Gemma4,
+           .qk_norm = true,
+           .norms_per_layer = 4,
+           .tie_default = true,
+           .defaults_json = kGemma4TextDefaults},
+    // issue 14, Qwen 3.5/3.6/3.8 and Qwen3-Next hybrids (weights_qwen3_5.cpp):
+    Family{.name = "qwen3_5_text", .stack = Stack::Qwen3_5, .qk_norm = true, .defaults_json = kQwen35Defaults},
+    Family{.name = "qwen3_5_moe_text",
+           .stack = Stack::Qwen3_5,
+           .moe = MoeStyle::Qwen,
+           .qk_norm = true,
+           .defaults_json = kQwen35Defaults},
+    Family{.name = "qwen3_next",
+           .stack = Stack::Qwen3_5,
+           .moe = MoeStyle::Qwen,
+           .qk_norm = true,
+           .defaults_json = kQwen35Defaults},
 };
 
 // Other spellings of the same layouts.
@@ -58,9 +94,13 @@ struct Alias {
   std::string_view family;
 };
 constexpr std::array kAliases = {
-    Alias{"qwen2_vl", "qwen2"},          Alias{"qwen2_5_vl", "qwen2"},   Alias{"kimi_k2", "deepseek_v3"},
-    Alias{"deepseek_v2", "deepseek_v3"}, Alias{"RefinedWeb", "falcon"},  Alias{"RefinedWebModel", "falcon"},
-    Alias{"gemma3", "gemma3_text"},      Alias{"llama4", "llama4_text"}, Alias{"mllama", "mllama_text_model"},
+    Alias{"qwen2_vl", "qwen2"},           Alias{"qwen2_5_vl", "qwen2"},
+    Alias{"kimi_k2", "deepseek_v3"},      Alias{"deepseek_v2", "deepseek_v3"},
+    Alias{"RefinedWeb", "falcon"},        Alias{"RefinedWebModel", "falcon"},
+    Alias{"gemma3", "gemma3_text"},       Alias{"llama4", "llama4_text"},
+    Alias{"mllama", "mllama_text_model"}, Alias{"gemma4", "gemma4_text"},
+    Alias{"minimax_m3_vl", "minimax_m3"},                                            // issue 14
+    Alias{"qwen3_5", "qwen3_5_text"},     Alias{"qwen3_5_moe", "qwen3_5_moe_text"},  // issue 14
 };
 
 }  // namespace
@@ -83,6 +123,10 @@ nlohmann::json family_defaults(const Family& f) {
 std::string_view default_text_model_type(std::string_view wrapper) {
   if (wrapper == "llava" || wrapper == "llava_next") return "llama";
   if (wrapper == "gemma3") return "gemma3_text";
+  if (wrapper == "gemma4") return "gemma4_text";
+  if (wrapper == "minimax_m3_vl") return "minimax_m3";  // issue 14
+  if (wrapper == "qwen3_5") return "qwen3_5_text";      // issue 14
+  if (wrapper == "qwen3_5_moe") return "qwen3_5_moe_text";
   if (wrapper == "mllama") return "mllama_text_model";
   if (wrapper == "llama4") return "llama4_text";
   if (wrapper == "mistral3") return "mistral";

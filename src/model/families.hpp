@@ -17,6 +17,15 @@ enum class Stack {
   Mpt,        // fused Wqkv without bias, weight-only LayerNorms, ALiBi
   Falcon,     // fused qkv without bias; parallel attention; one or two LayerNorms
   NemotronH,  // hybrid: Mamba2 / attention / MLP / MoE layers chosen by hybrid_override_pattern
+
+  // issue 14, 2026 MoE families (builders in weights_moe2026.hpp):
+  DeepseekV4,  // DeepSeek V4: MQA-style latent attention with compressed KV + indexer, hash-routed first layers
+  GlmMoeDsa,   // GLM 5: DeepSeek MLA + DSA indexer in every layer, first_k_dense_replace dense layers, MTP layer
+  MiniMax,     // MiniMax M2 / M3: GQA with q/k norms, block_sparse_moe experts w1/w2/w3 (M3: shared expert, indexer)
+  Lfm2,        // LFM2: gated short-convolution and attention layers, SwiGLU feed-forward
+
+  Gemma4,   // Gemma 4: per-layer head sizes, KV sharing, per-layer embeddings, MoE beside the MLP (weights_gemma4)
+  Qwen3_5,  // issue 14: Gated DeltaNet / gated attention layers, dense MLP or MoE (weights_qwen3_5)
 };
 
 // Routed-experts layout of a family's MoE layers.

@@ -1,13 +1,17 @@
 // config.json -> ModelArch: find the language model, read its shape under whichever names the family uses,
 // decide the KV heads, head_dim and per-layer attention kinds, then build every weight group.
 #include <algorithm>
+#include <map>
 #include <numeric>
 
 #include <fmt/format.h>
 
 #include "model/build.hpp"
+#include "model/confidence.hpp"
 #include "model/config_reader.hpp"
 #include "model/families.hpp"
+#include "model/multimodal.hpp"
+#include "model/weights_gemma4.hpp"
 #include "vramcalc/core/error.hpp"
 #include "vramcalc/model/architecture.hpp"
 #include "vramcalc/model/quantization.hpp"
@@ -22,12 +26,18 @@ std::string_view layer_kind_name(LayerKind k) {
     case LayerKind::CrossAttention: return "cross_attention";
     case LayerKind::Mamba: return "mamba";
     case LayerKind::MlpOnly: return "mlp_only";
+    case LayerKind::ShortConv: return "conv";  // issue 14: LFM2
+    case LayerKind::LinearAttention: return "linear_attention";
   }
   return "unknown";
 }
 
 bool holds_kv_per_token(LayerKind k) {
   return k == LayerKind::FullAttention || k == LayerKind::SlidingAttention || k == LayerKind::ChunkedAttention;
+}
+
+bool holds_state_per_request(LayerKind k) {
+  return k == LayerKind::Mamba || k == LayerKind::LinearAttention || k == LayerKind::ShortConv;
 }
 
 std::string_view weight_role_name(WeightRole r) {
@@ -65,15 +75,45 @@ std::uint64_t ModelArch::count_layers(LayerKind k) const {
   return static_cast<std::uint64_t>(std::count(layer_kinds.begin(), layer_kinds.end(), k));
 }
 
+std::uint64_t ModelArch::state_layers() const {
+  return static_cast<std::uint64_t>(std::count_if(layer_kinds.begin(), layer_kinds.end(), holds_state_per_request));
+}
+
 std::uint64_t ModelArch::kv_layers() const {
-  return static_cast<std::uint64_t>(std::count_if(layer_kinds.begin(), layer_kinds.end(), holds_kv_per_token));
+  // Layers that hold their own KV cache: a layer that reads another's (Gemma 4's KV sharing) adds nothing.
+  std::uint64_t n = 0;
+  for (std::size_t i = 0; i < layer_kinds.size(); ++i) n += attention_at(i).holds_own_kv() ? 1 : 0;
+  return n;
+}
+
+LayerAttention ModelArch::attention_at(std::size_t i) const {
+  if (i < layer_attention.size()) return layer_attention[i];
+  LayerAttention a;
+  const LayerKind k = i < layer_kinds.size() ? layer_kinds[i] : LayerKind::FullAttention;
+  if (!holds_kv_per_token(k)) return a;
+  if (mla) {  // one latent per token, no separate V
+    a.kv_heads = 1;
+    a.head_dim = kv_lora_rank + qk_rope_head_dim;
+  } else {
+    a.kv_heads = num_key_value_heads;
+    a.head_dim = head_dim;
+    a.v_head_dim = head_dim;
+  }
+  a.window = k == LayerKind::SlidingAttention   ? sliding_window.value_or(0)
+             : k == LayerKind::ChunkedAttention ? attention_chunk_size.value_or(0)
+                                                : 0;
+  return a;
 }
 
 bool ModelArch::tp_divides_heads(std::uint64_t tp) const { return tp != 0 && num_attention_heads % tp == 0; }
 
 bool ModelArch::tp_matches_kv_heads(std::uint64_t tp) const {
-  const std::uint64_t k = num_key_value_heads;
-  return mla || k == 0 || (tp != 0 && (k % tp == 0 || tp % k == 0));
+  auto fits = [tp](std::uint64_t k) { return k == 0 || (tp != 0 && (k % tp == 0 || tp % k == 0)); };
+  if (mla) return true;
+  // Every layer's KV head count must split or replicate evenly (Gemma 4's global layers have fewer).
+  for (const auto& la : layer_attention)
+    if (!fits(la.kv_heads)) return false;
+  return fits(num_key_value_heads);
 }
 
 namespace {
@@ -134,12 +174,15 @@ std::uint64_t read_kv_heads(ConfigReader& cfg, const Family& family, std::uint64
   return heads;
 }
 
-LayerKind parse_layer_type(ConfigReader& cfg, const std::string& type) {
+// nullopt for a type vram-calc does not know (issue 14: the layer is sized as full attention, a guess).
+std::optional<LayerKind> parse_layer_type(const std::string& type) {
   if (type == "full_attention" || type == "attention") return LayerKind::FullAttention;
   if (type == "sliding_attention") return LayerKind::SlidingAttention;
   if (type == "chunked_attention") return LayerKind::ChunkedAttention;
-  if (type == "mamba" || type == "linear_attention") return LayerKind::Mamba;
-  cfg.fail("layer_types", fmt::format("unknown layer type {}", detail::quoted_excerpt(type)));
+  if (type == "mamba") return LayerKind::Mamba;
+  if (type == "linear_attention") return LayerKind::LinearAttention;
+  if (type == "conv") return LayerKind::ShortConv;  // issue 14: LFM2's short convolutions
+  return std::nullopt;
 }
 
 // One LayerKind per decoder layer, from the family's conventions.
@@ -170,10 +213,21 @@ std::vector<LayerKind> read_layer_kinds(ModelArch& arch, const Family& family, C
   if (const auto* types = cfg.get("layer_types"); types != nullptr) {
     if (!types->is_array() || types->size() != n)
       cfg.fail("layer_types", fmt::format("expected a list of {} layer types", n));
+    std::map<std::string, std::vector<std::uint64_t>> unknown;  // issue 14: left as full attention, a guess
     for (std::uint64_t i = 0; i < n; ++i) {
       if (!(*types)[i].is_string()) cfg.fail("layer_types", "expected strings");
-      kinds[i] = parse_layer_type(cfg, (*types)[i].get<std::string>());
+      const auto type = (*types)[i].get<std::string>();
+      if (auto kind = parse_layer_type(type)) kinds[i] = *kind;
+      else unknown[type].push_back(i);
     }
+    detail::note_unknown_layer_types(arch, unknown);
+    return kinds;
+  }
+
+  if (family.stack == detail::Stack::Qwen3_5) {  // issue 14: transformers' default, every interval-th layer is full
+    const std::uint64_t interval = cfg.require_count({"full_attention_interval"}, detail::kMaxLayers);
+    for (std::uint64_t i = 0; i < n; ++i)
+      kinds[i] = (i + 1) % interval == 0 ? LayerKind::FullAttention : LayerKind::LinearAttention;
     return kinds;
   }
 
@@ -236,6 +290,20 @@ void read_mla(ModelArch& arch, ConfigReader& cfg) {
   arch.mla = true;
   arch.kv_lora_rank = cfg.require_count({"kv_lora_rank"}, detail::kMaxWidth);
   arch.qk_rope_head_dim = cfg.require_count({"qk_rope_head_dim"}, detail::kMaxWidth);
+}
+
+// issue 14: Gated DeltaNet widths (transformers' defaults when omitted) and the recurrent state's dtype, which
+// vLLM takes from Qwen 3.5's "mamba_ssm_dtype" (vllm/model_executor/models/config.py).
+void read_linear_attention(ModelArch& arch, ConfigReader& cfg) {
+  arch.linear_num_key_heads = cfg.require_count({"linear_num_key_heads"}, detail::kMaxHeads);
+  arch.linear_num_value_heads = cfg.require_count({"linear_num_value_heads"}, detail::kMaxHeads);
+  arch.linear_key_head_dim = cfg.require_count({"linear_key_head_dim"}, detail::kMaxWidth);
+  arch.linear_value_head_dim = cfg.require_count({"linear_value_head_dim"}, detail::kMaxWidth);
+  arch.linear_conv_kernel = cfg.require_count({"linear_conv_kernel_dim"}, detail::kMaxWidth);
+  if (arch.linear_num_value_heads % arch.linear_num_key_heads != 0)
+    cfg.fail("linear_num_value_heads", fmt::format("{} value heads are not a multiple of the {} key heads",
+                                                   arch.linear_num_value_heads, arch.linear_num_key_heads));
+  if (auto t = cfg.text("mamba_ssm_dtype"); t && *t != "auto") arch.mamba_ssm_cache_dtype = parse_torch_dtype(*t);
 }
 
 void read_mamba(ModelArch& arch, ConfigReader& cfg) {
@@ -394,21 +462,30 @@ ModelArch normalize_config(const nlohmann::json& config, std::string_view origin
   if (arch.num_experts > 0 && arch.moe_intermediate_size == 0) arch.moe_intermediate_size = arch.intermediate_size;
   read_mla(arch, cfg);
   if (family.stack == detail::Stack::NemotronH) read_mamba(arch, cfg);
+  if (family.stack == detail::Stack::Qwen3_5) read_linear_attention(arch, cfg);  // issue 14
   arch.sliding_window = read_sliding_window(arch, family, cfg);
   arch.attention_chunk_size = cfg.count({"attention_chunk_size"}, detail::kMaxPositions);
   arch.layer_kinds = read_layer_kinds(arch, family, cfg);
+  // Per-layer KV shapes: Gemma 4 reads its own (head sizes per layer kind, KV sharing); every other family leaves
+  // layer_attention empty and ModelArch::attention_at derives each layer's from the global fields.
+  if (family.stack == detail::Stack::Gemma4) detail::read_gemma4_text(arch, cfg);
   read_dtype_and_quantization(arch, top, cfg, origin);
 
   detail::build_language_model(arch, family, cfg);
-  if (top.get("vision_config") != nullptr) {
+  // Gemma 4's wrapper may hold an audio tower without a vision tower; its towers are weights_gemma4.cpp's.
+  const bool gemma4 = family.stack == detail::Stack::Gemma4;
+  if (top.get("vision_config") != nullptr || (gemma4 && top.get("audio_config") != nullptr)) {
     arch.multimodal = true;
-    arch.vision_params = detail::build_vision_model(arch, config, origin);
+    arch.vision_params =
+        gemma4 ? detail::build_gemma4_towers(arch, config, origin) : detail::build_vision_model(arch, config, origin);
+    arch.mm_encoder = detail::read_mm_encoder(arch, config, origin);  // issue 14: vLLM's encoder profile
   }
 
   if (!cfg.defaulted().empty())
     arch.warnings.push_back(fmt::format("{} omits {}: using transformers' {} defaults",
                                         prefix.empty() ? "config" : prefix.substr(0, prefix.size() - 1),
                                         joined(cfg.defaulted()), family.name));
+  detail::assess_confidence(arch);  // issue 14: what was only guessed (src/model/confidence.cpp)
   return arch;
 }
 

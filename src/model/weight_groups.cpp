@@ -5,6 +5,9 @@
 #include "model/build.hpp"
 #include "model/config_reader.hpp"
 #include "model/families.hpp"
+#include "model/weights_gemma4.hpp"   // build_gemma4_text
+#include "model/weights_moe2026.hpp"  // issue 14: DeepSeek V4, GLM 5, MiniMax M2/M3, LFM2
+#include "model/weights_qwen3_5.hpp"
 #include "vramcalc/core/error.hpp"
 #include "vramcalc/core/units.hpp"
 
@@ -410,7 +413,41 @@ void build_language_model(ModelArch& arch, const Family& family, ConfigReader& t
     case Stack::Mpt: build_mpt(b, arch, text); break;
     case Stack::Falcon: build_falcon(b, arch, text); break;
     case Stack::NemotronH: build_nemotron_h(b, arch, text); break;
+    case Stack::Gemma4: build_gemma4_text(arch, text); break;  // weights_gemma4.cpp
+    case Stack::Qwen3_5: build_qwen3_5_text(arch, family, text); break;
+    case Stack::DeepseekV4: build_deepseek_v4(arch, text); break;   // weights_deepseek_v4.cpp
+    case Stack::GlmMoeDsa: build_glm_moe_dsa(arch, text); break;    // weights_glm_moe_dsa.cpp
+    case Stack::MiniMax: build_minimax(arch, family, text); break;  // weights_minimax.cpp
+    case Stack::Lfm2: build_lfm2(arch, text); break;                // weights_lfm2.cpp
   }
+}
+
+// Qwen2.5-VL's tower: vision_config.hidden_size is the tower's own width (Qwen2-VL's embed_dim), with RMSNorms, a
+// gated SwiGLU MLP of intermediate_size (biases everywhere, as transformers' Qwen2_5_VisionTransformer) and a merger
+// into out_hidden_size.
+void build_qwen2_5_vision(Builder& b, ConfigReader& v, std::uint64_t text_h) {
+  const std::uint64_t e = v.require_count({"hidden_size", "embed_dim"}, kMaxWidth);
+  const std::uint64_t depth = v.require_count({"depth"}, kMaxLayers);
+  const std::uint64_t inter = v.require_count({"intermediate_size"}, kMaxIntermediate);
+  const std::uint64_t patch = v.require_count({"patch_size"}, kMaxWidth);
+  const std::uint64_t temporal = v.count({"temporal_patch_size"}, 64).value_or(2);
+  const std::uint64_t chans = v.count({"in_chans", "in_channels"}, 16).value_or(3);
+  const std::uint64_t merge = v.count({"spatial_merge_size"}, 64).value_or(2);
+  const std::uint64_t out = v.count({"out_hidden_size"}, kMaxWidth).value_or(text_h);
+  b.add("visual.patch_embed", WeightRole::Vision, -1, 1, e, chans * temporal * patch * patch, 0);
+  for (std::uint64_t i = 0; i < depth; ++i) {
+    const std::string p = "visual.blocks." + std::to_string(i) + ".";
+    b.vec(p + "norms", WeightRole::Vision, -1, 2 * e);
+    b.linear(p + "attn.qkv", WeightRole::Vision, -1, 3 * e, e, true);
+    b.linear(p + "attn.proj", WeightRole::Vision, -1, e, e, true);
+    b.linear(p + "mlp.gate_proj", WeightRole::Vision, -1, inter, e, true);
+    b.linear(p + "mlp.up_proj", WeightRole::Vision, -1, inter, e, true);
+    b.linear(p + "mlp.down_proj", WeightRole::Vision, -1, e, inter, true);
+  }
+  const std::uint64_t merged = e * merge * merge;
+  b.vec("visual.merger.ln_q", WeightRole::Vision, -1, e);
+  b.linear("visual.merger.mlp.0", WeightRole::Vision, -1, merged, merged, true);
+  b.linear("visual.merger.mlp.2", WeightRole::Vision, -1, out, merged, true);
 }
 
 std::uint64_t build_vision_model(ModelArch& arch, const nlohmann::json& top, std::string_view origin) {
@@ -427,8 +464,12 @@ std::uint64_t build_vision_model(ModelArch& arch, const nlohmann::json& top, std
                                .value_or(wrapper == "llava" ? "clip_vision_model" : "");
   ConfigReader v(vc, std::string(origin), "vision_config.", vision_defaults(type));
   const std::uint64_t text_h = arch.hidden_size;
+  if (wrapper == "qwen3_5" || wrapper == "qwen3_5_moe") return build_qwen3_5_vision(arch, vc, origin);  // issue 14
+  if (wrapper == "minimax_m3_vl") return build_minimax_m3_vision(arch, top, origin);  // issue 14, weights_minimax.cpp
 
-  if (wrapper == "qwen2_vl" || wrapper == "qwen2_5_vl") {
+  if (wrapper == "qwen2_5_vl") {
+    build_qwen2_5_vision(b, v, text_h);
+  } else if (wrapper == "qwen2_vl") {
     const std::uint64_t e = v.require_count({"embed_dim"}, kMaxWidth);
     const std::uint64_t depth = v.require_count({"depth"}, kMaxLayers);
     const std::uint64_t ratio = v.count({"mlp_ratio"}, 64).value_or(4);

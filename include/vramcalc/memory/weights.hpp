@@ -28,6 +28,7 @@ struct WeightSettings {
   std::optional<QuantScheme> load_quantization;  // --quantization applied at load time
   std::optional<double> params_b;                // --params-b: parameter count in billions
   std::optional<std::uint64_t> weight_bytes;     // --weight-bytes
+  bool language_model_only = false;              // --language-model-only: the vision/audio towers are not loaded
 };
 
 struct WeightEstimate {
@@ -43,6 +44,10 @@ struct WeightEstimate {
   std::uint64_t computed_bytes = 0;         // the parameter-count figure, for comparison with the chosen one
   std::map<std::string, std::uint64_t> stored_bytes_by_dtype;  // from headers, as stored on disk
   std::vector<std::string> warnings;
+  // --language-model-only: the Vision-role groups (vision and audio towers, projectors) are left out of `bytes` and
+  // `computed_bytes` (num_params still counts the whole checkpoint).
+  bool language_model_only = false;
+  std::uint64_t towers_left_out_bytes = 0;
 };
 
 // The dtype vLLM serves unquantized weights in for --dtype `flag` ("auto": the config's torch_dtype, with

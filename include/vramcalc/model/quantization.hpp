@@ -13,8 +13,10 @@
 namespace vramcalc {
 
 // Parses a checkpoint's quantization_config (GPTQ, AWQ, fp8, fbgemm_fp8, compressed-tensors, mxfp4,
-// bitsandbytes). Throws Error(BadInput) naming the origin when the object is malformed; an unknown
-// quant_method yields Method::None with method_name set (the caller warns).
+// bitsandbytes; and the 2026 formats: ModelOpt NVFP4 / FP8 / MIXED_PRECISION, also in hf_quant_config.json's
+// shape, compressed-tensors NVFP4 ("nvfp4-pack-quantized") and MXFP4/MXFP8 groups, AutoRound). Throws
+// Error(BadInput) naming the origin when the object is malformed; an unknown quant_method yields Method::None with
+// method_name set (the caller warns).
 QuantScheme parse_quantization_config(const nlohmann::json& qc, std::string_view origin);
 
 // The scheme vLLM's --quantization NAME applies at load time to an unquantized checkpoint

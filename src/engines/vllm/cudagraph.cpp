@@ -272,7 +272,7 @@ VllmCudagraphPlan plan_vllm_cudagraphs(const ModelArch& a, const VllmCompilation
     p.estimated = true;
     p.formula = e.formula;
     p.extrapolated = e.extrapolated;
-    p.hybrid = a.count_layers(LayerKind::Mamba) > 0;
+    p.hybrid = a.state_layers() > 0;  // Mamba, Gated DeltaNet, short-conv layers (issue 14)
     p.likely_overshoots = p.hybrid || p.capture.piecewise.size() > kFewGraphs || p.capture.full.size() > kFewGraphs;
     VllmCaptureList shorter = p.capture;  // the same list cut at the suggested ceiling
     const auto cut = [](std::vector<std::uint64_t>& v) {

@@ -70,6 +70,7 @@ std::uint64_t vllm_weights_per_gpu(const ModelArch& a, const WeightEstimate& w, 
   double all = 0;
   std::vector<double> stage(pp, 0.0);
   for (const auto& g : a.weights) {
+    if (w.language_model_only && g.role == WeightRole::Vision) continue;  // --language-model-only: towers not loaded
     const double bytes = group_bytes(g, scheme, w.serving_dtype);
     all += bytes;
     const double share = bytes * tp_share(a, g, tp, ep_ranks);
@@ -144,7 +145,12 @@ VllmPlan evaluate(const ModelArch& a, const WeightEstimate& w, const KvCacheSpec
     ps.max_num_seqs = p.max_num_seqs;
     ps.version = s.version;
     ps.flashinfer_sampler = s.flashinfer_sampler.value_or(vllm_default_flashinfer_sampler(s.version));
+    // issue 14: the multimodal encoder's dummy batch (profile.cpp), bounded by the served length.
+    ps.multimodal = s.multimodal;
+    ps.language_model_only = s.language_model_only;
+    ps.max_model_len = s.max_model_len.value_or(a.max_position_embeddings.value_or(0));
     p.profile = estimate_vllm_profile(a, ps);
+    if (!p.profile.encoder.note.empty()) p.warnings.push_back(p.profile.encoder.note);  // issue 14
     p.available_kv_bytes = static_cast<std::int64_t>(p.requested_bytes) - static_cast<std::int64_t>(p.weights_bytes) -
                            static_cast<std::int64_t>(p.profile.activation_bytes) -
                            static_cast<std::int64_t>(p.profile.non_torch_bytes);
@@ -240,8 +246,22 @@ VllmPlan plan_vllm(const ModelArch& a, const WeightEstimate& w, const KvCacheSpe
                                          : ""));
   for (const auto& key : s.compilation.ignored_keys)
     caveats.push_back(fmt::format("--compilation-config: \"{}\" is not modelled and was ignored", key));
-  if (a.multimodal && !s.kv_cache_memory)
-    caveats.push_back("the vision encoder's profile run is not modelled: the activation peak may be underestimated");
+  // issue 14: the encoder's profile run is modelled where the dummy item is known (src/model/multimodal.cpp).
+  if (a.multimodal && !s.kv_cache_memory && !s.language_model_only) {
+    if (a.text_model_type == "mllama_text_model")
+      caveats.push_back(
+          "vLLM runs Mllama (Llama 3.2 Vision) on its V0 engine only, which this estimator does not model, and no "
+          "release after v0.10.2 serves it (vLLM's _PREVIOUSLY_SUPPORTED_MODELS)");
+    else if (!a.mm_encoder)
+      caveats.push_back(fmt::format(
+          "the multimodal encoder's profile run is not modelled for {}: the activation peak may be underestimated "
+          "(--language-model-only or --skip-mm-profiling take it out)",
+          a.model_type.empty() ? a.architecture : a.model_type));
+    else if (!s.multimodal.skip_mm_profiling)
+      caveats.push_back(
+          "the encoder's forward pass over vLLM's dummy batch is sized with the decoder's fitted copies (no vLLM log "
+          "gives an encoder pass's peak to fit on)");
+  }
   // KAITO's shape when no length is asked for: the fewest GPUs that hold a short request, then the longest
   // context those GPUs hold, up to the model's maximum.
   const bool fill = !s.max_model_len && !s.max_model_len_auto;
@@ -386,6 +406,9 @@ PlanSummary vllm_summary(const VllmPlan& v, const VllmSettings& s) {
   if (s.max_num_seqs) add("--max-num-seqs", v.max_num_seqs);
   if (s.block_size) add("--block-size", s.block_size);
   if (s.enforce_eager) sum.command.emplace_back("--enforce-eager");
+  if (s.language_model_only) sum.command.emplace_back("--language-model-only");
+  if (!s.multimodal.limit_per_prompt_text.empty()) add("--limit-mm-per-prompt", s.multimodal.limit_per_prompt_text);
+  if (s.multimodal.skip_mm_profiling) sum.command.emplace_back("--skip-mm-profiling");  // issue 14
   // The CUDA-graph settings that moved the capture list, as vLLM takes them.
   if (!s.compilation.compilation_config.empty()) add("--compilation-config", s.compilation.compilation_config);
   if (s.compilation.optimization_level) sum.command.push_back(fmt::format("-O{}", *s.compilation.optimization_level));

@@ -30,13 +30,27 @@
 //                the peak of one forward pass over T tokens is about 4 x T x intermediate x 2 B for every dense model
 //                whose peak grows linearly with T (sliding-window and eager-attention models grow faster, and
 //                transformers' MoE loop is not vLLM's fused kernel: both left out). It predicts Mistral-Small-3.2's
-//                logged 2.12 GiB, whose peak is the forward pass's, to within 0.03 GiB without that record.
+//                logged 2.12 GiB, whose peak is the forward pass's, to within 0.03 GiB without that record (the
+//                encoder cache of its two dummy images, issue 14, adds 0.06 GiB: 2.18 GiB).
 //   s, s_fi, c   least squares on the activation peaks vLLM logged (tests/data/vllm_calibration.jsonl), each record
 //                on the branch of the max it falls on; s_fi from the A100 pair whose total the two utilizations give.
 //   n0, n1       least squares on the logged non-torch increase (V1 logs; TP 1 and 2 only, so log2 growth past TP 2
 //                is an assumption: one more level of NCCL buffers per doubling of the communicator).
-// Not modelled: the multimodal encoder's profile pass, attention workspaces (the v0.10 profile run builds no
-// attention metadata), MoE expert-parallel buffers, CUDA graphs (outside the budget before v0.21).
+// Multimodal models (issue 14): before the decoder's dummy run, vLLM runs the encoder over a dummy batch of its largest
+// items and keeps the outputs in the encoder cache until the run ends (GPUModelRunner.profile_run; the batch from
+// MultiModalBudget, vllm/multimodal/budget.py, and compute_mm_encoder_budget, vllm/v1/core/encoder_cache_manager.py):
+//   budget   B = max(max_num_batched_tokens, tokens per item)   (the compute budget and the cache size, both defaulted
+//                                                                 to max_num_batched_tokens, each raised to one item)
+//   items    K = max(1, min(B / tokens per item, max_num_seqs x max(1, min(limit, max_model_len / tokens per item))))
+//   encoder  E = f x K x encoder tokens per item x W_e x b   W_e = max(encoder intermediate/TP, 3 x hidden/TP, hidden)
+//   cache    O = K x tokens per item x the language model's hidden x b
+//   activation = max(F, S, E) + O + c
+// E takes the decoder's fitted f: no vLLM log in the data states an encoder pass's peak to fit one on, and f (fitted on
+// gated MLPs) is on the safe side for the non-gated ViT MLPs. The encoder's linear layers are sharded over TP as vLLM
+// shards them by default (mm_encoder_tp_mode "weights"). The model's dummy item comes from src/model/multimodal.cpp;
+// where it is not known the plan says the encoder pass is not modelled.
+// Not modelled: attention workspaces (the v0.10 profile run builds no attention metadata), MoE expert-parallel
+// buffers, CUDA graphs (outside the budget before v0.21).
 #include "vramcalc/engines/vllm/profile.hpp"
 #include "vramcalc/core/text.hpp"
 
@@ -44,10 +58,12 @@
 #include <cctype>
 #include <cmath>
 #include <string_view>
+#include <vector>
 
 #include <fmt/format.h>
 
 #include "vramcalc/core/error.hpp"
+#include "vramcalc/core/json_relaxed.hpp"
 #include "vramcalc/core/units.hpp"
 #include "vramcalc/engines/vllm/kv_pages.hpp"
 #include "vramcalc/model/quantization.hpp"
@@ -68,6 +84,32 @@ constexpr double kHiddenStateCopies = 1.0;  // the forward's output hidden state
 constexpr double kLogitBytes = 4.0;         // the sampler works on float32 logits
 
 double gib(double bytes) { return bytes / static_cast<double>(kGiB); }
+
+// The widest per-GPU intermediate of one decoder layer, and what it is (`what`).
+double decoder_width(const ModelArch& arch, std::uint64_t tensor_parallel_size, std::string& what) {
+  const double tp = static_cast<double>(tensor_parallel_size);
+  const double mlp = static_cast<double>(arch.intermediate_size) / tp;
+  const double moe = static_cast<double>(arch.experts_per_token * arch.moe_intermediate_size) / tp;
+  const double q_heads = static_cast<double>(arch.num_attention_heads) / tp;
+  const double kv_heads = std::max(1.0, std::floor(static_cast<double>(arch.num_key_value_heads) / tp));
+  const double qkv = (q_heads + 2.0 * kv_heads) * static_cast<double>(arch.head_dim);
+  const std::string per_tp = tensor_parallel_size > 1 ? "/TP" : "";
+  double width = static_cast<double>(arch.hidden_size);
+  what = "hidden";
+  if (mlp > width) {
+    width = mlp;
+    what = "intermediate" + per_tp;
+  }
+  if (moe > width) {
+    width = moe;
+    what = "experts_per_token x moe_intermediate" + per_tp;
+  }
+  if (qkv > width) {
+    width = qkv;
+    what = "(q + 2 kv heads) x head_dim" + per_tp;
+  }
+  return width;
+}
 
 bool parse_component(std::string_view s, int& out) {
   if (s.empty() || s.size() > 6) return false;
@@ -165,27 +207,8 @@ VllmProfileEstimate estimate_vllm_profile(const ModelArch& arch, const VllmProfi
   const double hidden = static_cast<double>(arch.hidden_size);
   const double vocab = static_cast<double>(arch.vocab_size);
 
-  // The widest per-GPU intermediate of one decoder layer.
-  const double mlp = static_cast<double>(arch.intermediate_size) / tp;
-  const double moe = static_cast<double>(arch.experts_per_token * arch.moe_intermediate_size) / tp;
-  const double q_heads = static_cast<double>(arch.num_attention_heads) / tp;
-  const double kv_heads = std::max(1.0, std::floor(static_cast<double>(arch.num_key_value_heads) / tp));
-  const double qkv = (q_heads + 2.0 * kv_heads) * static_cast<double>(arch.head_dim);
-  const std::string per_tp = s.tensor_parallel_size > 1 ? "/TP" : "";
-  double width = hidden;
-  std::string width_what = "hidden";
-  if (mlp > width) {
-    width = mlp;
-    width_what = "intermediate" + per_tp;
-  }
-  if (moe > width) {
-    width = moe;
-    width_what = "experts_per_token x moe_intermediate" + per_tp;
-  }
-  if (qkv > width) {
-    width = qkv;
-    width_what = "(q + 2 kv heads) x head_dim" + per_tp;
-  }
+  std::string width_what;
+  const double width = decoder_width(arch, s.tensor_parallel_size, width_what);
 
   const double c = kActivationConstantGiB * static_cast<double>(kGiB);
   const double forward = kForwardCopies * t * width * b;
@@ -198,22 +221,31 @@ VllmProfileEstimate estimate_vllm_profile(const ModelArch& arch, const VllmProfi
   const std::string fwd_text =
       fmt::format("forward {:.2f} x {} tokens x {:.0f} ({}) x {:g} B = {:.2f} GiB", kForwardCopies,
                   s.max_num_batched_tokens, width, width_what, b, gib(forward));
+  // issue 14: the multimodal encoder's pass, a third branch of the max, and its outputs held through the others.
+  e.encoder = estimate_vllm_encoder_profile(arch, s);
+  const double encoder = e.encoder.profiled ? static_cast<double>(e.encoder.forward_bytes) : 0.0;
+  const double enc_held = e.encoder.profiled ? static_cast<double>(e.encoder.cache_bytes) : 0.0;
+  const std::string enc_branch = e.encoder.profiled ? ", " + e.encoder.formula : std::string();
+  const std::string enc_cache =
+      e.encoder.profiled ? fmt::format(" + encoder cache {:.2f} GiB", gib(enc_held)) : std::string();
   if (s.last_pipeline_stage) {
-    const double peak = std::max(forward, sampler) + c;
+    const double peak = std::max({forward, sampler, encoder}) + enc_held + c;
     e.activation_bytes = round_bytes(peak, "activation peak");
-    e.sampler_bytes = round_bytes(std::max(0.0, sampler - forward), "sampler pass");
+    e.sampler_bytes = round_bytes(std::max(0.0, sampler - std::max(forward, encoder)), "sampler pass");
     e.activation_formula = fmt::format(
-        "max({}, sampler {:.2f} x {} seqs x {} vocab x 4 B ({}) + {} tokens x {} hidden x {:g} B = {:.2f} GiB) + "
+        "max({}, sampler {:.2f} x {} seqs x {} vocab x 4 B ({}) + {} tokens x {} hidden x {:g} B = {:.2f} GiB{}){} + "
         "{:.2f} GiB = {:.2f} GiB",
         fwd_text, copies, static_cast<std::uint64_t>(r), arch.vocab_size,
         s.flashinfer_sampler ? "FlashInfer top-k/top-p" : "PyTorch top-k/top-p", s.max_num_batched_tokens,
-        arch.hidden_size, b, gib(sampler), kActivationConstantGiB, gib(peak));
+        arch.hidden_size, b, gib(sampler), enc_branch, enc_cache, kActivationConstantGiB, gib(peak));
   } else {
-    const double peak = forward + c;
+    const double peak = std::max(forward, encoder) + enc_held + c;
     e.activation_bytes = round_bytes(peak, "activation peak");
     e.sampler_bytes = 0;
-    e.activation_formula = fmt::format("{} + {:.2f} GiB = {:.2f} GiB (not the last pipeline stage: no sampler pass)",
-                                       fwd_text, kActivationConstantGiB, gib(peak));
+    e.activation_formula =
+        fmt::format("{}{}{}{} + {:.2f} GiB = {:.2f} GiB (not the last pipeline stage: no sampler pass)",
+                    e.encoder.profiled ? "max(" : "", fwd_text, e.encoder.profiled ? enc_branch + ")" : std::string(),
+                    enc_cache, kActivationConstantGiB, gib(peak));
   }
 
   if (s.version.at_least(0, 12)) {
@@ -231,6 +263,170 @@ VllmProfileEstimate estimate_vllm_profile(const ModelArch& arch, const VllmProfi
         kNonTorchBaseGiB, kNonTorchPerTpDoublingGiB, s.tensor_parallel_size, nt, s.version.str());
   }
   return e;
+}
+
+namespace {
+
+// One item of the profiled modality: --limit-mm-per-prompt's width x height for a dynamic-resolution tower (the
+// placeholder tokens of that image, up to the processor's largest), else the largest item.
+std::uint64_t item_tokens(const MultimodalEncoder& m, const VllmMmLimit* limit, std::string& how) {
+  if (limit == nullptr || !limit->width || !limit->height) return m.tokens_per_item;
+  if (m.pixels_per_token == 0) {
+    how =
+        "--limit-mm-per-prompt's width and height are not modelled for this tower (it resizes every image to one "
+        "size): the largest item is assumed";
+    return m.tokens_per_item;
+  }
+  const std::uint64_t pixels = std::min(*limit->width * *limit->height, m.max_pixels);
+  return std::max<std::uint64_t>(1, pixels / m.pixels_per_token);
+}
+
+// The modality vLLM profiles, its limit, and a note when the dummy item's modality is not the one modelled.
+struct ProfiledModality {
+  std::string name;
+  std::uint64_t limit = kVllmDefaultMmLimit;
+  const VllmMmLimit* given = nullptr;
+  std::string note;
+};
+std::optional<ProfiledModality> profiled_modality(const MultimodalEncoder& m, const VllmMultimodalSettings& mm) {
+  const auto limit_of = [&](const std::string& modality) -> const VllmMmLimit* {
+    auto it = mm.limit_per_prompt.find(modality);
+    return it == mm.limit_per_prompt.end() ? nullptr : &it->second;
+  };
+  ProfiledModality p;
+  p.name = m.modality;
+  p.given = limit_of(m.modality);
+  if (p.given == nullptr || p.given->count > 0) {
+    if (p.given != nullptr) p.limit = p.given->count;
+    return p;
+  }
+  // The modality with the most tokens is off: vLLM profiles the next one the model takes, if any is still on.
+  for (const auto& other : m.modalities) {
+    const VllmMmLimit* given = limit_of(other);
+    if (other == m.modality || (given != nullptr && given->count == 0)) continue;
+    p.name = other;
+    p.given = given;
+    p.limit = given != nullptr ? given->count : kVllmDefaultMmLimit;
+    p.note = fmt::format(
+        "--limit-mm-per-prompt turns {} off: vLLM profiles {} instead, sized here as one {} item "
+        "(an assumption: that modality's dummy item is not modelled)",
+        m.modality, other, m.modality);
+    return p;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+VllmEncoderProfile estimate_vllm_encoder_profile(const ModelArch& arch, const VllmProfileSettings& s) {
+  VllmEncoderProfile e;
+  if (!arch.multimodal || !arch.mm_encoder) return e;
+  const MultimodalEncoder& m = *arch.mm_encoder;
+  if (s.language_model_only) {
+    e.note = "--language-model-only: no encoder is loaded, none is profiled";
+    return e;
+  }
+  if (s.multimodal.skip_mm_profiling) {
+    e.note =
+        "--skip-mm-profiling: vLLM does not profile the encoder, whose peak at the first large item is then "
+        "outside the budget";
+    return e;
+  }
+  const auto modality = profiled_modality(m, s.multimodal);
+  if (!modality) {
+    e.note = "--limit-mm-per-prompt turns every modality off: vLLM initializes no encoder cache";
+    return e;
+  }
+  std::string size_note;
+  const std::uint64_t tokens = item_tokens(m, modality->given, size_note);
+  const std::uint64_t encoder_per_item =
+      m.pixels_per_token > 0 ? tokens * m.encoder_tokens_per_token : m.encoder_tokens_per_item;
+  const std::uint64_t by_length = s.max_model_len > 0 ? s.max_model_len / tokens : modality->limit;
+  const std::uint64_t per_prompt = std::max<std::uint64_t>(1, std::min(modality->limit, by_length));
+  e.profiled = true;
+  e.modality = modality->name;
+  e.tokens_per_item = tokens;
+  e.budget_tokens = std::max(s.max_num_batched_tokens, tokens);
+  e.items = std::max<std::uint64_t>(1, std::min(e.budget_tokens / tokens, s.max_num_seqs * per_prompt));
+  e.encoder_tokens = e.items * encoder_per_item;
+  e.note = modality->note.empty() ? size_note : modality->note;
+
+  const double tp = static_cast<double>(s.tensor_parallel_size);
+  const double b = dtype_bytes(s.dtype);
+  const double hidden = static_cast<double>(m.hidden);
+  const double width = std::max({static_cast<double>(m.intermediate) / tp, 3.0 * hidden / tp, hidden});
+  const double forward = kForwardCopies * static_cast<double>(e.encoder_tokens) * width * b;
+  const double cache = static_cast<double>(e.items * tokens * m.output_hidden) * b;
+  e.forward_bytes = round_bytes(forward, "encoder forward");
+  e.cache_bytes = round_bytes(cache, "encoder cache");
+  e.formula = fmt::format(
+      "encoder {:.2f} x {} {} item(s) x {} patches x {:.0f} (widest encoder layer{}) x {:g} B = {:.2f} GiB "
+      "[budget {} tokens, {} tokens per item: {}]",
+      kForwardCopies, e.items, e.modality, encoder_per_item, width, s.tensor_parallel_size > 1 ? "/TP" : "", b,
+      gib(forward), e.budget_tokens, tokens, m.rule);
+  return e;
+}
+
+std::string format_limit_mm_per_prompt(const std::map<std::string, VllmMmLimit>& limits) {
+  nlohmann::json j = nlohmann::json::object();
+  for (const auto& [modality, limit] : limits) {
+    if (!limit.width && !limit.height) {
+      j[modality] = limit.count;
+      continue;
+    }
+    j[modality] = {{"count", limit.count}};
+    if (limit.width) j[modality]["width"] = *limit.width;
+    if (limit.height) j[modality]["height"] = *limit.height;
+  }
+  return j.dump();
+}
+
+std::map<std::string, VllmMmLimit> parse_limit_mm_per_prompt(const std::string& text) {
+  const auto bad = [&](const std::string& why) {
+    fail_input(
+        fmt::format("--limit-mm-per-prompt: {} (expected vLLM's JSON, {{\"image\": 2, \"video\": 0}}, or "
+                    "image=2,video=0)",
+                    why));
+  };
+  std::map<std::string, VllmMmLimit> out;
+  const auto count_of = [&](const nlohmann::json& v, const std::string& what) -> std::uint64_t {
+    if (!v.is_number_unsigned() || v.get<std::uint64_t>() > 1'000'000) bad(what + " is not a whole number");
+    return v.get<std::uint64_t>();
+  };
+  const auto first = text.find_first_not_of(" \t");
+  if (first != std::string::npos && text[first] == '{') {
+    const nlohmann::json j = parse_json_relaxed(text, "--limit-mm-per-prompt");
+    if (!j.is_object()) bad("not a JSON object");
+    for (const auto& [modality, value] : j.items()) {
+      VllmMmLimit limit;
+      if (value.is_object()) {
+        limit.count = value.contains("count") ? count_of(value["count"], modality + ".count") : 1;
+        for (const char* key : {"width", "height"})
+          if (value.contains(key) && !value[key].is_null())
+            (std::string(key) == "width" ? limit.width : limit.height) = count_of(value[key], modality + "." + key);
+      } else {
+        limit.count = count_of(value, modality);
+      }
+      out[ascii_lower(modality)] = limit;
+    }
+    return out;
+  }
+  std::string piece;
+  const auto flush = [&]() {
+    const auto eq = piece.find('=');
+    if (eq == std::string::npos || eq == 0) bad(fmt::format("\"{}\" is not MODALITY=COUNT", piece));
+    const std::string value = piece.substr(eq + 1);
+    if (value.empty() || value.size() > 7 || value.find_first_not_of("0123456789") != std::string::npos)
+      bad(fmt::format("\"{}\" is not a whole number", value));
+    out[ascii_lower(piece.substr(0, eq))].count = std::stoull(value);
+    piece.clear();
+  };
+  for (char ch : text) {
+    if (ch == ',') flush();
+    else if (ch != ' ') piece += ch;
+  }
+  flush();
+  return out;
 }
 
 }  // namespace vramcalc

@@ -60,12 +60,14 @@ struct VllmSettings {
   std::optional<std::uint64_t> kv_cache_memory;   // --kv-cache-memory: per-GPU KV budget, skips the profile model
   std::optional<std::uint64_t> cudagraph_memory;  // --cudagraph-memory: the pool vLLM logs, replacing the estimate
   bool enforce_eager = false;                     // --enforce-eager: no CUDA graphs
+  bool language_model_only = false;               // --language-model-only: the vision/audio towers are not loaded
   // --cudagraph-estimate off (VLLM_MEMORY_PROFILER_ESTIMATE_CUDAGRAPHS=0): the estimate is not subtracted; graphs
   // are captured after sizing, inside the headroom.
   bool cudagraph_estimate = true;
   int gpus_per_node = 1;
   // What moves vLLM's capture list: --compilation-config, --cudagraph-capture-sizes, --max-cudagraph-capture-size, -O.
   VllmCompilationSettings compilation;
+  VllmMultimodalSettings multimodal;  // issue 14: --limit-mm-per-prompt, --skip-mm-profiling (profile.hpp)
 };
 
 struct VllmPlan {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 
@@ -60,6 +61,46 @@ struct VllmBatchDefaults {
 VllmBatchDefaults vllm_batch_defaults(double gpu_total_gib, const std::string& gpu_name, bool offline_llm_class,
                                       const VllmVersion& version);
 
+// --limit-mm-per-prompt for one modality: the items one prompt may hold and, in vLLM's JSON form
+// ({"image": {"count": 1, "width": 512, "height": 512}}), the size of the dummy item the profile run uses.
+struct VllmMmLimit {
+  std::uint64_t count = 0;
+  std::optional<std::uint64_t> width;
+  std::optional<std::uint64_t> height;
+};
+// vLLM's limit for a modality --limit-mm-per-prompt does not name (MultiModalConfig.get_limit_per_prompt, V1).
+inline constexpr std::uint64_t kVllmDefaultMmLimit = 999;
+
+// What changes vLLM's multimodal profile run (issue 14).
+struct VllmMultimodalSettings {
+  std::map<std::string, VllmMmLimit> limit_per_prompt;  // --limit-mm-per-prompt (modalities not named: 999)
+  std::string limit_per_prompt_text;                    // as JSON, for the vllm serve line
+  bool skip_mm_profiling = false;                       // --skip-mm-profiling: vLLM does not profile the encoder
+};
+// --limit-mm-per-prompt in vLLM's two spellings: JSON ('{"image": 2, "video": 0}', a modality's value an object with
+// "count" and optional "width", "height"), or image=2,video=0. Throws Error(BadInput) naming the flag otherwise.
+std::map<std::string, VllmMmLimit> parse_limit_mm_per_prompt(const std::string& text);
+// The limits as the JSON vLLM's current parser takes ({"image": 2, "video": {"count": 1, "width": 640, ...}}), for
+// the vllm serve line whichever spelling was given.
+std::string format_limit_mm_per_prompt(const std::map<std::string, VllmMmLimit>& limits);
+
+// The multimodal encoder's part of the profile run (vLLM's GPUModelRunner.profile_run): a dummy batch of the largest
+// items of one modality through the encoder, whose outputs stay in the encoder cache while the decoder's dummy run
+// and the sampler run. vLLM logs "Encoder cache will be initialized with a budget of <budget_tokens> tokens, and
+// profiled with <items> <modality> items of the maximum feature size."
+struct VllmEncoderProfile {
+  bool profiled = false;
+  std::string modality;
+  std::uint64_t budget_tokens = 0;    // min(compute budget, cache size) = max(max_num_batched_tokens, item tokens)
+  std::uint64_t items = 0;            // items in the dummy batch
+  std::uint64_t tokens_per_item = 0;  // placeholder tokens of one item
+  std::uint64_t encoder_tokens = 0;   // the encoder's sequence over the whole batch
+  std::uint64_t forward_bytes = 0;    // the encoder's forward peak, per GPU
+  std::uint64_t cache_bytes = 0;      // the batch's outputs, held through the decoder's dummy run
+  std::string formula;                // with its numbers, for the breakdown
+  std::string note;                   // why it is not profiled, or what was assumed ("" when nothing)
+};
+
 struct VllmProfileSettings {
   DType dtype = DType::BFloat16;  // activation dtype (the serving dtype)
   std::uint64_t tensor_parallel_size = 1;
@@ -72,6 +113,10 @@ struct VllmProfileSettings {
   // was on by default) instead of the PyTorch-native sort path (the default from v0.11.1, and every install
   // without FlashInfer). false, the default, gives the larger and safer figure.
   bool flashinfer_sampler = false;
+  // issue 14: the multimodal encoder's profile (ModelArch::mm_encoder), and what limits it.
+  VllmMultimodalSettings multimodal;
+  bool language_model_only = false;  // --language-model-only: no tower is loaded, none profiled
+  std::uint64_t max_model_len = 0;   // bounds the items one prompt holds (0: unbounded)
 };
 
 struct VllmProfileEstimate {
@@ -80,9 +125,16 @@ struct VllmProfileEstimate {
   std::uint64_t non_torch_bytes = 0;   // non-torch increase, per GPU
   std::string activation_formula;      // the formula with its numbers, for the breakdown
   std::string non_torch_formula;
+  VllmEncoderProfile encoder;  // issue 14: the multimodal encoder's share (profiled false for a text-only model)
 };
 
+// The activation peak, per GPU, is max(the decoder's forward pass, the sampler pass, the encoder's forward pass)
+// plus the encoder cache held through the decoder's run, plus c (see profile.cpp).
 VllmProfileEstimate estimate_vllm_profile(const ModelArch& arch, const VllmProfileSettings& settings);
+
+// The encoder's dummy batch and its two terms (issue 14); profiled false, with a note, where vLLM runs none
+// (--language-model-only, --skip-mm-profiling, every modality limited to 0) or the dummy item is not known.
+VllmEncoderProfile estimate_vllm_encoder_profile(const ModelArch& arch, const VllmProfileSettings& settings);
 
 // What vLLM's MXFP4 MoE path allocates beyond the checkpoint's packed experts, per GPU, on GPUs without native FP4:
 //   Marlin (compute capability 8.x, and 9.x before v0.11 where pip installs had no triton_kernels): each expert
