@@ -173,7 +173,7 @@ TEST_CASE("listings: skus and models", "[cli][list]") {
   r = run_cli("models --format json");
   REQUIRE(r.exit_code == 0);
   auto models = json::parse(r.out);
-  CHECK(models.size() == 50);
+  CHECK(models.size() == 68);
   r = run_cli("models");
   CHECK_THAT(r.out, Catch::Contains("meta-llama/Llama-3.1-8B"));
 }

@@ -12,7 +12,7 @@ using namespace vramcalc;
 
 TEST_CASE("catalog summaries match the model layer", "[catalog][summary]") {
   const auto catalog = ModelCatalog::load(testsupport::repo_data("models.json"));
-  REQUIRE(catalog.models().size() == 50);
+  REQUIRE(catalog.models().size() == 68);
   for (const auto& m : catalog.models()) {
     INFO(m.id);
     REQUIRE(m.summary.is_object());
