@@ -22,14 +22,17 @@ struct RawFlags {
   std::string tensor_parallel_size, pipeline_parallel_size, gpus_per_node;
   std::string fragmentation_factor, headroom_gib, risk_thresholds_gib, non_torch_gib, activation_gib, overhead_gib;
   std::string params_b, weight_bytes, dtype, quantization, kv_cache_dtype;
-  std::string kaito_rules;  // --kaito-rules guide|controller
+  std::string kaito_rules;           // --kaito-rules guide|controller
+  bool language_model_only = false;  // --language-model-only (vLLM's flag): the vision/audio towers are not loaded
 
   // --estimator vllm
   std::string vllm_version, kv_cache_memory, cudagraph_memory, max_num_batched_tokens, max_num_seqs, block_size;
   std::string data_parallel_size;
   std::string cudagraph_estimate, max_cudagraph_capture_size, cudagraph_capture_sizes, compilation_config;
-  std::string optimization_level;  // -O
+  std::string optimization_level;   // -O
+  std::string limit_mm_per_prompt;  // issue 14: vLLM's JSON or image=2,video=0
   bool enforce_eager = false, enable_expert_parallel = false, flashinfer_sampler = false;
+  bool skip_mm_profiling = false;  // issue 14
 
   // --engine tgi
   std::string max_input_tokens, max_total_tokens, max_batch_prefill_tokens, cuda_memory_fraction, cuda_overhead_gb;
@@ -38,6 +41,7 @@ struct RawFlags {
   std::string sweep, sweep_tokens, emit;
   bool emit_given = false;  // --emit was on the command line (even empty): a profile's outputs.emit does not apply
   bool force = false;       // --force: --emit prints a plan that does not fit
+  bool strict = false;      // --strict: an uncertain plan exits 1 (issue 14)
 
   // The Hub
   std::string revision, token, ca_bundle, connect_timeout, timeout;

@@ -23,7 +23,7 @@ constexpr std::string_view kOutput = "Output";
 constexpr std::string_view kHub = "Hugging Face Hub";
 
 // In --help's order: a group is shown where its first option is.
-constexpr std::array<HelpEntry, 58> kHelpEntries = {{
+constexpr std::array<HelpEntry, 62> kHelpEntries = {{
     {"--model", kModel, "ID|PATH"},
     {"--sku", kModel, "NAME[,NAME...]|all"},
     {"--gpu-memory", kModel, "SIZE"},
@@ -43,6 +43,7 @@ constexpr std::array<HelpEntry, 58> kHelpEntries = {{
     {"--kv-cache-dtype", kPlan, "DTYPE"},
     {"--params-b", kPlan, "BILLIONS"},
     {"--weight-bytes", kPlan, "SIZE"},
+    {"--language-model-only", kPlan, ""},  // issue 14
     {"--fragmentation-factor", kMargins, "FACTOR"},
     {"--headroom-gib", kMargins, "GIB"},
     {"--risk-thresholds-gib", kMargins, "LOW,MEDIUM"},
@@ -61,6 +62,8 @@ constexpr std::array<HelpEntry, 58> kHelpEntries = {{
     {"--data-parallel-size", kVllm, "N"},
     {"--enable-expert-parallel", kVllm, ""},
     {"--flashinfer-sampler", kVllm, ""},
+    {"--limit-mm-per-prompt", kVllm, "LIMITS"},  // issue 14
+    {"--skip-mm-profiling", kVllm, ""},          // issue 14
     {"--kaito-rules", kKaito, "guide|controller"},
     {"--non-torch-gib", kKaito, "GIB"},
     {"--activation-gib", kKaito, "GIB"},
@@ -73,6 +76,7 @@ constexpr std::array<HelpEntry, 58> kHelpEntries = {{
     {"--format", kOutput, "FORMAT"},
     {"--emit", kOutput, "ARTEFACT[,...]"},
     {"--force", kOutput, ""},
+    {"--strict", kOutput, ""},  // issue 14
     {"--sweep", kOutput, "FLAG=START:END:STEP"},
     {"--sweep-tokens", kOutput, "START:END:STEP"},
     {"--revision", kHub, "REVISION"},

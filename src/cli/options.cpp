@@ -79,7 +79,8 @@ Commands:
 
 Exit codes:
   0  the plan fits (with several SKUs or --sweep: at least one fits); listings succeeded
-  1  the plan was computed and does not fit
+  1  the plan was computed and does not fit; with --strict, also a plan that is uncertain (a guessed
+     parameter count, weights or KV cache: an architecture or a field vram-calc does not know)
   2  bad usage or bad local input (flags, files, configs)
   3  a remote source failed (network, authentication, not found, malformed remote data)
 )";
@@ -174,6 +175,9 @@ void define_plan_flags(CLI::App& app, RawFlags& f) {
                  "wizard: fixed overhead in GiB replacing max(1 GiB, 2%) + 0.25 GiB x (TP - 1)");
   app.add_option("--params-b", f.params_b, "Override the parameter count, in billions");
   app.add_option("--weight-bytes", f.weight_bytes, "Override the weight size: bytes or a size with a unit (15GiB)");
+  app.add_flag("--language-model-only", f.language_model_only,
+               "Serve the language model alone, as vLLM's --language-model-only: the vision and audio towers are not "
+               "loaded (their weights leave the plan)");
 }
 
 // The flags of one memory model: --estimator vllm's, then --engine tgi's.
@@ -210,6 +214,11 @@ void define_engine_flags(CLI::App& app, RawFlags& f) {
   app.add_flag("--flashinfer-sampler", f.flashinfer_sampler,
                "vllm: the server samples with FlashInfer (VLLM_USE_FLASHINFER_SAMPLER=1; default in v0.11.0 and "
                "v0.20+), which profiles fewer vocab-sized copies");
+  app.add_option("--limit-mm-per-prompt", f.limit_mm_per_prompt,
+                 "vllm: multimodal items per prompt, as vLLM takes it: image=2,video=0 or JSON "
+                 "('{\"image\": {\"count\": 1, \"width\": 512, \"height\": 512}}'); sizes the encoder's profile run");
+  app.add_flag("--skip-mm-profiling", f.skip_mm_profiling,
+               "vllm: vLLM does not profile the multimodal encoder (its peak is then outside the KV budget)");
 
   app.add_option(
       "--max-input-tokens", f.max_input_tokens,
@@ -237,6 +246,9 @@ void define_output_and_hub_flags(CLI::App& app, RawFlags& f) {
       "tgi: START:END:STEP over t, with max_input_tokens t-1, max_total_tokens t, max_batch_prefill_tokens t");
   app.add_option("--emit", f.emit, "Print only a ready-to-run artefact: " + or_list(emit_names()) + " (comma list)");
   app.add_flag("--force", f.force, "With --emit: print it even when the plan does not fit (the exit code stays 1)");
+  app.add_flag("--strict", f.strict,
+               "Exit 1 when the plan is uncertain (an architecture or field vram-calc does not know: the parameter "
+               "count, weights or KV cache are guesses), even if it fits");
 
   app.add_option("--revision", f.revision, "Hub revision: branch, tag or commit (bypasses the catalog)");
   app.add_option("--token", f.token, "Hugging Face token (else HF_TOKEN, else the huggingface_hub token file)");
@@ -450,6 +462,7 @@ Options parse_options(int argc, char** argv, std::shared_ptr<const Profile> prel
   build_settings(o, flags);
   build_outputs(o, flags);
   o.force = flags.force;
+  o.strict = flags.strict;  // issue 14
   o.hub = build_hub_options(flags);
   return o;
 }

@@ -35,6 +35,7 @@ struct Options {
   std::string help_text;   // what Command::Help prints: --help, or the hidden --completions / --man
   std::vector<Emit> emit;  // --emit, in the order given
   bool force = false;      // --force: --emit prints the plan even when it does not fit
+  bool strict = false;     // --strict: an uncertain plan (a guessed parameter count, weights or KV cache) exits 1
   std::optional<Sweep> sweep;
   std::vector<std::string> args;   // argv[1..], so a sweep can re-parse with one flag replaced
   std::vector<std::string> notes;  // what a profile set that vram-calc records but does not size with

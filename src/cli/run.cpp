@@ -191,6 +191,10 @@ int plan(const Options& o) {
                                          : render_table(r, several);
   }
   write_output(out);
+  // issue 14: with --strict, a plan whose parameter count, weights or KV cache are guesses is not an answer.
+  const bool uncertain =
+      std::any_of(points.begin(), points.end(), [](const SweepPoint& pt) { return pt.report.uncertain(); });
+  if (o.strict && uncertain) return static_cast<int>(ExitCode::DoesNotFit);
   return static_cast<int>(any_fits ? ExitCode::Fits : ExitCode::DoesNotFit);
 }
 

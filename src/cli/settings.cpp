@@ -175,6 +175,8 @@ void check_engine_flags(Method method, const RawFlags& f) {
         {"--data-parallel-size", !f.data_parallel_size.empty()},
         {"--enable-expert-parallel", f.enable_expert_parallel},
         {"--flashinfer-sampler", f.flashinfer_sampler},
+        {"--limit-mm-per-prompt", !f.limit_mm_per_prompt.empty()},  // issue 14
+        {"--skip-mm-profiling", f.skip_mm_profiling},               // issue 14
         {"--cudagraph-memory", !f.cudagraph_memory.empty()},
         {"--cudagraph-estimate", !f.cudagraph_estimate.empty()},
         {"--max-cudagraph-capture-size", !f.max_cudagraph_capture_size.empty()},
@@ -192,6 +194,8 @@ void check_engine_flags(Method method, const RawFlags& f) {
         {"--sweep-tokens", !f.sweep_tokens.empty()}},
        "--engine tgi");
   only(wizard, {{"--overhead-gib", !f.overhead_gib.empty()}}, "--estimator wizard");
+  // issue 14: vLLM's flag; TGI loads every tower.
+  only(!tgi, {{"--language-model-only", f.language_model_only}}, "--engine vllm");
   only(!tgi,
        {{"--gpu-memory-utilization", !f.gpu_memory_utilization.empty()},
         {"--pipeline-parallel-size", !f.pipeline_parallel_size.empty()}},
@@ -250,6 +254,12 @@ void build_layout_settings(ReportSettings& rs, const RawFlags& f) {
   v.expert_parallel = f.enable_expert_parallel;
   if (!f.cudagraph_memory.empty()) v.cudagraph_memory = parse_size_flag("--cudagraph-memory", f.cudagraph_memory);
   v.enforce_eager = f.enforce_eager;
+  v.language_model_only = f.language_model_only;  // issue 14: in the vllm serve command
+  if (!f.limit_mm_per_prompt.empty()) {           // issue 14: the multimodal encoder's profile run
+    v.multimodal.limit_per_prompt = parse_limit_mm_per_prompt(f.limit_mm_per_prompt);
+    v.multimodal.limit_per_prompt_text = format_limit_mm_per_prompt(v.multimodal.limit_per_prompt);
+  }
+  v.multimodal.skip_mm_profiling = f.skip_mm_profiling;
   build_cudagraph_settings(v, f);
   // The sampler: --flashinfer-sampler, else VLLM_USE_FLASHINFER_SAMPLER, else (unset) the release's default.
   const char* fi = std::getenv("VLLM_USE_FLASHINFER_SAMPLER");
@@ -339,6 +349,7 @@ void build_weight_settings(Options& o, const RawFlags& f) {
       fail_input(fmt::format("--params-b: {} is out of range (0 < N <= 1000000 billion)", f.params_b));
   }
   if (!f.weight_bytes.empty()) o.weights.weight_bytes = parse_size_flag("--weight-bytes", f.weight_bytes);
+  o.weights.language_model_only = f.language_model_only;  // issue 14
   if (!f.gpu_memory.empty()) rs.gpu_memory_override = parse_size_flag("--gpu-memory", f.gpu_memory);
   if (!f.cuda_total.empty()) rs.cuda_total_override = parse_size_flag("--cuda-total", f.cuda_total);
   if (rs.gpu_memory_override && rs.cuda_total_override && *rs.cuda_total_override > *rs.gpu_memory_override)

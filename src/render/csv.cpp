@@ -47,6 +47,8 @@ constexpr std::array<std::string_view, 15> kFigureColumns = {"vllm_available_kv_
 
 // The baseline beside the chosen plan (SkuPlan::baseline), last so that columns read by position keep theirs.
 const char* const kBaselineColumns = "baseline_method,baseline_fits,baseline_gpus,baseline_max_model_len";
+// issue 14: fits, does_not_fit or uncertain (Report::verdict), after every column that was there before it.
+const char* const kVerdictColumn = "verdict";
 
 std::string header() {
   std::string out = kColumns;
@@ -54,7 +56,7 @@ std::string header() {
     out += ',';
     out += column;
   }
-  return out + "," + kBaselineColumns + "\n";
+  return out + "," + kBaselineColumns + "," + kVerdictColumn + "\n";
 }
 
 std::string figure(const PlanSummary& s, std::string_view column) {
@@ -94,6 +96,7 @@ std::string row(const SweepPoint& pt, const SkuPlan& sp) {
   } else {
     cells.insert(cells.end(), 4, "");
   }
+  cells.emplace_back(r.verdict(sp));
   std::string out;
   for (std::size_t i = 0; i < cells.size(); ++i) {
     if (i > 0) out += ',';
@@ -158,7 +161,8 @@ std::string render_sweep_table(const std::vector<SweepPoint>& points) {
                            printable_line(sp.sku.name), sp.gpus(),
                            fmt::format("{} x {}", sp.tensor_parallel_size(), sp.pipeline_parallel_size()), f.context,
                            signed_gib(f.headroom_bytes), oom_risk_name(f.oom_risk), f.max_concurrency_at_context,
-                           f.max_context_at_concurrency, sp.fits() ? "yes" : "no");
+                           f.max_context_at_concurrency,
+                           std::string(sp.fits() ? "yes" : "no") + (pt.report.uncertain() ? " (uncertain)" : ""));
       }
     }
   }

@@ -237,6 +237,13 @@ nlohmann::json model_json(const Report& r) {
                                : nlohmann::json(nullptr);
   m["mla"] = a.mla ? nlohmann::json{{"kv_lora_rank", a.kv_lora_rank}, {"qk_rope_head_dim", a.qk_rope_head_dim}}
                    : nlohmann::json(nullptr);
+  // issue 14: how far the figures can be trusted (docs/json-schema.md, model.confidence).
+  const ModelConfidence& c = a.confidence;
+  m["confidence"] = {{"parameters", confidence_name(c.parameters)},
+                     {"weights", confidence_name(c.weights)},
+                     {"kv_cache", confidence_name(c.kv_cache)},
+                     {"uncertain", c.uncertain()},
+                     {"reasons", c.reasons}};
   return m;
 }
 

@@ -168,6 +168,16 @@ void vllm_section(nlohmann::json& j, const Report& r, const SkuPlan& sp) {
                {"cudagraph_bytes", v.cudagraph_bytes},
                {"cudagraph_estimated", v.cudagraph_estimated},
                {"cudagraph_in_kv_budget", v.cudagraph_in_budget}};
+  // issue 14: the multimodal encoder's dummy batch in the profile run (null when none is profiled).
+  const VllmEncoderProfile& e = v.profile.encoder;
+  j["vllm"]["encoder"] = e.profiled ? nlohmann::json{{"modality", e.modality},
+                                                     {"budget_tokens", e.budget_tokens},
+                                                     {"items", e.items},
+                                                     {"tokens_per_item", e.tokens_per_item},
+                                                     {"encoder_tokens", e.encoder_tokens},
+                                                     {"forward_bytes", e.forward_bytes},
+                                                     {"cache_bytes", e.cache_bytes}}
+                                    : nlohmann::json(nullptr);
 }
 
 void wizard_section(nlohmann::json& j, const Report& /*r*/, const SkuPlan& sp) {
@@ -201,6 +211,7 @@ void add_engine_json(nlohmann::json& j, const Report& r, const SkuPlan& sp) {
   j["settings"]["headroom_gib"] = r.settings.headroom_gib;
   j["settings"]["risk_thresholds_gib"] = {r.settings.risk_thresholds.low_gib, r.settings.risk_thresholds.medium_gib};
   j["fits"] = sp.fits();
+  j["verdict"] = std::string(r.verdict(sp));  // issue 14: fits, does_not_fit or uncertain
   j["plan"] = summary_json(sp.summary);
   j["plan"]["fits"] = sp.fits();
   j["plan"]["method"] = std::string(info.name);

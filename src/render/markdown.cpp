@@ -58,14 +58,22 @@ void model_table(std::string& out, const Report& r) {
                      escape(a.architecture.empty() ? "?" : a.architecture),
                      escape(a.text_model_type.empty() ? a.model_type : a.text_model_type), a.num_hidden_layers,
                      a.num_attention_heads, a.num_key_value_heads, a.head_dim);
-  out += fmt::format("| Parameters | {} ({}) |\n", format_count(w.num_params), escape(w.num_params_source));
+  // issue 14: a figure vram-calc could only guess says so.
+  const auto guess = [](Confidence c) { return c == Confidence::Guess ? std::string(" **[guess]**") : std::string(); };
+  out += fmt::format("| Parameters | {} ({}){} |\n", format_count(w.num_params), escape(w.num_params_source),
+                     guess(a.confidence.parameters));
   out += fmt::format("| Weights | {} bytes = {} GiB, {} ({}) |\n", format_count(w.bytes), gib(w.bytes),
                      dtype_name(w.serving_dtype), escape(weight_source_name(w.source)));
-  out += fmt::format("| KV cache | {} |\n", escape(r.kv.formula));
+  out += fmt::format("| KV cache | {}{} |\n", escape(r.kv.formula), guess(a.confidence.kv_cache));
   out += fmt::format("| Max context | {} |\n", a.max_position_embeddings
                                                    ? format_count(*a.max_position_embeddings) + " tokens"
                                                    : std::string("not capped by the config"));
   out += fmt::format("| Engine | {} |\n", method_info(r.settings.method).title);
+  if (r.uncertain()) {  // issue 14: what was guessed and why
+    std::string reasons;
+    for (const auto& reason : r.arch.confidence.reasons) reasons += "; " + reason;
+    out += fmt::format("| Confidence | **uncertain**: {}{} |\n", r.arch.confidence.summary(), escape(reasons));
+  }
 }
 
 void warnings_list(std::string& out, const std::vector<std::string>& warnings) {
@@ -88,7 +96,7 @@ void single(std::string& out, const Report& r, const SkuPlan& sp) {
   out += fmt::format("## vram-calc: {} on {}\n\n", escape(r.input.id), escape(sp.sku.name));
   out += fmt::format(
       "**{}**: {} x {} ({} node(s)), TP {} x PP {}, context {} tokens, headroom {} GiB per GPU, OOM risk {}.\n\n",
-      sp.fits() ? "FITS" : "DOES NOT FIT", sp.gpus(), escape(sp.sku.gpu.name), sp.nodes(), sp.tensor_parallel_size(),
+      verdict_text(r, sp.fits()), sp.gpus(), escape(sp.sku.gpu.name), sp.nodes(), sp.tensor_parallel_size(),
       sp.pipeline_parallel_size(), f.context, signed_gib(f.headroom_bytes), oom_risk_name(f.oom_risk));
   model_table(out, r);
   suggestions_table(out, sp);
@@ -107,7 +115,7 @@ void comparison_table(std::string& out, const Report& r) {
   out += "\n| SKU | GPU | GiB/GPU | GPUs | nodes | TP x PP | context | headroom (GiB) | risk | fits |\n";
   out += "|---|---|--:|--:|--:|---|--:|--:|---|---|\n";
   for (const auto& sp : r.plans) {
-    const ComparisonRow row = comparison_row(sp);
+    const ComparisonRow row = comparison_row(r, sp);
     out += fmt::format("| {} | {} | {} | {} | {} | {} x {} | {} | {} | {} | {} |\n", escape(sp.sku.name),
                        escape(sp.sku.gpu.name), gib(row.memory_bytes), sp.gpus(), sp.nodes(), sp.tensor_parallel_size(),
                        sp.pipeline_parallel_size(), row.context, signed_gib(sp.feasibility.headroom_bytes),

@@ -30,12 +30,19 @@ std::vector<std::string> plan_warnings(const Report& r, const SkuPlan& sp) {
   return warnings;
 }
 
-ComparisonRow comparison_row(const SkuPlan& sp) {
+ComparisonRow comparison_row(const Report& r, const SkuPlan& sp) {
   ComparisonRow row;
   row.memory_bytes = sp.summary.gpu_memory_bytes;
   row.context = sp.summary.max_model_len;
   row.fits = sp.fits() ? "yes" : (sp.sku.gpu.cuda_served ? "no" : "no (not vLLM/CUDA)");
+  if (r.uncertain()) row.fits += " (uncertain)";  // issue 14
   return row;
+}
+
+std::string verdict_text(const Report& r, bool fits) {
+  std::string out = fits ? "FITS" : "DOES NOT FIT";
+  if (r.uncertain()) out += fmt::format(" (uncertain: {})", r.arch.confidence.guesses());
+  return out;
 }
 
 }  // namespace render_detail
@@ -59,12 +66,24 @@ std::string architecture_line(const ModelArch& a) {
 
 std::string layers_line(const ModelArch& a) {
   std::string s;
-  for (auto k : {LayerKind::FullAttention, LayerKind::SlidingAttention, LayerKind::ChunkedAttention,
-                 LayerKind::CrossAttention, LayerKind::Mamba, LayerKind::MlpOnly}) {
+  for (auto k :
+       {LayerKind::FullAttention, LayerKind::SlidingAttention, LayerKind::ChunkedAttention, LayerKind::CrossAttention,
+        LayerKind::Mamba, LayerKind::LinearAttention, LayerKind::ShortConv, LayerKind::MlpOnly}) {
     if (auto n = a.count_layers(k); n > 0) s += fmt::format("{}{} {}", s.empty() ? "" : ", ", n, layer_kind_name(k));
   }
   if (a.sliding_window) s += fmt::format(" (window {})", *a.sliding_window);
   return s;
+}
+
+// issue 14: " [guess]" after a figure vram-calc could only guess, "" otherwise.
+std::string guess_mark(Confidence c) { return c == Confidence::Guess ? " [guess]" : ""; }
+
+// issue 14: when the plan is uncertain, what was guessed and why, under the model's figures.
+void confidence_lines(std::string& out, const Report& r) {
+  if (!r.uncertain()) return;
+  out += fmt::format("Confidence    UNCERTAIN: {}\n", r.arch.confidence.summary());
+  for (const auto& reason : r.arch.confidence.reasons)
+    out += fmt::format("                - {}\n", printable_line(reason));
 }
 
 void model_section(std::string& out, const Report& r) {
@@ -73,7 +92,9 @@ void model_section(std::string& out, const Report& r) {
   out += fmt::format("Model         {}  ({})\n", printable_line(r.input.id), printable_line(r.input.origin));
   out += fmt::format("Architecture  {}\n", architecture_line(a));
   out += fmt::format("Layers        {}\n", layers_line(a));
-  out += fmt::format("Parameters    {} ({})\n", format_count(w.num_params), printable_line(w.num_params_source));
+  const ModelConfidence& c = a.confidence;
+  out += fmt::format("Parameters    {} ({}){}\n", format_count(w.num_params), printable_line(w.num_params_source),
+                     guess_mark(c.parameters));
   out += fmt::format("Dtype         {} ({})\n", dtype_name(w.serving_dtype), printable_line(w.serving_dtype_reason));
   if (w.quantization)
     out += fmt::format("Quantization  {} ({} parameters converted)\n", printable_line(describe_scheme(*w.quantization)),
@@ -84,7 +105,8 @@ void model_section(std::string& out, const Report& r) {
                                                ? fmt::format("{} tokens ({})", format_count(*a.max_position_embeddings),
                                                              printable_line(a.max_position_source))
                                                : std::string("none in config (not capped)"));
-  out += fmt::format("KV cache      {} per token\n", printable_line(r.kv.formula));
+  out += fmt::format("KV cache      {} per token{}\n", printable_line(r.kv.formula), guess_mark(c.kv_cache));
+  confidence_lines(out, r);
 }
 
 // The formula of the summary's memory term `name`, or "" when it has none.
@@ -146,7 +168,7 @@ void kaito_plan_section(std::string& out, const Report& r, const SkuPlan& sp) {
   out += fmt::format("  max_model_len            {} (limited by {}; memory allows {})\n", p.max_model_len,
                      printable_line(p.max_model_len_limited_by), p.max_model_len_by_memory);
   out += fmt::format("                           = {}\n", printable_line(p.max_model_len_formula));
-  out += fmt::format("  verdict                  {}\n", p.fits ? std::string("FITS") : std::string("DOES NOT FIT"));
+  out += fmt::format("  verdict                  {}\n", verdict_text(r, p.fits));
   for (const auto& reason : p.not_fit_reasons) out += fmt::format("    - {}\n", printable_line(reason));
   feasibility_section(out, r, sp);
   warnings_section(out, plan_warnings(r, sp));
@@ -201,7 +223,7 @@ void vllm_plan_section(std::string& out, const Report& r, const SkuPlan& sp) {
   out += fmt::format("  max_model_len            {} ({})\n", v.max_model_len, context_reason(v, r.settings.vllm));
   if (!v.capacity.fits && v.available_kv_bytes > 0)
     out += fmt::format("  estimated max_model_len  {}\n", v.capacity.estimated_max_model_len);
-  out += fmt::format("  verdict                  {}\n", v.fits ? std::string("FITS") : std::string("DOES NOT FIT"));
+  out += fmt::format("  verdict                  {}\n", verdict_text(r, v.fits));
   for (const auto& reason : v.not_fit_reasons) out += fmt::format("    - {}\n", printable_line(reason));
   feasibility_section(out, r, sp);
   warnings_section(out, plan_warnings(r, sp));
@@ -216,7 +238,7 @@ void comparison(std::string& out, const Report& r) {
   out += fmt::format("\n{:<30} {:<14} {:>8} {:>5} {:>6} {:>9} {:>14} {:>9} {:>7}  {}\n", "SKU", "GPU", "GiB/GPU",
                      "GPUs", "nodes", "TP x PP", "context", "headroom", "risk", "fits");
   for (const auto& sp : r.plans) {
-    const ComparisonRow row = comparison_row(sp);
+    const ComparisonRow row = comparison_row(r, sp);
     out += fmt::format("{:<30} {:<14} {:>8} {:>5} {:>6} {:>9} {:>14} {:>9} {:>7}  {}\n", printable_line(sp.sku.name),
                        printable_line(sp.sku.gpu.name), gib(row.memory_bytes), sp.gpus(), sp.nodes(),
                        fmt::format("{} x {}", sp.tensor_parallel_size(), sp.pipeline_parallel_size()), row.context,

@@ -51,7 +51,7 @@ void tgi_plan_section(std::string& out, const Report& r, const SkuPlan& sp) {
                      fmt::format("{:.5f}", static_cast<double>(t.free_for_kv_bytes) / 1e9));
   out += fmt::format("\nPlan ({})\n  GPUs                     {} (num_shard)\n", method_info(Method::Tgi).source,
                      t.num_shard);
-  out += fmt::format("  verdict                  {}\n", verdict(t.fits));
+  out += fmt::format("  verdict                  {}\n", verdict_text(r, t.fits));
   for (const auto& reason : t.not_fit_reasons) out += fmt::format("    - {}\n", printable_line(reason));
   if (!t.notes.empty()) {
     out += "\nNotes\n";
@@ -82,7 +82,7 @@ void wizard_plan_section(std::string& out, const Report& r, const SkuPlan& sp) {
                      oom_risk_name(w.oom_risk));
   out += fmt::format("\nPlan ({})\n  GPUs                     {} (TP {}){}\n", method_info(Method::Wizard).source,
                      w.gpus, w.tensor_parallel_size, w.pinned ? ", pinned" : "");
-  out += fmt::format("  verdict                  {}\n", verdict(w.fits));
+  out += fmt::format("  verdict                  {}\n", verdict_text(r, w.fits));
   for (const auto& reason : w.not_fit_reasons) out += fmt::format("    - {}\n", printable_line(reason));
   feasibility_section(out, r, sp);
   warnings_section(out, plan_warnings(r, sp));

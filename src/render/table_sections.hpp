@@ -32,7 +32,9 @@ struct ComparisonRow {
   std::uint64_t context = 0;
   std::string fits;
 };
-ComparisonRow comparison_row(const SkuPlan& sp);
+ComparisonRow comparison_row(const Report& r, const SkuPlan& sp);
+// issue 14: "FITS" or "DOES NOT FIT", with "(uncertain: ... are guesses)" when the model's confidence holds a guess.
+std::string verdict_text(const Report& r, bool fits);
 
 // One SKU's full breakdown with the method it was planned with (table_engines.cpp: one row per method).
 void plan_section(std::string& out, const Report& r, const SkuPlan& sp);

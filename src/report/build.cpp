@@ -37,6 +37,31 @@ void add_model_warnings(Report& r) {
   }
 }
 
+// The weights' confidence from where their bytes came (issue 14): the checkpoint's own headers or index are exact
+// whatever the architecture, a file size is an estimate, a parameter count is as good as the count.
+void set_weight_confidence(ModelConfidence& c, const WeightEstimate& w) {
+  switch (w.source) {
+    case WeightSource::Override:
+    case WeightSource::SafetensorsHeaders:
+    case WeightSource::SafetensorsIndex:
+      c.weights = Confidence::Exact;
+      if (c.parameters == Confidence::Guess)
+        c.reasons.push_back(
+            fmt::format("the weight bytes are exact whatever the architecture ({})", weight_source_name(w.source)));
+      return;
+    case WeightSource::CheckpointSize:
+    case WeightSource::CatalogSize: c.weights = Confidence::Estimated; return;
+    case WeightSource::ParameterCount:
+      if (w.num_params_source == "--params-b") {
+        // The count is the user's; only its split over quantized and other groups follows the layout.
+        c.parameters = Confidence::Estimated;
+        c.reasons.emplace_back("the parameter count is --params-b's; the weights spread it over the assumed layout");
+      }
+      c.weights = c.parameters;
+      return;
+  }
+}
+
 // Reorders v so that the new v[i] is the old v[order[i]], one cycle of the permutation at a time.
 template <typename T>
 void permute_in_place(std::vector<T>& v, const std::vector<std::size_t>& order) {
@@ -78,6 +103,7 @@ Report model_report(const ModelInput& input, const ReportSettings& settings,
   for (const auto& note : profile_notes) r.input.warnings.push_back("profile: " + note);
   r.arch = normalize_config(r.input.config, r.input.id);
   r.weights = estimate_weights(r.arch, checkpoint_sizes(r.input), r.settings.weights);
+  set_weight_confidence(r.arch.confidence, r.weights);  // issue 14
   r.kv = kv_cache_spec(r.arch, r.settings.kv_cache_dtype_flag, r.weights.serving_dtype);
   add_model_warnings(r);
   return r;

@@ -29,6 +29,11 @@ std::vector<std::string> Report::all_warnings(const SkuPlan& p) const {
   return out;
 }
 
+std::string_view Report::verdict(const SkuPlan& p) const {
+  if (uncertain()) return "uncertain";
+  return p.fits() ? "fits" : "does_not_fit";
+}
+
 CheckpointSizes checkpoint_sizes(const ModelInput& input) {
   CheckpointSizes c;
   if (input.safetensors) {

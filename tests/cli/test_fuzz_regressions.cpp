@@ -109,8 +109,10 @@ TEST_CASE("fuzz: a YAML error quoting a control byte stays on one line", "[fuzz]
 TEST_CASE("fuzz: config strings quoted in errors keep the message on one line", "[fuzz]") {
   require_rejected(regression("fuzz_config", "newline-in-string-count.json"), ExitCode::BadInput,
                    R"(hidden_size: expected a whole number, got a string ("a\nb"))");
-  require_rejected(regression("fuzz_config", "newline-in-layer-type.json"), ExitCode::BadInput,
-                   R"(layer_types: unknown layer type "x\ny")");
+  // Issue 14: a layer type vram-calc does not know is no longer refused but sized as full attention, the plan marked
+  // uncertain; the type is quoted, escaped, in the confidence reasons instead (tests/model/test_unknown_arch.cpp), and
+  // replay() checks that every rendering of the accepted plan is free of control characters.
+  CHECK(regression("fuzz_config", "newline-in-layer-type.json").accepted);
   require_rejected(regression("fuzz_config", "newline-in-hybrid-pattern.json"), ExitCode::BadInput,
                    R"(hybrid_override_pattern: unknown layer letter "\n")");
   require_rejected(regression("fuzz_config", "newline-in-quantization-bits.json"), ExitCode::BadInput,

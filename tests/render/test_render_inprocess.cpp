@@ -73,10 +73,11 @@ void require_same_as_cli(const std::string& model, const std::string& sku_spec) 
 
 // The plan object's top-level keys, as docs/json-schema.md lists them ("sweep" only in sweeps, "vllm" only with
 // --estimator vllm).
+// Issue 14 added "verdict": fits, does_not_fit or uncertain.
 const std::set<std::string> kDocumentedKeys = {
     "schema_version", "tool",         "engine",      "estimator",   "fits",        "model", "kv_cache", "sku",
     "settings",       "per_gpu",      "plan",        "feasibility", "suggestions", "tgi",   "wizard",   "vllm",
-    "baseline",       "vllm_command", "tgi_command", "warnings"};
+    "baseline",       "vllm_command", "tgi_command", "warnings",    "verdict"};
 
 std::set<std::string> keys_of(const nlohmann::json& object) {
   std::set<std::string> keys;

@@ -270,7 +270,9 @@ TEST_CASE("the JSON carries the baseline and the schema version 2", "[default][c
   CHECK(j["plan"]["method"] == "kaito");
 
   run = testsupport::run_cli("--model " + config + " --sku A100-80G --format csv");
-  CHECK(run.out.find(",baseline_method,baseline_fits,baseline_gpus,baseline_max_model_len\n") != std::string::npos);
+  // Issue 14 added the verdict column (fits, does_not_fit, uncertain) after the baseline's.
+  CHECK(run.out.find(",baseline_method,baseline_fits,baseline_gpus,baseline_max_model_len,verdict\n") !=
+        std::string::npos);
   CHECK(run.out.find(",kaito,true,1,") != std::string::npos);
 }
 

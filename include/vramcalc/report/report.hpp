@@ -84,6 +84,12 @@ struct Report {
   [[nodiscard]] std::vector<std::string> model_warnings() const;
   // Every warning that applies to one SKU's plan: the model's, the SKU's and the plan's.
   [[nodiscard]] std::vector<std::string> all_warnings(const SkuPlan& p) const;
+  // ---- issue 14: the verdict with the model's confidence (vramcalc/model/confidence.hpp) ----
+  // A guess anywhere in the parameters, the weights or the KV cache: the plan is not an answer.
+  [[nodiscard]] bool uncertain() const { return arch.confidence.uncertain(); }
+  // "fits", "does_not_fit", or "uncertain" whatever fits says when uncertain() (JSON `verdict`, CSV `verdict`).
+  [[nodiscard]] std::string_view verdict(const SkuPlan& p) const;
+  // ---- end issue 14 ----
 };
 
 // What a model's source tells of the checkpoint's size, for estimate_weights.
