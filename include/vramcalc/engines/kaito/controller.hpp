@@ -2,7 +2,7 @@
 // sizing guide (plan.hpp). Read from kaito-project/kaito's source, pkg/workspace/estimator/nodesestimator/
 // estimator.go (the node count) and pkg/workspace/estimator/max_model_len.go `ComputeMaxModelLen` (the
 // --max-model-len it passes to vLLM), as of PR #2139 (June 2026).
-// Where this differs from the notes this was first planned from (../shared/reference/peers.md), the source wins:
+// Where this differs from the project's reference notes on KAITO's controller (peers.md), the source wins:
 // the node estimator divides the room per GPU by 1.05 (the 5%-of-weights overhead folded in) before int() + 1.
 // In the newest snapshot read (v0.12.0, August 2026) PR #2156 had removed ComputeMaxModelLen and KAITO passes
 // --max-model-len=auto to vLLM instead; its formula stays here as the length KAITO's controller computed and passed
