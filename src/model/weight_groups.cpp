@@ -5,6 +5,7 @@
 #include "model/build.hpp"
 #include "model/config_reader.hpp"
 #include "model/families.hpp"
+#include "model/group_sink.hpp"
 #include "model/weights_gemma4.hpp"   // build_gemma4_text
 #include "model/weights_moe2026.hpp"  // issue 14: DeepSeek V4, GLM 5, MiniMax M2/M3, LFM2
 #include "model/weights_qwen3_5.hpp"
@@ -15,43 +16,8 @@ namespace vramcalc::detail {
 
 namespace {
 
-// More parameters than this in one config is not a model but a typo.
-constexpr std::uint64_t kMaxTotalParams = 1'000'000'000'000'000ULL;  // 10^15
-
-class Builder {
- public:
-  Builder(ModelArch& arch, std::string origin) : arch_(arch), origin_(std::move(origin)) {}
-
-  void add(std::string name, WeightRole role, int layer, std::uint64_t matrices, std::uint64_t rows, std::uint64_t cols,
-           std::uint64_t extra) {
-    const std::uint64_t params = checked_add(
-        checked_mul(checked_mul(matrices, rows, "parameter count"), cols, "parameter count"), extra, "parameter count");
-    total_ = checked_add(total_, params, "parameter count");
-    if (total_ > kMaxTotalParams)
-      fail_input(
-          fmt::format("{}: the config describes more than 10^15 parameters: check the layer, width and "
-                      "expert counts",
-                      origin_));
-    arch_.weights.push_back(WeightGroup{std::move(name), role, layer, matrices, rows, cols, extra});
-  }
-  // A linear layer out x in, with an optional bias of `out` elements.
-  void linear(std::string name, WeightRole role, int layer, std::uint64_t out, std::uint64_t in, bool bias) {
-    add(std::move(name), role, layer, 1, out, in, bias ? out : 0);
-  }
-  // `count` stacked linear layers (MoE experts), each out x in, with optional biases.
-  void experts(std::string name, int layer, std::uint64_t count, std::uint64_t out, std::uint64_t in, bool bias) {
-    add(std::move(name), WeightRole::Experts, layer, count, out, in, bias ? count * out : 0);
-  }
-  // Vectors: norms, gates, sinks, embeddings treated as plain parameters.
-  void vec(std::string name, WeightRole role, int layer, std::uint64_t n) {
-    add(std::move(name), role, layer, 0, 0, 0, n);
-  }
-
- private:
-  ModelArch& arch_;
-  std::string origin_;
-  std::uint64_t total_ = 0;
-};
+// Every group goes through the model layer's one sink (model/group_sink.hpp), under its older name here.
+using Builder = GroupSink;
 
 std::string layer_prefix(int i) { return fmt::format("model.layers.{}.", i); }
 
@@ -404,7 +370,7 @@ void add_vit(Builder& b, const std::string& base, const VitShape& s, const VitLa
 }  // namespace
 
 void build_language_model(ModelArch& arch, const Family& family, ConfigReader& text) {
-  Builder b(arch, text.origin());
+  Builder b(&arch.weights, text.origin());
   switch (family.stack) {
     case Stack::Llama: build_llama_stack(b, arch, family, text); break;
     case Stack::Gpt2: build_gpt2(b, arch, text); break;
@@ -452,7 +418,7 @@ void build_qwen2_5_vision(Builder& b, ConfigReader& v, std::uint64_t text_h) {
 
 std::uint64_t build_vision_model(ModelArch& arch, const nlohmann::json& top, std::string_view origin) {
   const std::size_t first = arch.weights.size();
-  Builder b(arch, std::string(origin));
+  Builder b(&arch.weights, std::string(origin));
   const nlohmann::json& vc = top["vision_config"];
   if (!vc.is_object()) fail_input(fmt::format("{}: vision_config: expected an object", origin));
   // Fields the wrapper and the vision config hold are read through ConfigReader, not json::value(): a value of the

@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "model/group_sink.hpp"
 #include "vramcalc/core/error.hpp"
 #include "vramcalc/core/units.hpp"
 
@@ -16,38 +17,7 @@ namespace vramcalc::detail {
 
 namespace {
 
-// More parameters than this in one config is not a model but a typo (as weight_groups.cpp).
-constexpr std::uint64_t kMaxTotalParams = 1'000'000'000'000'000ULL;
-
-// Appends weight groups to arch.weights, with the overflow checks of weight_groups.cpp's builder.
-class Groups {
- public:
-  Groups(ModelArch& arch, std::string origin) : arch_(arch), origin_(std::move(origin)) {}
-
-  void add(std::string name, WeightRole role, int layer, std::uint64_t matrices, std::uint64_t rows, std::uint64_t cols,
-           std::uint64_t extra) {
-    const std::uint64_t params = checked_add(
-        checked_mul(checked_mul(matrices, rows, "parameter count"), cols, "parameter count"), extra, "parameter count");
-    total_ = checked_add(total_, params, "parameter count");
-    if (total_ > kMaxTotalParams)
-      fail_input(fmt::format(
-          "{}: the config describes more than 10^15 parameters: check the layer, width and expert counts", origin_));
-    arch_.weights.push_back(WeightGroup{std::move(name), role, layer, matrices, rows, cols, extra});
-  }
-  // A linear layer out x in (no bias unless asked).
-  void linear(std::string name, WeightRole role, int layer, std::uint64_t out, std::uint64_t in, bool bias = false) {
-    add(std::move(name), role, layer, 1, out, in, bias ? out : 0);
-  }
-  void vec(std::string name, WeightRole role, int layer, std::uint64_t n) {
-    add(std::move(name), role, layer, 0, 0, 0, n);
-  }
-  [[nodiscard]] std::uint64_t total() const { return total_; }
-
- private:
-  ModelArch& arch_;
-  std::string origin_;
-  std::uint64_t total_ = 0;
-};
+using Groups = GroupSink;  // model/group_sink.hpp
 
 // The Gemma 4 fields beyond the generic ones, with transformers' defaults.
 struct Gemma4Text {
@@ -276,7 +246,7 @@ void read_gemma4_text(ModelArch& a, ConfigReader& cfg) {
 }
 
 void build_gemma4_text(ModelArch& a, ConfigReader& cfg) {
-  Groups g(a, cfg.origin());
+  Groups g(&a.weights, cfg.origin());
   const Gemma4Text t = read_fields(a, cfg);
   // Checkpoint names: model.language_model.* inside the multimodal wrapper, model.* for Gemma4ForCausalLM.
   const std::string base = a.model_type == "gemma4" ? "model.language_model." : "model.";
@@ -296,7 +266,7 @@ void build_gemma4_text(ModelArch& a, ConfigReader& cfg) {
 }
 
 std::uint64_t build_gemma4_towers(ModelArch& a, const nlohmann::json& top, std::string_view origin) {
-  Groups g(a, std::string(origin));
+  Groups g(&a.weights, std::string(origin));
   if (const auto* vc = tower(top, "vision_config", origin)) {
     ConfigReader v(*vc, std::string(origin), "vision_config.", vision_tower_defaults());
     add_vision_tower(g, v, a.hidden_size);

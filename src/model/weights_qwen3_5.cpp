@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "model/group_sink.hpp"
 #include "vramcalc/core/error.hpp"
 #include "vramcalc/core/units.hpp"
 
@@ -16,39 +17,7 @@ namespace vramcalc::detail {
 
 namespace {
 
-// More parameters than this in one config is not a model but a typo (as in weight_groups.cpp).
-constexpr std::uint64_t kMaxTotalParams = 1'000'000'000'000'000ULL;  // 10^15
-
-// Appends named groups to `out` with checked arithmetic and keeps their total.
-class Groups {
- public:
-  Groups(std::vector<WeightGroup>& out, std::string origin) : out_(out), origin_(std::move(origin)) {}
-
-  void add(std::string name, WeightRole role, int layer, std::uint64_t matrices, std::uint64_t rows, std::uint64_t cols,
-           std::uint64_t extra) {
-    const std::uint64_t params = checked_add(
-        checked_mul(checked_mul(matrices, rows, "parameter count"), cols, "parameter count"), extra, "parameter count");
-    total_ = checked_add(total_, params, "parameter count");
-    if (total_ > kMaxTotalParams)
-      fail_input(fmt::format(
-          "{}: the config describes more than 10^15 parameters: check the layer, width and expert counts", origin_));
-    out_.push_back(WeightGroup{std::move(name), role, layer, matrices, rows, cols, extra});
-  }
-  // A linear layer out x in, with an optional bias of `out` elements.
-  void linear(std::string name, WeightRole role, int layer, std::uint64_t out, std::uint64_t in, bool bias = false) {
-    add(std::move(name), role, layer, 1, out, in, bias ? out : 0);
-  }
-  // Parameters outside matrices: norms, gates' vectors, tables.
-  void vec(std::string name, WeightRole role, int layer, std::uint64_t n) {
-    add(std::move(name), role, layer, 0, 0, 0, n);
-  }
-  [[nodiscard]] std::uint64_t total() const { return total_; }
-
- private:
-  std::vector<WeightGroup>& out_;
-  std::string origin_;
-  std::uint64_t total_ = 0;
-};
+using Groups = GroupSink;  // model/group_sink.hpp
 
 // What every decoder layer of the stack reads from the config, once.
 struct Layout {
@@ -152,7 +121,7 @@ void count_mtp(ModelArch& a, const Layout& l, ConfigReader& cfg) {
   a.mtp_layers = cfg.count_or_zero({"mtp_num_hidden_layers"}, kMaxLayers).value_or(0);
   if (a.mtp_layers == 0) return;
   std::vector<WeightGroup> mtp;
-  Groups g(mtp, cfg.origin());
+  Groups g(&mtp, cfg.origin());
   const std::uint64_t h = a.hidden_size;
   if (cfg.flag("mtp_use_dedicated_embeddings").value_or(false))
     g.linear("mtp.embed_tokens", WeightRole::Embedding, -1, a.vocab_size, h);
@@ -171,7 +140,7 @@ void count_mtp(ModelArch& a, const Layout& l, ConfigReader& cfg) {
 }  // namespace
 
 void build_qwen3_5_text(ModelArch& arch, const Family& family, ConfigReader& text) {
-  Groups g(arch.weights, text.origin());
+  Groups g(&arch.weights, text.origin());
   const Layout l = read_layout(family, text);
   // The wrapper's checkpoint nests the language model under model.language_model (Qwen3-VL's layout).
   const std::string base = text.prefix().empty() ? "model." : "model.language_model.";
@@ -211,7 +180,7 @@ std::uint64_t build_qwen3_5_vision(ModelArch& arch, const nlohmann::json& vision
   const std::uint64_t deepstack =
       v.index_list("deepstack_visual_indexes", depth).value_or(std::vector<std::uint64_t>{}).size();
 
-  Groups g(arch.weights, std::string(origin));
+  Groups g(&arch.weights, std::string(origin));
   g.add("model.visual.patch_embed.proj", WeightRole::Vision, -1, 1, h, channels * temporal * patch * patch, h);
   g.vec("model.visual.pos_embed", WeightRole::Vision, -1, positions * h);
   for (std::uint64_t i = 0; i < depth; ++i) {
