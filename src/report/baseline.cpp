@@ -54,9 +54,11 @@ std::string layout_words(std::uint64_t gpus, std::uint64_t tp, std::uint64_t pp)
 }
 
 // KAITO's plan pinned to the chosen plan's layout, for the comparison "at the GPU count the default chose".
+// One data-parallel replica: KAITO has no data parallelism, and its layout check wants GPUs = TP x PP.
 KaitoPlan kaito_at(const Report& r, const SkuPlan& sp, KaitoSettings ks) {
-  if (sp.kaito.gpus == sp.gpus() && sp.kaito.tensor_parallel_size == sp.tensor_parallel_size()) return sp.kaito;
-  ks.gpus = sp.gpus();
+  const std::uint64_t replica = sp.tensor_parallel_size() * sp.pipeline_parallel_size();
+  if (sp.kaito.gpus == replica && sp.kaito.tensor_parallel_size == sp.tensor_parallel_size()) return sp.kaito;
+  ks.gpus = replica;
   ks.tensor_parallel_size = sp.tensor_parallel_size();
   ks.pipeline_parallel_size = sp.pipeline_parallel_size();
   return plan_kaito(r.arch, r.weights.bytes, r.kv, sp.gpu_memory, ks);
