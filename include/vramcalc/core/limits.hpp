@@ -25,6 +25,11 @@ inline constexpr std::size_t kMaxSafetensorsDtypes = 64;
 inline constexpr std::size_t kMaxSafetensorsMetadataEntries = 1024;
 inline constexpr std::size_t kMaxCacheEntryBytes = 16u << 20;  // one entry of vram-calc's own cache
 inline constexpr std::size_t kMaxProfileBytes = 1u << 20;      // a YAML deployment profile
+// `vram-calc check`: one manifest file (or stdin; `helm template` of a large chart is a few MB), the files a
+// directory may hold, and the documents of all inputs together.
+inline constexpr std::size_t kMaxManifestBytes = 32u << 20;
+inline constexpr std::size_t kMaxManifestFiles = 10'000;
+inline constexpr std::size_t kMaxManifestDocuments = 100'000;
 
 // Concurrent connections to one host while fetching from the Hub; the rest of the requests queue (HTTP/2
 // multiplexes them over fewer where the server offers it).
