@@ -19,9 +19,9 @@ EnvLookup env_of(std::map<std::string, std::string> vars) {
 }  // namespace
 
 TEST_CASE("split_shell: quotes, escapes, continuations and separators as sh reads them", "[check][shell]") {
-  const auto script = split_shell(
-      "set -e; MODEL=x exec vllm serve 'a b' \"c $HOME d\" e\\ f \\\n  --flag=1 && echo done # comment\nls",
-      env_of({{"HOME", "/root"}}));
+  const auto script =
+      split_shell("set -e; MODEL=x exec vllm serve 'a b' \"c $HOME d\" e\\ f \\\n  --flag=1 && echo done # comment\nls",
+                  env_of({{"HOME", "/root"}}));
   REQUIRE(script.commands.size() == 4);
   CHECK(script.commands[0].words == std::vector<std::string>{"set", "-e"});
   CHECK(script.commands[1].assignments == std::vector<std::pair<std::string, std::string>>{{"MODEL", "x"}});
@@ -41,12 +41,11 @@ TEST_CASE("split_shell: unknown variables, defaults and unclosed quotes are prob
   CHECK(script.problems[2] == "an unclosed single quote");
 }
 
-TEST_CASE("expand_k8s_vars: $(VAR) from the container's environment, $$ escapes, unknown ones left",
-          "[check][shell]") {
+TEST_CASE("expand_k8s_vars: $(VAR) from the container's environment, $$ escapes, unknown ones left", "[check][shell]") {
   std::vector<std::string> unknown;
   const auto defined = [](std::string_view n) { return n == "SECRET"; };
-  const auto text = expand_k8s_vars("--max-model-len=$(LEN) $$(LEN) $(SECRET) $(NOPE)", env_of({{"LEN", "8192"}}),
-                                    defined, unknown);
+  const auto text =
+      expand_k8s_vars("--max-model-len=$(LEN) $$(LEN) $(SECRET) $(NOPE)", env_of({{"LEN", "8192"}}), defined, unknown);
   CHECK(text == "--max-model-len=8192 $(LEN) $(SECRET) $(NOPE)");
   CHECK(unknown == std::vector<std::string>{"SECRET"});
 }
