@@ -13,7 +13,9 @@
 
 #include <fmt/format.h>
 
+#include "cli/check/check.hpp"
 #include "cli/options.hpp"
+#include "cli/output.hpp"
 #include "vramcalc/cli/cli.hpp"
 #include "vramcalc/core/error.hpp"
 #include "vramcalc/core/limits.hpp"
@@ -28,8 +30,6 @@
 
 namespace vramcalc::cli {
 
-namespace {
-
 // Writes all of `text` to stdout and flushes it. A full disk, a closed stdout or a reader that went away (EPIPE,
 // with SIGPIPE ignored) is an error, never a silent success.
 void write_output(const std::string& text) {
@@ -39,6 +39,8 @@ void write_output(const std::string& text) {
   const int error = errno != 0 ? errno : EIO;
   throw Error(ExitCode::BadInput, fmt::format("cannot write the output: {}", std::strerror(error)));
 }
+
+namespace {
 
 // A closed stdin, stdout or stderr (`>&-`) is given /dev/null read-only, so that no file opened later lands on
 // it and writing to stdout fails (EBADF) instead of going into that file.
@@ -82,6 +84,8 @@ bool separates_words(const std::string& text, std::size_t at) {
          std::strchr("\"'=,:;()[]{}<>", text[at]) != nullptr;
 }
 
+}  // namespace
+
 // `message` with the command line's secrets replaced by ***. Short values (a token such as "x" is no real secret)
 // only where they stand as a word, so that the message's own words stay readable.
 std::string redact_secrets(std::string message, const std::vector<std::string>& args) {
@@ -101,6 +105,8 @@ std::string redact_secrets(std::string message, const std::vector<std::string>& 
   }
   return message;
 }
+
+namespace {
 
 bool several_skus(const Options& o, std::size_t count) { return count > 1 || selects_every_sku(o.sku); }
 
@@ -236,6 +242,8 @@ int list_skus(const Options& o) {
 int run(int argc, char** argv) {
   reserve_standard_streams();
   const std::vector<std::string> args(argv + std::min(argc, 1), argv + argc);
+  // Commands with their own flags: `vram-calc check ...`.
+  if (!args.empty() && args.front() == "check") return run_check(argc - 1, argv + 1);
   try {
     const Options o = parse_options(argc, argv);
     switch (o.command) {

@@ -1,0 +1,17 @@
+// What every command shares at the edge: writing stdout (a write error is exit 2, never a silent success) and
+// keeping tokens out of what it prints. Private to the CLI.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace vramcalc::cli {
+
+// Writes all of `text` to stdout and flushes it. Throws Error(BadInput) "cannot write the output: ..." when stdout
+// is full, closed, or its reader went away.
+void write_output(const std::string& text);
+
+// `message` with the command line's secrets (token-like flags' values, hf_... words) replaced by ***.
+std::string redact_secrets(std::string message, const std::vector<std::string>& args);
+
+}  // namespace vramcalc::cli
