@@ -29,10 +29,13 @@
 #include "vramcalc/render/render.hpp"
 #include "vramcalc/report/build.hpp"
 #include "vramcalc/sources/hub.hpp"
+#include "vramcalc/sources/manifest.hpp"
 #include "vramcalc/sources/profile.hpp"
 #include "vramcalc/sources/safetensors.hpp"
 
 // Private headers, by relative path: the tests are not built with src/ on their include path.
+#include "cli/check/result.hpp"
+#include "cli/check/server_args.hpp"
 #include "cli/options.hpp"
 #include "sources/hub_parse.hpp"
 #include "sources/json_scan.hpp"
@@ -385,6 +388,36 @@ inline Outcome run_json_scan(std::string_view text) {
     }
   }
   return {};
+}
+
+// fuzz_manifest: Kubernetes YAML through vram-calc check's reading (no planning: that is fuzz_config's and
+// fuzz_profile's): the manifest reader, each workload's server settings and vram-calc flags, and every output
+// format, which must stay free of control characters whatever the manifest holds. Never throws for bad YAML: a
+// syntax error is a recorded read error.
+inline Outcome run_manifest(std::string_view text) {
+  return guarded([&] {
+    ManifestReader reader;
+    reader.add(text, "fuzz.yaml");
+    cli::CheckRun run;
+    run.input = reader.read();
+    for (const auto& w : run.input.workloads) {
+      cli::CheckResult r;
+      r.workload = w;
+      const cli::ServerSettings s = cli::read_server_settings(w, std::nullopt);
+      r.unknowns = s.unknowns;
+      r.notes = s.notes;
+      (void)cli::vram_calc_flags(s, r.notes);
+      (void)cli::vllm_version_of_image(w.image);
+      if (s.model) r.model = *s.model;
+      run.results.push_back(std::move(r));
+    }
+    for (const auto& format : cli::check_formats()) {
+      const std::string out = format.render(run);
+      const bool lines = true;
+      if (const auto problem = text_problem(out, lines); !problem.empty())
+        throw std::logic_error("check --format " + std::string(format.name) + ": " + problem);
+    }
+  });
 }
 
 }  // namespace vramcalc::fuzzing

@@ -148,6 +148,15 @@ std::uint64_t term_bytes(const PlanSummary& s, std::string_view word) {
   return 0;
 }
 
+// A suggestion's flags as a manifest change: vram-calc's --gpus-per-node is the pod's GPU limit.
+std::string manifest_flags(const Suggestion& sug, std::uint64_t gpus) {
+  std::string flags = sug.flags;
+  const std::string per_node = fmt::format(" --gpus-per-node {}", sug.gpus);
+  if (const auto at = flags.find(per_node); at != std::string::npos) flags.erase(at, per_node.size());
+  if (sug.gpus != gpus) flags += fmt::format(" with nvidia.com/gpu: {}", sug.gpus);
+  return flags;
+}
+
 CheckFigures figures_of(const Report& rep, const SkuPlan& p, const GpuTarget& t) {
   CheckFigures f;
   f.sku = p.sku.name;
@@ -179,8 +188,11 @@ CheckFigures figures_of(const Report& rep, const SkuPlan& p, const GpuTarget& t)
     if (f.weights_bytes == 0) f.weights_bytes = term_bytes(s, "model");  // TGI's notebook names the weights "model"
     f.kv_needed_bytes = term_bytes(s, "KV");
   }
-  for (const auto& sug : p.suggestions)
-    if (sug.fits) f.suggestions.push_back(fmt::format("{} ({})", sug.flags, sug.change));
+  // In the manifest's terms: changes on the same GPUs first, then those asking for more (the pod's GPU limit).
+  for (const bool same_gpus : {true, false})
+    for (const auto& sug : p.suggestions)
+      if (sug.fits && (sug.gpus == s.gpus) == same_gpus)
+        f.suggestions.push_back(fmt::format("{} ({})", manifest_flags(sug, s.gpus), sug.change));
   return f;
 }
 
