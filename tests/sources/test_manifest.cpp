@@ -264,3 +264,63 @@ just a string
   CHECK(set.skipped[0].why == "not a Kubernetes resource (not a mapping)");
   CHECK(set.skipped[1].why == "not a Kubernetes resource (no kind)");
 }
+
+TEST_CASE("KServe: a predictor model run by a ServingRuntime of the input; KAITO InferenceSet; CronJob",
+          "[check][manifest]") {
+  const ManifestSet set = read(R"yaml(apiVersion: serving.kserve.io/v1alpha1
+kind: ServingRuntime
+metadata: {name: vllm-runtime}
+spec:
+  supportedModelFormats: [{name: vLLM}]
+  containers:
+    - name: kserve-container
+      image: vllm/vllm-openai:v0.11.0
+      command: [python3, -m, vllm.entrypoints.openai.api_server]
+      args: [--port=8080, --model=/mnt/models]
+---
+apiVersion: serving.kserve.io/v1beta1
+kind: InferenceService
+metadata: {name: q}
+spec:
+  predictor:
+    nodeSelector: {nvidia.com/gpu.product: NVIDIA-L4}
+    model:
+      runtime: vllm-runtime
+      modelFormat: {name: vLLM}
+      storageUri: pvc://models/qwen
+      args: [--max-model-len=8192]
+      resources: {limits: {nvidia.com/gpu: "1"}}
+---
+apiVersion: kaito.sh/v1beta1
+kind: InferenceSet
+metadata: {name: set}
+spec:
+  replicas: 2
+  template:
+    resource: {instanceType: Standard_NC24ads_A100_v4}
+    inference: {preset: {name: phi-4}}
+---
+kind: CronJob
+metadata: {name: nightly}
+spec:
+  jobTemplate:
+    spec:
+      template:
+        spec:
+          containers:
+            - name: eval
+              command: [vllm, serve, x/y]
+)yaml");
+  // The ServingRuntime itself is a template (its model is /mnt/models): it is read as a workload too.
+  REQUIRE(set.workloads.size() == 4);
+  const Workload& isvc = set.workloads[1];
+  CHECK(isvc.kind == "InferenceService");
+  REQUIRE(isvc.server);
+  CHECK(isvc.server->args == std::vector<std::string>{"--port=8080", "--model=/mnt/models", "--max-model-len=8192"});
+  CHECK(isvc.image == "vllm/vllm-openai:v0.11.0");
+  CHECK(isvc.storage_uri == "pvc://models/qwen");
+  CHECK(set.workloads[2].kind == "InferenceSet");
+  REQUIRE(set.workloads[2].kaito);
+  CHECK(set.workloads[2].kaito->preset == "phi-4");
+  CHECK(set.workloads[3].kind == "CronJob");
+}

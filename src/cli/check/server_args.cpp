@@ -127,6 +127,11 @@ bool is_switch(const std::string& name) {
 
 // vLLM's short flags, as its parser expands them.
 std::string expand_short(const std::string& word) {
+  // -pp=2, as argparse reads it.
+  if (const auto eq = word.find('='); eq != std::string::npos && word.rfind("--", 0) != 0) {
+    const std::string name = expand_short(word.substr(0, eq));
+    if (name != word.substr(0, eq)) return name + word.substr(eq);
+  }
   if (word == "-tp") return "--tensor-parallel-size";
   if (word == "-pp") return "--pipeline-parallel-size";
   if (word == "-dp") return "--data-parallel-size";
