@@ -187,7 +187,7 @@ void read_mounts(const Node& pod_spec, const Node& container, const Inputs& in, 
     if (!sub_path.empty()) {
       if (data->count(sub_path) != 0) w.files[mount_path] = data->at(sub_path);
     } else {
-      for (const auto& [key, value] : *data) w.files[mount_path + "/" + key] = value;
+      for (const auto& [key, value] : *data) w.files[fmt::format("{}/{}", mount_path, key)] = value;
     }
   }
 }
@@ -415,9 +415,10 @@ void extract(const Node& root, const ManifestPlace& place, const Inputs& in, Man
 
 const ManifestEnvVar* Workload::env_var(std::string_view name) const {
   // The last definition wins, as in Kubernetes.
-  for (auto it = env.rbegin(); it != env.rend(); ++it)
-    if (it->name == name) return &*it;
-  return nullptr;
+  const ManifestEnvVar* found = nullptr;
+  for (const auto& v : env)
+    if (v.name == name) found = &v;
+  return found;
 }
 
 std::uint64_t Workload::total_gpus() const {

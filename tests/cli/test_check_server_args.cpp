@@ -44,7 +44,7 @@ TEST_CASE("vLLM's flags in every spelling: --flag value, --flag=value, --flag_na
                                           "fp8", "--max-model-len", "32k", "-O", "3"});
 }
 
-TEST_CASE("--model as a flag (the API server), and a count that is not one", "[check][args]") {
+TEST_CASE("the model as a flag (--model, the API server), and a count that is not one", "[check][args]") {
   const auto s = read_server_settings(
       with_server(ServerKind::Vllm, {"--model", "Qwen/Qwen3-8B", "--tensor-parallel-size", "two"}), std::nullopt);
   CHECK(s.model == "Qwen/Qwen3-8B");

@@ -22,7 +22,7 @@ struct ServerSettings {
   std::vector<std::string> unknowns;  // what it cannot tell (a --config it cannot read, a value from a Secret)
   std::vector<std::string> notes;     // flags and variables it does not size with
 
-  [[nodiscard]] bool has(const std::string& flag) const { return values.count(flag) != 0; }
+  [[nodiscard]] bool has(const std::string& flag) const { return values.contains(flag); }
   [[nodiscard]] std::optional<std::string> value(const std::string& flag) const;
   // A count flag's value (1 when absent); nullopt when given but not a positive whole number.
   [[nodiscard]] std::optional<std::uint64_t> count(const std::string& flag, std::uint64_t absent = 1) const;
