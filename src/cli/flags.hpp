@@ -31,6 +31,7 @@ struct RawFlags {
   std::string cudagraph_estimate, max_cudagraph_capture_size, cudagraph_capture_sizes, compilation_config;
   std::string optimization_level;   // -O
   std::string limit_mm_per_prompt;  // issue 14: vLLM's JSON or image=2,video=0
+  std::string speculative_config;   // vLLM's JSON: {"method": "mtp", "num_speculative_tokens": 2}
   bool enforce_eager = false, enable_expert_parallel = false, flashinfer_sampler = false;
   bool skip_mm_profiling = false;  // issue 14
 

@@ -23,7 +23,7 @@ constexpr std::string_view kOutput = "Output";
 constexpr std::string_view kHub = "Hugging Face Hub";
 
 // In --help's order: a group is shown where its first option is.
-constexpr std::array<HelpEntry, 62> kHelpEntries = {{
+constexpr std::array<HelpEntry, 63> kHelpEntries = {{
     {"--model", kModel, "ID|PATH"},
     {"--sku", kModel, "NAME[,NAME...]|all"},
     {"--gpu-memory", kModel, "SIZE"},
@@ -57,6 +57,7 @@ constexpr std::array<HelpEntry, 62> kHelpEntries = {{
     {"--max-cudagraph-capture-size", kVllm, "N"},
     {"--cudagraph-capture-sizes", kVllm, "N,N,..."},
     {"--compilation-config", kVllm, "JSON"},
+    {"--speculative-config", kVllm, "JSON"},
     {"--optimization-level", kVllm, "LEVEL"},
     {"--block-size", kVllm, "TOKENS"},
     {"--data-parallel-size", kVllm, "N"},

@@ -203,6 +203,9 @@ void define_engine_flags(CLI::App& app, RawFlags& f) {
   app.add_option("--compilation-config", f.compilation_config,
                  "vllm: vLLM's compilation config as JSON; cudagraph_mode, cudagraph_capture_sizes and "
                  "max_cudagraph_capture_size are modelled");
+  app.add_option("--speculative-config", f.speculative_config,
+                 "vllm: vLLM's speculative decoding config as JSON ('{\"method\": \"mtp\", \"num_speculative_tokens\": "
+                 "2}'); MTP's draft layers and ngram are sized, the capture list follows the draft tokens");
   app.add_option("-O,--optimization-level", f.optimization_level,
                  "vllm: vLLM's -O level: 0 no CUDA graphs, 1 PIECEWISE, 2 (default) and 3 FULL_AND_PIECEWISE");
   app.add_option("--max-num-batched-tokens", f.max_num_batched_tokens,

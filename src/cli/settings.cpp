@@ -16,6 +16,7 @@
 #include "vramcalc/engines/kaito/plan.hpp"
 #include "vramcalc/engines/method.hpp"
 #include "vramcalc/engines/vllm/profile.hpp"
+#include "vramcalc/engines/vllm/speculative.hpp"
 #include "vramcalc/model/quantization.hpp"
 #include "vramcalc/render/choices.hpp"
 #include "vramcalc/sources/hf_cache.hpp"
@@ -182,6 +183,7 @@ void check_engine_flags(Method method, const RawFlags& f) {
         {"--max-cudagraph-capture-size", !f.max_cudagraph_capture_size.empty()},
         {"--cudagraph-capture-sizes", !f.cudagraph_capture_sizes.empty()},
         {"--compilation-config", !f.compilation_config.empty()},
+        {"--speculative-config", !f.speculative_config.empty()},
         {"-O", !f.optimization_level.empty()},
         {"--enforce-eager", f.enforce_eager}},
        "--estimator vllm");
@@ -211,6 +213,8 @@ void check_engine_flags(Method method, const RawFlags& f) {
 void build_cudagraph_settings(VllmSettings& v, const RawFlags& f) {
   VllmCompilationSettings& c = v.compilation;
   if (!f.compilation_config.empty()) parse_compilation_config(f.compilation_config, c);
+  // Speculative decoding moves the capture list too (speculative.hpp).
+  if (!f.speculative_config.empty()) parse_speculative_config(f.speculative_config, v.speculative);
   if (!f.cudagraph_capture_sizes.empty()) c.capture_sizes = parse_capture_sizes(f.cudagraph_capture_sizes);
   if (!f.max_cudagraph_capture_size.empty())
     c.max_capture_size = parse_count("--max-cudagraph-capture-size", f.max_cudagraph_capture_size, 1'000'000);

@@ -1,7 +1,9 @@
 // The dummy item vLLM's profile run sends through a multimodal encoder (issue 14), family by family: vLLM builds
 // items "of the maximum feature size" for the modality with the most tokens per item (vllm/v1/worker/gpu_model_runner
 // .py, profile_run; vllm/multimodal/budget.py, MultiModalBudget), each model's processing info saying how large that
-// is (get_max_tokens_per_item / get_image_size_with_most_features in vllm/model_executor/models/<family>.py).
+// is (get_max_tokens_per_item / get_image_size_with_most_features in vllm/model_executor/models/<family>.py). Each
+// family also says what its encoder blocks hold at their peak (src/engines/vllm/activation.cpp): the pixel values one
+// encoder token takes as input, and whether its MLP is gated.
 #include "model/multimodal.hpp"
 
 #include <fmt/format.h>
@@ -47,6 +49,13 @@ MultimodalEncoder qwen_vl(const std::string& wrapper, ConfigReader& v, std::uint
   }
   e.pixels_per_token = patch * patch * merge * merge;
   e.max_pixels = qwen2 ? kQwen2VlMaxPixels : kQwen3VlMaxPixels;
+  // A patch is in_channels x temporal_patch_size frames x patch x patch values (an image's frame repeated); the MLP is
+  // gated in Qwen2.5-VL only (gate_up_proj); Qwen3-VL hands over deepstack_visual_indexes' merged outputs as well.
+  const std::uint64_t channels = v.count({"in_channels", "in_chans"}, 64).value_or(3);
+  e.input_values_per_token = channels * v.count({"temporal_patch_size"}, 64).value_or(2) * patch * patch;
+  e.gated_mlp = wrapper == "qwen2_5_vl";
+  e.deepstack_levels =
+      v.index_list("deepstack_visual_indexes", kMaxLayers).value_or(std::vector<std::uint64_t>{}).size();
   e.encoder_tokens_per_token = merge * merge;
   e.tokens_per_item = e.max_pixels / e.pixels_per_token;
   e.encoder_tokens_per_item = e.tokens_per_item * e.encoder_tokens_per_token;
@@ -69,6 +78,7 @@ MultimodalEncoder llava(ConfigReader& top, ConfigReader& v, std::uint64_t text_h
   e.output_hidden = text_hidden;
   e.tokens_per_item = patches + (full ? 1 : 0);
   e.encoder_tokens_per_item = patches + 1;
+  e.input_values_per_token = v.count({"num_channels"}, 64).value_or(3) * patch * patch;  // CLIP: fc1, act, fc2
   e.rule = fmt::format("one {} x {} image: ({} / {})^2 patches{}", image, image, image, patch,
                        full ? " + the class token" : "");
   return e;
@@ -85,6 +95,7 @@ MultimodalEncoder gemma3(ConfigReader& top, ConfigReader& v, std::uint64_t text_
   e.output_hidden = text_hidden;
   e.tokens_per_item = top.count({"mm_tokens_per_image"}, kMaxWidth).value_or(256);
   e.encoder_tokens_per_item = (image / patch) * (image / patch);
+  e.input_values_per_token = v.count({"num_channels"}, 64).value_or(3) * patch * patch;  // SigLIP: fc1, act, fc2
   e.rule = fmt::format("one {} x {} image, ({} / {})^2 patches pooled to {} tokens", image, image, image, patch,
                        e.tokens_per_item);
   return e;
@@ -102,6 +113,10 @@ MultimodalEncoder gemma4(ConfigReader& top, ConfigReader& v, std::uint64_t text_
   e.tokens_per_item = top.count({"vision_soft_tokens_per_image"}, kMaxWidth)
                           .value_or(v.count({"default_output_length"}, kMaxWidth).value_or(280));
   e.encoder_tokens_per_item = e.tokens_per_item * pool * pool;
+  // The patch embedder takes 3 x patch x patch values; the blocks' MLP is gated (gate_proj, up_proj).
+  const std::uint64_t patch = v.count({"patch_size"}, kMaxWidth).value_or(16);
+  e.input_values_per_token = 3 * patch * patch;
+  e.gated_mlp = true;
   e.rule = fmt::format("one image of {} soft tokens, each pooled from {} x {} patches", e.tokens_per_item, pool, pool);
   return e;
 }
@@ -111,7 +126,8 @@ MultimodalEncoder gemma4(ConfigReader& top, ConfigReader& v, std::uint64_t text_
 MultimodalEncoder mistral3(ConfigReader& top, ConfigReader& v, std::uint64_t text_hidden) {
   MultimodalEncoder e;
   e.modalities = {"image"};
-  const std::uint64_t side = v.require_count({"image_size"}, kMaxWidth) / v.require_count({"patch_size"}, kMaxWidth);
+  const std::uint64_t patch = v.require_count({"patch_size"}, kMaxWidth);
+  const std::uint64_t side = v.require_count({"image_size"}, kMaxWidth) / patch;
   const std::uint64_t merge = top.count({"spatial_merge_size"}, 64).value_or(2);
   const std::uint64_t rows = side / merge;
   e.hidden = v.require_count({"hidden_size"}, kMaxWidth);
@@ -119,6 +135,8 @@ MultimodalEncoder mistral3(ConfigReader& top, ConfigReader& v, std::uint64_t tex
   e.output_hidden = text_hidden;
   e.tokens_per_item = rows * (rows + 1);
   e.encoder_tokens_per_item = side * side;
+  e.input_values_per_token = v.count({"num_channels"}, 64).value_or(3) * patch * patch;
+  e.gated_mlp = true;  // Pixtral's feed-forward: gate, up and down projections
   e.rule = fmt::format("the largest image, {} x {} patches merged {} x {}: {} rows of {} tokens + 1 break", side, side,
                        merge, merge, rows, rows);
   return e;
@@ -140,6 +158,7 @@ MultimodalEncoder llama4(ConfigReader& v, std::uint64_t text_hidden) {
   e.output_hidden = text_hidden;
   e.tokens_per_item = tiles * per_tile;
   e.encoder_tokens_per_item = tiles * (patches + 1);
+  e.input_values_per_token = v.count({"num_channels"}, 64).value_or(3) * patch * patch;  // fc1, GELU, fc2
   e.rule =
       fmt::format("{} tiles + 1 global of {} x {} pixels, {} tokens each", kLlama4MaxTiles, image, image, per_tile);
   return e;

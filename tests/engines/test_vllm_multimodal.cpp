@@ -1,8 +1,9 @@
 // Issue 14: the multimodal encoder in vLLM's profile run. vLLM sends a dummy batch of its largest items through the
 // encoder and keeps the outputs in the encoder cache through the decoder's dummy run (GPUModelRunner.profile_run,
 // MultiModalBudget, compute_mm_encoder_budget). Every figure is computed by hand from the configs in
-// tests/data/configs and the processors' published sizes; the encoder's forward pass takes the decoder's fitted
-// copies (data/vllm_profile_fit.json, forward_copies).
+// tests/data/configs and the processors' published sizes; the encoder's pass is counted from vLLM's code
+// (src/engines/vllm/activation.cpp): per patch, the blocks' MLP moment (3 hidden-wide rows and 2 intermediate-wide
+// ones, 3 for a gated MLP) and the pixel values, in the model dtype.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -56,6 +57,16 @@ TEST_CASE("multimodal: the dummy item of each family, from its config", "[vllm][
     CHECK(m.hidden == 1280);                                     // vision_config.embed_dim
     CHECK(m.intermediate == 1280ULL * 4);                        // embed_dim x mlp_ratio
     CHECK(m.output_hidden == 3584);                              // vision_config.hidden_size: the LM's width
+    CHECK(m.input_values_per_token == 3ULL * 2 * 14 * 14);       // in_chans x temporal_patch_size x patch^2
+    CHECK_FALSE(m.gated_mlp);                                    // fc1, QuickGELU, fc2
+    CHECK(m.deepstack_levels == 0);
+  }
+  SECTION("Qwen2.5-VL: the same patches through a gated MLP (gate_up_proj)") {
+    const auto a = arch_of("Qwen--Qwen2.5-VL-7B-Instruct");
+    REQUIRE(a.mm_encoder);
+    CHECK(a.mm_encoder->gated_mlp);
+    CHECK(a.mm_encoder->intermediate == 3420);
+    CHECK(a.mm_encoder->input_values_per_token == 1176);
   }
   SECTION("Llava 1.5: (336 / 14)^2 = 576 patches, the class token dropped (\"default\" strategy)") {
     const auto a = arch_of("llava-hf--llava-1.5-7b-hf");
@@ -74,6 +85,9 @@ TEST_CASE("multimodal: the dummy item of each family, from its config", "[vllm][
     CHECK(a.mm_encoder->hidden == 1152);
     CHECK(a.mm_encoder->intermediate == 4304);
     CHECK(a.mm_encoder->output_hidden == 5120);  // out_hidden_size
+    CHECK(a.mm_encoder->input_values_per_token == 3ULL * 2 * 16 * 16);
+    CHECK_FALSE(a.mm_encoder->gated_mlp);
+    CHECK(a.mm_encoder->deepstack_levels == 0);  // deepstack_visual_indexes: []
   }
   SECTION("Gemma 3: (896 / 14)^2 = 4096 SigLIP patches pooled to 256 tokens") {
     const auto a = arch_of("google--gemma-3-27b-it");
@@ -88,6 +102,8 @@ TEST_CASE("multimodal: the dummy item of each family, from its config", "[vllm][
     CHECK(a.mm_encoder->encoder_tokens_per_item == 280ULL * 9);
     CHECK(a.mm_encoder->hidden == 768);
     CHECK(a.mm_encoder->modalities == std::vector<std::string>{"image", "video", "audio"});
+    CHECK(a.mm_encoder->gated_mlp);  // gate_proj, up_proj
+    CHECK(a.mm_encoder->input_values_per_token == 3ULL * 16 * 16);
   }
   SECTION("Mistral 3: 1540 / 14 = 110 patches a side, merged 2 x 2: 55 rows of 55 tokens + a break each") {
     const auto a = arch_of("mistralai--Mistral-Small-3.2-24B-Instruct-2506");
@@ -117,25 +133,29 @@ TEST_CASE("multimodal: Qwen2-VL-7B on an H100, one image of 65536 patches outwei
   CHECK(e.encoder.budget_tokens == 16384);
   CHECK(e.encoder.items == 1);
   CHECK(e.encoder.encoder_tokens == 65536);
-  // Encoder: f x 65536 patches x max(5120 MLP, 3 x 1280 qkv, 1280) x 2 B = 2.55 GiB.
+  // Encoder: 65536 patches x (3 x 1280 hidden + 2 x 5120 MLP) x 2 B = 1.72 GiB; its input, 65536 x 1176 pixel values
+  // x 2 B = 0.14 GiB.
   const double f = coef("forward_copies");
-  const double encoder = f * 65536 * 5120 * 2;
+  const double encoder = 65536.0 * (3 * 1280 + 2 * 5120) * 2;
+  const double pixels = 65536.0 * 1176 * 2;
   CHECK(e.encoder.forward_bytes == rounded(encoder));
+  CHECK(e.encoder.input_bytes == rounded(pixels));
   // Cache: 1 image x 16384 tokens x 3584 x 2 B = 117,440,512 B.
   CHECK(e.encoder.cache_bytes == 16384ULL * 3584 * 2);
   // Decoder: forward f x 8192 x 18944 x 2 B = 1.18 GiB; sampler 2.352 x 1024 x 152064 x 4 B + 8192 x 3584 x 2 B =
-  // 1.42 GiB: the encoder's 2.55 GiB is the peak, plus the cache and c.
+  // 1.42 GiB, with the cache 1.53 GiB: the encoder's 1.72 GiB is the peak, plus the pixel values and c.
   const double forward = f * 8192 * 18944 * 2;
   const double sampler = coef("sampler_copies_flashinfer") * 1024 * 152064 * 4 + 8192.0 * 3584 * 2;
-  REQUIRE(encoder > std::max(forward, sampler));
+  REQUIRE(encoder > std::max(forward, sampler) + 16384.0 * 3584 * 2);
   const double c = coef("activation_constant_gib") * static_cast<double>(kGiB);
-  CHECK(static_cast<double>(e.activation_bytes) == Approx(encoder + 16384.0 * 3584 * 2 + c).margin(2));
+  CHECK(static_cast<double>(e.activation_bytes) == Approx(encoder + pixels + c).margin(2));
   CHECK(e.sampler_bytes == 0);
-  CHECK(e.activation_formula.find("encoder 4.09 x 1 image item(s) x 65536 patches") != std::string::npos);
+  CHECK(e.activation_formula.find("encoder 1 image: 1 x 65536 patches x (3 x 1280 hidden + 2 x 5120 MLP)") !=
+        std::string::npos);
 
-  SECTION("TP 2 halves the encoder's MLP: max(5120 / 2, 3 x 1280 / 2, 1280) = 2560") {
+  SECTION("TP 2 halves the encoder's MLP rows, not its residual: 3 x 1280 + 2 x 5120 / 2") {
     s.tensor_parallel_size = 2;
-    CHECK(estimate_vllm_encoder_profile(a, s).forward_bytes == rounded(f * 65536 * 2560 * 2));
+    CHECK(estimate_vllm_encoder_profile(a, s).forward_bytes == rounded(65536.0 * (3 * 1280 + 5120) * 2));
   }
   SECTION("a 448 x 448 dummy image: 448 x 448 / 784 = 256 tokens, so 8192 / 256 = 32 of them") {
     s.multimodal.limit_per_prompt =
@@ -145,7 +165,8 @@ TEST_CASE("multimodal: Qwen2-VL-7B on an H100, one image of 65536 patches outwei
     CHECK(small.budget_tokens == 8192);
     CHECK(small.items == 32);  // min(8192 / 256, 1024 seqs x min(4, 32768 / 256))
     CHECK(small.encoder_tokens == 32ULL * 256 * 4);
-    CHECK(small.forward_bytes == rounded(f * 32 * 1024 * 5120 * 2));
+    CHECK(small.forward_bytes == rounded(32.0 * 1024 * (3 * 1280 + 2 * 5120) * 2));
+    CHECK(small.input_bytes == rounded(32.0 * 1024 * 1176 * 2));
     CHECK(small.cache_bytes == 32ULL * 256 * 3584 * 2);
   }
   SECTION("images off: vLLM profiles video, sized as one image item (said)") {
@@ -177,12 +198,14 @@ TEST_CASE("multimodal: Llava 1.5 batches as many 576-token images as the budget 
   const auto a = arch_of("llava-hf--llava-1.5-7b-hf");
   auto s = h100();
   const double f = coef("forward_copies");
-  // 8192 / 576 = 14 images of 577 patches through a 1024-wide CLIP (MLP 4096).
+  // 8192 / 576 = 14 images of 577 patches through a 1024-wide CLIP (MLP 4096), 3 x 14 x 14 pixel values a patch.
   auto e = estimate_vllm_encoder_profile(a, s);
   CHECK(e.budget_tokens == 8192);
   CHECK(e.items == 14);
   CHECK(e.encoder_tokens == 14ULL * 577);
-  CHECK(e.forward_bytes == rounded(f * 14 * 577 * 4096 * 2));
+  CHECK(e.forward_bytes == rounded(14.0 * 577 * (3 * 1024 + 2 * 4096) * 2));
+  const double pixels = 14.0 * 577 * 588 * 2;
+  CHECK(e.input_bytes == rounded(pixels));
   CHECK(e.cache_bytes == 14ULL * 576 * 4096 * 2);
   // The API server of a smaller GPU: 2048 / 576 = 3.
   s.max_num_batched_tokens = 2048;
@@ -200,12 +223,13 @@ TEST_CASE("multimodal: Llava 1.5 batches as many 576-token images as the budget 
   // Llava takes images only: image=0 leaves nothing to profile.
   s.multimodal.limit_per_prompt = parse_limit_mm_per_prompt("image=0");
   CHECK_FALSE(estimate_vllm_encoder_profile(a, s).profiled);
-  // Here the decoder's forward (4.09 x 8192 x 12288 qkv x 2 B = 0.77 GiB) stays above the encoder's 0.25 GiB.
+  // Here the decoder's forward (4.09 x 8192 x 12288 qkv x 2 B = 0.77 GiB) stays above the encoder's 0.17 GiB; the
+  // encoder's outputs and pixel values are held through it.
   s = h100();
   const auto p = estimate_vllm_profile(a, s);
   const double forward = f * 8192 * 12288 * 2;
   const double c = coef("activation_constant_gib") * static_cast<double>(kGiB);
-  CHECK(static_cast<double>(p.activation_bytes) == Approx(forward + 14.0 * 576 * 4096 * 2 + c).margin(2));
+  CHECK(static_cast<double>(p.activation_bytes) == Approx(forward + 14.0 * 576 * 4096 * 2 + pixels + c).margin(2));
 }
 
 TEST_CASE("multimodal: the encoder budget agrees with the lines vLLM logs for Qwen 3.6", "[vllm][multimodal]") {
@@ -225,7 +249,8 @@ TEST_CASE("multimodal: the encoder budget agrees with the lines vLLM logs for Qw
   CHECK(e.budget_tokens == 32768);
   CHECK(e.items == 2);
   // Two images of 65536 patches through a 1152-wide tower with a 4304 MLP; the cache at the model's 5120.
-  CHECK(e.forward_bytes == rounded(coef("forward_copies") * 2 * 65536 * 4304 * 2));
+  CHECK(e.forward_bytes == rounded(2.0 * 65536 * (3 * 1152 + 2 * 4304) * 2));
+  CHECK(e.input_bytes == rounded(2.0 * 65536 * 1536 * 2));
   CHECK(e.cache_bytes == 2ULL * 16384 * 5120 * 2);
 }
 
@@ -261,7 +286,7 @@ TEST_CASE("multimodal: the CLI passes the flags to vLLM and says what it assumed
   auto j = json::parse(run.out);
   CHECK(j["vllm"]["encoder"]["items"] == 1);
   CHECK(j["vllm"]["encoder"]["budget_tokens"] == 16384);
-  CHECK(j["vllm"]["encoder"]["forward_bytes"] == rounded(coef("forward_copies") * 65536 * 5120 * 2));
+  CHECK(j["vllm"]["encoder"]["forward_bytes"] == rounded(65536.0 * (3 * 1280 + 2 * 5120) * 2));
 
   run = testsupport::run_cli("--model " + qwen + " --sku H100-80G --format json --limit-mm-per-prompt image=0,video=0");
   REQUIRE(run.exit_code == 0);

@@ -24,6 +24,13 @@ struct MultimodalEncoder {
   std::uint64_t max_pixels = 0;
   std::uint64_t encoder_tokens_per_token = 1;
   std::string rule;  // how the item was sized, for the breakdown
+  // What the encoder's blocks hold at their peak (src/engines/vllm/activation.cpp): the values of one encoder token's
+  // input (channels x frames x patch x patch pixels, which vLLM hands over in the model dtype; 0: not known), whether
+  // the MLP is gated (gate and up projections, 3 intermediate-wide rows at its peak instead of 2), and how many
+  // intermediate blocks' merged outputs are kept and handed over beside the last one's (Qwen3-VL's deepstack).
+  std::uint64_t input_values_per_token = 0;
+  bool gated_mlp = false;
+  std::uint64_t deepstack_levels = 0;
 };
 
 }  // namespace vramcalc

@@ -3,7 +3,9 @@
 //   modes           vllm/config/compilation.py CUDAGraphMode; OPTIMIZATION_LEVEL_00..03 in vllm/config/vllm.py
 //                   (O0: NONE, O1: PIECEWISE, O2 = default and O3: FULL_AND_PIECEWISE); FULL_AND_PIECEWISE became
 //                   the default in v0.11.0, PIECEWISE before
-//   FULL graphs     vllm/v1/cudagraph_dispatcher.py: decode sizes x with 1 <= x <= max_num_seqs
+//   FULL graphs     vllm/v1/cudagraph_dispatcher.py: decode sizes x with q <= x <= max_num_seqs x q
+//   speculation     vllm/config/compilation.py adjust_cudagraph_sizes_for_spec_decode: sizes rounded up to multiples
+//                   of q = 1 + num_speculative_tokens when decode batches run FULL graphs
 //   the estimate    vllm/v1/worker/gpu_model_runner.py profile_cudagraph_memory: the two largest sizes of each mode
 //                   captured, per_graph = max(second capture, 1 MiB), total = max(first) + sum(per_graph x (N - 1))
 #include "vramcalc/engines/vllm/cudagraph.hpp"
@@ -79,8 +81,10 @@ std::vector<std::uint64_t> capture_sizes(const VllmCompilationSettings& c, const
   const bool blackwell = in.compute_capability && *in.compute_capability >= 10.0 && *in.compute_capability < 11.0;
   if (!in.version.at_least(0, 11) && !c.capture_sizes)
     return legacy_sizes(c.max_capture_size.value_or(kDefaultCeiling), mnbt);
+  // A uniform decode batch is q tokens per request: the default ceiling covers twice the widest one.
+  const std::uint64_t q = std::max<std::uint64_t>(1, in.uniform_decode_query_len);
   std::uint64_t ceiling = c.max_capture_size.value_or(
-      std::min(in.max_num_seqs * 2,
+      std::min(in.max_num_seqs * q * 2,
                blackwell && in.version.at_least(0, kCudagraphProfilingMinor) ? kBlackwellCeiling : kDefaultCeiling));
   ceiling = std::min(ceiling, mnbt);
   std::vector<std::uint64_t> sizes;
@@ -102,6 +106,26 @@ std::vector<std::uint64_t> capture_sizes(const VllmCompilationSettings& c, const
                     "({}), as vLLM requires",
                     *c.max_capture_size, sizes.empty() ? 0 : sizes.back()));
   return sizes;
+}
+
+// vLLM's adjust_cudagraph_sizes_for_spec_decode: every size rounded up to a multiple of q, those past the largest
+// size dropped; [q] when nothing is left but q fits; refused when not even q fits.
+std::vector<std::uint64_t> round_to_query_len(const std::vector<std::uint64_t>& sizes, std::uint64_t q) {
+  if (sizes.empty() || q <= 1) return sizes;
+  const std::uint64_t largest = sizes.back();
+  std::set<std::uint64_t> rounded;
+  for (auto s : sizes) {
+    const std::uint64_t r = (s + q - 1) / q * q;
+    if (r <= largest) rounded.insert(r);
+  }
+  if (rounded.empty() && q <= largest) rounded.insert(q);
+  if (rounded.empty())
+    fail_input(fmt::format(
+        "--speculative-config: no CUDA-graph size is left once rounded to a multiple of {} (1 + "
+        "num_speculative_tokens): "
+        "the largest is {}, as vLLM refuses it; raise --max-cudagraph-capture-size or --max-num-batched-tokens",
+        q, largest));
+  return {rounded.begin(), rounded.end()};
 }
 
 }  // namespace
@@ -196,11 +220,15 @@ VllmCaptureList vllm_capture_list(const VllmCompilationSettings& c, const VllmCa
   l.sizes = capture_sizes(c, in);
   const bool mixed_piecewise = l.mode == CudagraphMode::Piecewise || l.mode == CudagraphMode::FullAndPiecewise;
   const bool decode_full = l.mode == CudagraphMode::FullDecodeOnly || l.mode == CudagraphMode::FullAndPiecewise;
+  const std::uint64_t q = std::max<std::uint64_t>(1, in.uniform_decode_query_len);
+  // Speculative decoding (v0.11+): FULL decode graphs need sizes that are whole decode batches.
+  if (q > 1 && l.mode != CudagraphMode::Piecewise && in.version.at_least(0, 11))
+    l.sizes = round_to_query_len(l.sizes, q);
   if (l.mode == CudagraphMode::Full) l.full = l.sizes;  // one routine: every size a FULL graph
   if (mixed_piecewise) l.piecewise = l.sizes;
   if (decode_full)
     for (auto s : l.sizes)
-      if (s <= in.max_num_seqs) l.full.push_back(s);  // uniform decode batches: one token per sequence
+      if (s >= q && s <= in.max_num_seqs * q) l.full.push_back(s);  // uniform decode batches: q tokens per sequence
   return l;
 }
 
@@ -260,7 +288,8 @@ VllmCudagraphPlan plan_vllm_cudagraphs(const ModelArch& a, const VllmCompilation
                                        std::optional<std::uint64_t> given) {
   VllmCudagraphPlan p;
   p.capture = vllm_capture_list(c, in);
-  const std::uint64_t layers = vllm_layers_on_gpu(a, pp);
+  // The drafter's layers (MTP) are captured in the same dummy runs: each graph holds theirs too.
+  const std::uint64_t layers = vllm_layers_on_gpu(a, pp) + in.draft_layers;
   if (given) {
     p.bytes = *given;
     p.formula = "--cudagraph-memory";
@@ -271,6 +300,11 @@ VllmCudagraphPlan plan_vllm_cudagraphs(const ModelArch& a, const VllmCompilation
     p.bytes = e.bytes;
     p.estimated = true;
     p.formula = e.formula;
+    if (in.draft_layers > 0 || in.uniform_decode_query_len > 1)
+      p.formula += fmt::format(
+          "; speculative decoding: decode batches of {} tokens per request{}",
+          std::max<std::uint64_t>(1, in.uniform_decode_query_len),
+          in.draft_layers > 0 ? fmt::format(", the layers include the drafter's {}", in.draft_layers) : std::string());
     p.extrapolated = e.extrapolated;
     p.hybrid = a.state_layers() > 0;  // Mamba, Gated DeltaNet, short-conv layers (issue 14)
     p.likely_overshoots = p.hybrid || p.capture.piecewise.size() > kFewGraphs || p.capture.full.size() > kFewGraphs;

@@ -7,6 +7,8 @@
 
 #include "vramcalc/core/error.hpp"
 #include "vramcalc/core/units.hpp"
+#include "vramcalc/engines/vllm/activation.hpp"
+#include "vramcalc/engines/vllm/attention_workspace.hpp"
 #include "vramcalc/engines/vllm/plan.hpp"
 #include "vramcalc/model/quantization.hpp"
 
@@ -99,6 +101,33 @@ struct Layout {
   std::uint64_t tp, pp;
 };
 
+// A workspace the attention reserves in the profile run and keeps (attention_workspace.hpp): on top of the peak.
+void add_attention_workspace(VllmPlan& p, const VllmAttentionWorkspace& ws) {
+  if (ws.bytes == 0) return;
+  p.attention_workspace_bytes = ws.bytes;
+  p.profile.activation_bytes += ws.bytes;
+  p.profile.activation_formula += fmt::format(" + {}: {:.2f} GiB", ws.formula, to_gib(p.profile.activation_bytes));
+}
+
+// What moves the capture list: the batch limits, the GPU, and speculative decoding's decode batches (cudagraph.hpp).
+VllmCaptureInputs capture_inputs(const VllmSettings& s, const VllmPlan& p, const Gpu& gpu) {
+  VllmCaptureInputs in;
+  in.version = s.version;
+  in.max_num_seqs = p.max_num_seqs;
+  in.max_num_batched_tokens = p.max_num_batched_tokens;
+  in.compute_capability = gpu.compute_capability;
+  in.uniform_decode_query_len = p.speculative.uniform_decode_query_len;
+  in.draft_layers = p.speculative.draft_layers;
+  return in;
+}
+
+// The KV cache layout with the drafter's layers and the state layers' speculative rows (speculative.hpp).
+VllmKvLayout kv_layout(const ModelArch& a, const KvCacheSpec& kv, VllmKvSettings ks, const VllmSpeculativePlan& spec) {
+  ks.num_speculative_tokens = spec.num_speculative_tokens;
+  if (spec.draft_layers == 0) return vllm_kv_layout(a, kv, ks);
+  return vllm_kv_layout(vllm_arch_with_draft_layers(a, spec.draft_layers), kv, ks);
+}
+
 VllmPlan evaluate(const ModelArch& a, const WeightEstimate& w, const KvCacheSpec& kv, const Gpu& gpu,
                   const GpuMemory& total, const VllmSettings& s, Layout layout, double u) {
   VllmPlan p;
@@ -117,11 +146,15 @@ VllmPlan evaluate(const ModelArch& a, const WeightEstimate& w, const KvCacheSpec
   p.max_num_seqs = s.max_num_seqs.value_or(defaults.max_num_seqs);
   p.batch_defaults_reason = s.max_num_batched_tokens && s.max_num_seqs ? "given" : defaults.reason;
 
+  // --speculative-config (speculative.hpp): the drafter's weights, layers and decode batches of 1 + k tokens.
+  p.speculative =
+      plan_vllm_speculative(a, w, s.speculative, layout.tp, layout.pp, s.data_parallel_size, s.expert_parallel);
+  p.warnings.insert(p.warnings.end(), p.speculative.warnings.begin(), p.speculative.warnings.end());
   if (!s.enforce_eager) {
     // The graphs vLLM captures and what they take (cudagraph.hpp): its estimate from v0.20, the pool rule of thumb
     // before, or --cudagraph-memory.
-    const VllmCaptureInputs ci{s.version, p.max_num_seqs, p.max_num_batched_tokens, gpu.compute_capability};
-    const auto cg = plan_vllm_cudagraphs(a, s.compilation, ci, layout.tp, layout.pp, s.cudagraph_memory);
+    const auto cg =
+        plan_vllm_cudagraphs(a, s.compilation, capture_inputs(s, p, gpu), layout.tp, layout.pp, s.cudagraph_memory);
     p.cudagraph = cg;
     p.cudagraph_bytes = cg.bytes;
     p.cudagraph_estimated = cg.estimated;
@@ -131,8 +164,8 @@ VllmPlan evaluate(const ModelArch& a, const WeightEstimate& w, const KvCacheSpec
                                            layout.tp, layout.pp, s.data_parallel_size, s.expert_parallel);
   p.mxfp4_extra_bytes = mxfp4.extra_bytes;
   p.mxfp4_formula = mxfp4.formula;
-  p.weights_bytes =
-      vllm_weights_per_gpu(a, w, layout.tp, layout.pp, s.data_parallel_size, s.expert_parallel) + mxfp4.extra_bytes;
+  p.weights_bytes = vllm_weights_per_gpu(a, w, layout.tp, layout.pp, s.data_parallel_size, s.expert_parallel) +
+                    mxfp4.extra_bytes + p.speculative.draft_weight_bytes;
   if (s.kv_cache_memory) {
     p.kv_cache_memory_given = true;
     p.available_kv_bytes = static_cast<std::int64_t>(*s.kv_cache_memory);
@@ -151,6 +184,9 @@ VllmPlan evaluate(const ModelArch& a, const WeightEstimate& w, const KvCacheSpec
     ps.max_model_len = s.max_model_len.value_or(a.max_position_embeddings.value_or(0));
     p.profile = estimate_vllm_profile(a, ps);
     if (!p.profile.encoder.note.empty()) p.warnings.push_back(p.profile.encoder.note);  // issue 14
+    // Unified memory (DGX Spark): vLLM counts host memory as non-PyTorch there (activation.hpp).
+    if (vllm_unified_memory_gpu(gpu)) p.warnings.push_back(vllm_unified_memory_note(gpu, p.profile.non_torch_bytes));
+    add_attention_workspace(p, vllm_attention_workspace(a, ps.max_model_len, p.max_num_batched_tokens));
     p.available_kv_bytes = static_cast<std::int64_t>(p.requested_bytes) - static_cast<std::int64_t>(p.weights_bytes) -
                            static_cast<std::int64_t>(p.profile.activation_bytes) -
                            static_cast<std::int64_t>(p.profile.non_torch_bytes);
@@ -165,7 +201,7 @@ VllmPlan evaluate(const ModelArch& a, const WeightEstimate& w, const KvCacheSpec
   ks.tensor_parallel_size = layout.tp;
   ks.pipeline_parallel_size = layout.pp;
   ks.max_num_batched_tokens = p.max_num_batched_tokens;
-  p.layout = vllm_kv_layout(a, kv, ks);
+  p.layout = kv_layout(a, kv, ks, p.speculative);
 
   const std::uint64_t model_max = a.max_position_embeddings.value_or(0);
   p.model_max_len = model_max;
@@ -193,6 +229,11 @@ VllmPlan evaluate(const ModelArch& a, const WeightEstimate& w, const KvCacheSpec
   else if (p.capacity.max_concurrency + 1e-9 < static_cast<double>(s.concurrency))
     p.not_fit_reasons.push_back(fmt::format("{} sequences of {} tokens do not fit at once: the cache holds {:.2f}",
                                             s.concurrency, p.max_model_len, p.capacity.max_concurrency));
+  // v0.20+: hybrid state layers need one block per decode sequence before FULL graphs are captured (activation.hpp).
+  if (p.available_kv_bytes > 0 && p.capacity.fits)
+    if (auto refusal = vllm_mamba_blocks_refusal(a, s.version, p.cudagraph.capture.mode, s.enforce_eager,
+                                                 p.max_num_seqs, p.capacity.num_gpu_blocks))
+      p.not_fit_reasons.push_back(*refusal);
   if (!a.tp_valid(layout.tp))
     p.not_fit_reasons.push_back(
         fmt::format("tensor parallel size {} does not divide the {} attention heads (or is "
@@ -246,6 +287,8 @@ VllmPlan plan_vllm(const ModelArch& a, const WeightEstimate& w, const KvCacheSpe
                                          : ""));
   for (const auto& key : s.compilation.ignored_keys)
     caveats.push_back(fmt::format("--compilation-config: \"{}\" is not modelled and was ignored", key));
+  for (const auto& key : s.speculative.ignored_keys)
+    caveats.push_back(fmt::format("--speculative-config: \"{}\" is not modelled and was ignored", key));
   // issue 14: the encoder's profile run is modelled where the dummy item is known (src/model/multimodal.cpp).
   if (a.multimodal && !s.kv_cache_memory && !s.language_model_only) {
     if (a.text_model_type == "mllama_text_model")
@@ -259,8 +302,8 @@ VllmPlan plan_vllm(const ModelArch& a, const WeightEstimate& w, const KvCacheSpe
           a.model_type.empty() ? a.architecture : a.model_type));
     else if (!s.multimodal.skip_mm_profiling)
       caveats.push_back(
-          "the encoder's forward pass over vLLM's dummy batch is sized with the decoder's fitted copies (no vLLM log "
-          "gives an encoder pass's peak to fit on)");
+          "the encoder's pass over vLLM's dummy batch is counted from its blocks' MLP rows and its pixel values; "
+          "its attention's copies, which depend on the release, are taken to be no larger");
   }
   // KAITO's shape when no length is asked for: the fewest GPUs that hold a short request, then the longest
   // context those GPUs hold, up to the model's maximum.
@@ -379,9 +422,11 @@ PlanSummary vllm_summary(const VllmPlan& v, const VllmSettings& s) {
     sum.memory = {{"weights", v.weights_bytes, "on the busiest GPU"},
                   {"KV cache", kv_bytes, "--kv-cache-memory (profiling skipped)"}};
   } else {
-    sum.memory = {{"weights", v.weights_bytes, "on the busiest GPU"},
-                  {"activation peak", v.profile.activation_bytes, v.profile.activation_formula},
-                  {"non-PyTorch", v.profile.non_torch_bytes, v.profile.non_torch_formula}};
+    const std::uint64_t draft = v.speculative.draft_weight_bytes;  // --speculative-config: its own term
+    sum.memory = {{"weights", v.weights_bytes - draft, "on the busiest GPU"}};
+    if (draft > 0) sum.memory.push_back({"draft weights", draft, v.speculative.draft_weights_formula});
+    sum.memory.push_back({"activation peak", v.profile.activation_bytes, v.profile.activation_formula});
+    sum.memory.push_back({"non-PyTorch", v.profile.non_torch_bytes, v.profile.non_torch_formula});
     if (v.cudagraph_in_budget) sum.memory.push_back({"CUDA graphs", v.cudagraph_bytes, v.cudagraph.formula});
     sum.memory.push_back({"KV cache", kv_bytes, "available KV cache memory"});
   }
@@ -409,6 +454,7 @@ PlanSummary vllm_summary(const VllmPlan& v, const VllmSettings& s) {
   if (s.language_model_only) sum.command.emplace_back("--language-model-only");
   if (!s.multimodal.limit_per_prompt_text.empty()) add("--limit-mm-per-prompt", s.multimodal.limit_per_prompt_text);
   if (s.multimodal.skip_mm_profiling) sum.command.emplace_back("--skip-mm-profiling");  // issue 14
+  if (s.speculative.enabled()) add("--speculative-config", s.speculative.text);
   // The CUDA-graph settings that moved the capture list, as vLLM takes them.
   if (!s.compilation.compilation_config.empty()) add("--compilation-config", s.compilation.compilation_config);
   if (s.compilation.optimization_level) sum.command.push_back(fmt::format("-O{}", *s.compilation.optimization_level));

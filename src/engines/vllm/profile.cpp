@@ -42,13 +42,16 @@
 //   budget   B = max(max_num_batched_tokens, tokens per item)   (the compute budget and the cache size, both defaulted
 //                                                                 to max_num_batched_tokens, each raised to one item)
 //   items    K = max(1, min(B / tokens per item, max_num_seqs x max(1, min(limit, max_model_len / tokens per item))))
-//   encoder  E = f x K x encoder tokens per item x W_e x b   W_e = max(encoder intermediate/TP, 3 x hidden/TP, hidden)
-//   cache    O = K x tokens per item x the language model's hidden x b
-//   activation = max(F, S, E) + O + c
-// E takes the decoder's fitted f: no vLLM log in the data states an encoder pass's peak to fit one on, and f (fitted on
-// gated MLPs) is on the safe side for the non-gated ViT MLPs. The encoder's linear layers are sharded over TP as vLLM
-// shards them by default (mm_encoder_tp_mode "weights"). The model's dummy item comes from src/model/multimodal.cpp;
-// where it is not known the plan says the encoder pass is not modelled.
+//   encoder  E = K x encoder tokens per item x (3 x hidden + 2 or 3 x intermediate/TP) x b   (the blocks' MLP moment)
+//   input    P = K x encoder tokens per item x pixel values per token x b   (held through the whole run)
+//   cache    O = K x tokens per item x the language model's hidden x b     (from the encoder's end to the run's)
+//   activation = max(E, max(F, S) + O) + P + c
+// E, P and O are counted from vLLM's code, not fitted (src/engines/vllm/activation.cpp: the v0.26 / v0.27 logs of
+// Qwen3.8-27B, whose peak is the encoder's, give 1.5-1.8 GiB where E + P + c is 1.73 GiB). The encoder's linear layers
+// are sharded over TP as vLLM shards them by default (mm_encoder_tp_mode "weights"). The model's dummy item comes from
+// src/model/multimodal.cpp; where it is not known the plan says the encoder pass is not modelled.
+// Gated DeltaNet hybrids (Qwen 3.5 / 3.6 / 3.8): the forward branch is the larger of F and the linear-attention
+// layers' chunked prefill over T tokens (activation.cpp, vllm_gdn_prefill).
 // Not modelled: attention workspaces (the v0.10 profile run builds no attention metadata), MoE expert-parallel
 // buffers, CUDA graphs (outside the budget before v0.21).
 #include "vramcalc/engines/vllm/profile.hpp"
@@ -65,6 +68,7 @@
 #include "vramcalc/core/error.hpp"
 #include "vramcalc/core/json_relaxed.hpp"
 #include "vramcalc/core/units.hpp"
+#include "vramcalc/engines/vllm/activation.hpp"
 #include "vramcalc/engines/vllm/kv_pages.hpp"
 #include "vramcalc/model/quantization.hpp"
 
@@ -211,41 +215,50 @@ VllmProfileEstimate estimate_vllm_profile(const ModelArch& arch, const VllmProfi
   const double width = decoder_width(arch, s.tensor_parallel_size, width_what);
 
   const double c = kActivationConstantGiB * static_cast<double>(kGiB);
-  const double forward = kForwardCopies * t * width * b;
+  // The decoder's forward: its widest layer with the fitted copies, or a Gated DeltaNet layer's chunked prefill.
+  const VllmGdnPrefill gdn = vllm_gdn_prefill(arch, s.max_num_batched_tokens, s.tensor_parallel_size, b);
+  const double dense = kForwardCopies * t * width * b;
+  const double forward = std::max(dense, static_cast<double>(gdn.bytes));
   const double copies = s.flashinfer_sampler ? kSamplerCopiesFlashInfer : kSamplerCopiesNative;
   const double logits = copies * r * vocab * kLogitBytes;
   const double held = kHiddenStateCopies * t * hidden * b;
   const double sampler = logits + held;
 
   VllmProfileEstimate e;
-  const std::string fwd_text =
-      fmt::format("forward {:.2f} x {} tokens x {:.0f} ({}) x {:g} B = {:.2f} GiB", kForwardCopies,
-                  s.max_num_batched_tokens, width, width_what, b, gib(forward));
-  // issue 14: the multimodal encoder's pass, a third branch of the max, and its outputs held through the others.
+  std::string fwd_text = fmt::format("forward {:.2f} x {} tokens x {:.0f} ({}) x {:g} B = {:.2f} GiB", kForwardCopies,
+                                     s.max_num_batched_tokens, width, width_what, b, gib(dense));
+  if (gdn.bytes > 0) fwd_text = fmt::format("max({}, {})", fwd_text, gdn.formula);
+  // issue 14: the multimodal encoder's pass, held against the decoder's branches plus its outputs (the encoder cache
+  // only exists once the encoder is done), and its pixel values, held throughout.
   e.encoder = estimate_vllm_encoder_profile(arch, s);
-  const double encoder = e.encoder.profiled ? static_cast<double>(e.encoder.forward_bytes) : 0.0;
-  const double enc_held = e.encoder.profiled ? static_cast<double>(e.encoder.cache_bytes) : 0.0;
-  const std::string enc_branch = e.encoder.profiled ? ", " + e.encoder.formula : std::string();
-  const std::string enc_cache =
-      e.encoder.profiled ? fmt::format(" + encoder cache {:.2f} GiB", gib(enc_held)) : std::string();
+  const bool enc = e.encoder.profiled;
+  const double encoder = enc ? static_cast<double>(e.encoder.forward_bytes) : 0.0;
+  const double enc_held = enc ? static_cast<double>(e.encoder.cache_bytes) : 0.0;
+  const double enc_input = enc ? static_cast<double>(e.encoder.input_bytes) : 0.0;
+  const std::string enc_branch = enc ? e.encoder.formula + ", " : std::string();
+  const std::string enc_cache = enc ? fmt::format(" + encoder cache {:.2f} GiB", gib(enc_held)) : std::string();
+  const std::string enc_in = enc && enc_input > 0 ? " + " + e.encoder.input_formula : std::string();
   if (s.last_pipeline_stage) {
-    const double peak = std::max({forward, sampler, encoder}) + enc_held + c;
+    const double peak = std::max(encoder, std::max(forward, sampler) + enc_held) + enc_input + c;
     e.activation_bytes = round_bytes(peak, "activation peak");
-    e.sampler_bytes = round_bytes(std::max(0.0, sampler - std::max(forward, encoder)), "sampler pass");
-    e.activation_formula = fmt::format(
-        "max({}, sampler {:.2f} x {} seqs x {} vocab x 4 B ({}) + {} tokens x {} hidden x {:g} B = {:.2f} GiB{}){} + "
-        "{:.2f} GiB = {:.2f} GiB",
+    e.sampler_bytes = round_bytes(
+        std::max(0.0, std::max(forward, sampler) + enc_held - std::max(encoder, forward + enc_held)), "sampler pass");
+    const std::string decoder = fmt::format(
+        "max({}, sampler {:.2f} x {} seqs x {} vocab x 4 B ({}) + {} tokens x {} hidden x {:g} B = {:.2f} GiB)",
         fwd_text, copies, static_cast<std::uint64_t>(r), arch.vocab_size,
         s.flashinfer_sampler ? "FlashInfer top-k/top-p" : "PyTorch top-k/top-p", s.max_num_batched_tokens,
-        arch.hidden_size, b, gib(sampler), enc_branch, enc_cache, kActivationConstantGiB, gib(peak));
+        arch.hidden_size, b, gib(sampler));
+    e.activation_formula =
+        fmt::format("{}{} + {:.2f} GiB = {:.2f} GiB", enc ? "max(" + enc_branch + decoder + enc_cache + ")" : decoder,
+                    enc_in, kActivationConstantGiB, gib(peak));
   } else {
-    const double peak = std::max(forward, encoder) + enc_held + c;
+    const double peak = std::max(encoder, forward + enc_held) + enc_input + c;
     e.activation_bytes = round_bytes(peak, "activation peak");
     e.sampler_bytes = 0;
     e.activation_formula =
-        fmt::format("{}{}{}{} + {:.2f} GiB = {:.2f} GiB (not the last pipeline stage: no sampler pass)",
-                    e.encoder.profiled ? "max(" : "", fwd_text, e.encoder.profiled ? enc_branch + ")" : std::string(),
-                    enc_cache, kActivationConstantGiB, gib(peak));
+        fmt::format("{}{}{}{}{} + {:.2f} GiB = {:.2f} GiB (not the last pipeline stage: no sampler pass)",
+                    enc ? "max(" + enc_branch : std::string(), fwd_text, enc_cache, enc ? ")" : "", enc_in,
+                    kActivationConstantGiB, gib(peak));
   }
 
   if (s.version.at_least(0, 12)) {
@@ -351,19 +364,15 @@ VllmEncoderProfile estimate_vllm_encoder_profile(const ModelArch& arch, const Vl
   e.encoder_tokens = e.items * encoder_per_item;
   e.note = modality->note.empty() ? size_note : modality->note;
 
-  const double tp = static_cast<double>(s.tensor_parallel_size);
-  const double b = dtype_bytes(s.dtype);
-  const double hidden = static_cast<double>(m.hidden);
-  const double width = std::max({static_cast<double>(m.intermediate) / tp, 3.0 * hidden / tp, hidden});
-  const double forward = kForwardCopies * static_cast<double>(e.encoder_tokens) * width * b;
-  const double cache = static_cast<double>(e.items * tokens * m.output_hidden) * b;
-  e.forward_bytes = round_bytes(forward, "encoder forward");
-  e.cache_bytes = round_bytes(cache, "encoder cache");
-  e.formula = fmt::format(
-      "encoder {:.2f} x {} {} item(s) x {} patches x {:.0f} (widest encoder layer{}) x {:g} B = {:.2f} GiB "
-      "[budget {} tokens, {} tokens per item: {}]",
-      kForwardCopies, e.items, e.modality, encoder_per_item, width, s.tensor_parallel_size > 1 ? "/TP" : "", b,
-      gib(forward), e.budget_tokens, tokens, m.rule);
+  // What the blocks hold at their peak, the pixel values and the outputs, counted from vLLM's code (activation.cpp).
+  const VllmEncoderPass pass =
+      vllm_encoder_pass(m, e.items, encoder_per_item, tokens, s.tensor_parallel_size, dtype_bytes(s.dtype));
+  e.forward_bytes = pass.blocks_bytes;
+  e.input_bytes = pass.input_bytes;
+  e.cache_bytes = pass.cache_bytes;
+  e.input_formula = pass.input_formula;
+  e.formula = fmt::format("encoder {} {}: {} [budget {} tokens, {} tokens per item: {}]", e.items, e.modality,
+                          pass.formula, e.budget_tokens, tokens, m.rule);
   return e;
 }
 

@@ -6,9 +6,14 @@
 // from the KV budget (Worker.determine_available_memory); VLLM_MEMORY_PROFILER_ESTIMATE_CUDAGRAPHS=0 turns the
 // subtraction off. Earlier releases capture after sizing, inside the (1 - utilization) headroom.
 // The capture list follows VllmConfig._set_cudagraph_sizes and CudagraphDispatcher: sizes [1, 2, 4], multiples of 8
-// below 256, multiples of 16 up to max_cudagraph_capture_size = min(max_num_seqs x 2, 512 (1024 on compute
+// below 256, multiples of 16 up to max_cudagraph_capture_size = min(max_num_seqs x q x 2, 512 (1024 on compute
 // capability 10.x)) capped by max_num_batched_tokens (which is added when off-stride); PIECEWISE graphs for every
-// size, FULL graphs for the decode sizes up to max_num_seqs.
+// size, FULL graphs for the uniform decode sizes q..max_num_seqs x q. q, the uniform decode query length, is 1, or
+// 1 + num_speculative_tokens with speculative decoding (speculative.hpp); then, when decode batches run FULL graphs,
+// CompilationConfig.adjust_cudagraph_sizes_for_spec_decode rounds every size up to a multiple of q and drops those
+// past the largest (vllm-new-006, v0.25.0, q = 3, max_num_seqs 64: PIECEWISE=42 (largest=384), FULL=26
+// (largest=192)). vLLM's main branch after the releases modelled here (PR #50488, merged after 2026-08-20) also
+// appends the decode sizes of a request-count grid x q; not modelled.
 #pragma once
 
 #include <cstdint>
@@ -51,6 +56,10 @@ struct VllmCaptureInputs {
   std::uint64_t max_num_seqs = 256;
   std::uint64_t max_num_batched_tokens = 2048;
   std::optional<double> compute_capability;  // 10.x (data-centre Blackwell) raises the default ceiling to 1024
+  // Speculative decoding (speculative.hpp): 1 + num_speculative_tokens tokens per request in a decode step, and the
+  // drafter's layers, whose graphs vLLM captures in the same dummy runs as the model's (MTP).
+  std::uint64_t uniform_decode_query_len = 1;
+  std::uint64_t draft_layers = 0;
 };
 
 struct VllmCaptureList {
@@ -62,7 +71,8 @@ struct VllmCaptureList {
   [[nodiscard]] std::uint64_t graphs() const { return piecewise.size() + full.size(); }
 };
 // The list vLLM captures (empty for mode NONE). Throws Error(BadInput) where vLLM refuses the settings (a
-// max_cudagraph_capture_size that disagrees with explicit cudagraph_capture_sizes).
+// max_cudagraph_capture_size that disagrees with explicit cudagraph_capture_sizes; no size left once rounded to
+// multiples of the uniform decode query length).
 VllmCaptureList vllm_capture_list(const VllmCompilationSettings& c, const VllmCaptureInputs& in);
 // The cudagraph mode the settings resolve to in `version` (compilation_config, then -O, then the default).
 CudagraphMode vllm_cudagraph_mode(const VllmCompilationSettings& c, const VllmVersion& version);

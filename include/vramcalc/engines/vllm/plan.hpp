@@ -17,6 +17,7 @@
 #include "vramcalc/engines/vllm/cudagraph.hpp"
 #include "vramcalc/engines/vllm/kv_pages.hpp"
 #include "vramcalc/engines/vllm/profile.hpp"
+#include "vramcalc/engines/vllm/speculative.hpp"
 #include "vramcalc/memory/kv_cache.hpp"
 #include "vramcalc/memory/weights.hpp"
 #include "vramcalc/model/architecture.hpp"
@@ -67,7 +68,8 @@ struct VllmSettings {
   int gpus_per_node = 1;
   // What moves vLLM's capture list: --compilation-config, --cudagraph-capture-sizes, --max-cudagraph-capture-size, -O.
   VllmCompilationSettings compilation;
-  VllmMultimodalSettings multimodal;  // issue 14: --limit-mm-per-prompt, --skip-mm-profiling (profile.hpp)
+  VllmMultimodalSettings multimodal;    // issue 14: --limit-mm-per-prompt, --skip-mm-profiling (profile.hpp)
+  VllmSpeculativeSettings speculative;  // --speculative-config (speculative.hpp)
 };
 
 struct VllmPlan {
@@ -79,8 +81,10 @@ struct VllmPlan {
   double gpu_memory_utilization = 0.9;
   std::uint64_t total_bytes = 0;      // per GPU, as CUDA reports it
   std::uint64_t requested_bytes = 0;  // total x utilization
-  std::uint64_t weights_bytes = 0;    // on the busiest GPU
+  std::uint64_t weights_bytes = 0;    // on the busiest GPU (with the drafter's, as "Model loading took" counts them)
+  VllmSpeculativePlan speculative;    // --speculative-config: the drafter's weights (in weights_bytes) and layers
   VllmProfileEstimate profile;        // activation peak and non-PyTorch memory
+  std::uint64_t attention_workspace_bytes = 0;  // in profile.activation_bytes: DeepSeek V4's (attention_workspace.hpp)
   bool kv_cache_memory_given = false;
   bool cudagraph_estimated = false;     // vLLM's estimate or the rule of thumb, not --cudagraph-memory
   bool cudagraph_in_budget = false;     // v0.20+: subtracted from available_kv; before: lives in the headroom

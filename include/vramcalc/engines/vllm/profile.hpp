@@ -95,9 +95,11 @@ struct VllmEncoderProfile {
   std::uint64_t items = 0;            // items in the dummy batch
   std::uint64_t tokens_per_item = 0;  // placeholder tokens of one item
   std::uint64_t encoder_tokens = 0;   // the encoder's sequence over the whole batch
-  std::uint64_t forward_bytes = 0;    // the encoder's forward peak, per GPU
+  std::uint64_t forward_bytes = 0;    // the encoder's forward peak, per GPU (activation.hpp, vllm_encoder_pass)
   std::uint64_t cache_bytes = 0;      // the batch's outputs, held through the decoder's dummy run
+  std::uint64_t input_bytes = 0;      // the batch's pixel values, held through the whole profile run
   std::string formula;                // with its numbers, for the breakdown
+  std::string input_formula;          // the pixel values, with their numbers ("" when not known)
   std::string note;                   // why it is not profiled, or what was assumed ("" when nothing)
 };
 
@@ -128,8 +130,8 @@ struct VllmProfileEstimate {
   VllmEncoderProfile encoder;  // issue 14: the multimodal encoder's share (profiled false for a text-only model)
 };
 
-// The activation peak, per GPU, is max(the decoder's forward pass, the sampler pass, the encoder's forward pass)
-// plus the encoder cache held through the decoder's run, plus c (see profile.cpp).
+// The activation peak, per GPU, is max(the encoder's forward pass, max(the decoder's forward pass, the sampler pass)
+// plus the encoder cache held through them), plus the encoder's pixel values held throughout, plus c (see profile.cpp).
 VllmProfileEstimate estimate_vllm_profile(const ModelArch& arch, const VllmProfileSettings& settings);
 
 // The encoder's dummy batch and its two terms (issue 14); profiled false, with a note, where vLLM runs none
