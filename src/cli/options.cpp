@@ -76,6 +76,8 @@ Commands:
   vram-calc --model ID|PATH --sku NAME[,NAME...|all]   plan (default command)
   vram-calc skus                                       list GPU and instance SKUs
   vram-calc models                                     list the bundled model catalog
+  vram-calc check FILE_OR_DIR...                       gate Kubernetes manifests that run vLLM or TGI
+                                                       (vram-calc check --help)
 
 Exit codes:
   0  the plan fits (with several SKUs or --sweep: at least one fits); listings succeeded
@@ -273,6 +275,9 @@ Listings define_commands(CLI::App& app, RawFlags& f) {
   const std::string listing_format = "Output: " + or_list(format_names(true));
   auto* skus = app.add_subcommand("skus", "List GPU and instance SKUs");
   auto* models = app.add_subcommand("models", "List the bundled model catalog");
+  // Listed here for --help; `vram-calc check ...` is dispatched before this parser runs (cli/check/check.hpp).
+  app.add_subcommand("check", "Check Kubernetes manifests that run vLLM or TGI: vram-calc check FILE_OR_DIR... "
+                              "(vram-calc check --help)");
   skus->add_option("--format", f.format, listing_format);
   models->add_option("--format", f.format, listing_format);
   app.require_subcommand(0, 1);

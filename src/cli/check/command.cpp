@@ -53,7 +53,7 @@ Examples:
 
 void define(CLI::App& app, CheckFlags& f) {
   app.add_option("inputs", f.inputs, "Manifest files or directories (*.yaml, *.yml, recursively); - for stdin")
-      ->type_name("FILE_OR_DIR...")
+      ->type_name("FILE_OR_DIR")
       ->required();
   app.add_option("--format", f.format, "Output: " + format_list())->type_name("FORMAT")->capture_default_str();
   app.add_option("-s,--sku", f.sku, "Check every workload on this SKU, whatever its node selection says")
