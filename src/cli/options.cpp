@@ -78,6 +78,8 @@ Commands:
   vram-calc models                                     list the bundled model catalog
   vram-calc check FILE_OR_DIR...                       gate Kubernetes manifests that run vLLM or TGI
                                                        (vram-calc check --help)
+  vram-calc serve [--host H] [--port P]                the planner over HTTP, and a web page at /ui
+                                                       (vram-calc serve --help)
 
 Exit codes:
   0  the plan fits (with several SKUs or --sweep: at least one fits); listings succeeded
@@ -276,8 +278,12 @@ Listings define_commands(CLI::App& app, RawFlags& f) {
   auto* skus = app.add_subcommand("skus", "List GPU and instance SKUs");
   auto* models = app.add_subcommand("models", "List the bundled model catalog");
   // Listed here for --help; `vram-calc check ...` is dispatched before this parser runs (cli/check/check.hpp).
-  app.add_subcommand("check", "Check Kubernetes manifests that run vLLM or TGI: vram-calc check FILE_OR_DIR... "
-                              "(vram-calc check --help)");
+  app.add_subcommand("check",
+                     "Check Kubernetes manifests that run vLLM or TGI: vram-calc check FILE_OR_DIR... "
+                     "(vram-calc check --help)");
+  app.add_subcommand("serve",
+                     "Serve the planner over HTTP: POST /plan, POST /estimate-gpu-memory, GET /ui "
+                     "(vram-calc serve --help)");
   skus->add_option("--format", f.format, listing_format);
   models->add_option("--format", f.format, listing_format);
   app.require_subcommand(0, 1);

@@ -8,6 +8,8 @@
 #include <numeric>
 #include <string_view>
 
+#include <filesystem>
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -29,6 +31,26 @@
 #include "vramcalc/sources/resolve.hpp"
 
 namespace vramcalc::cli {
+
+// `vram-calc serve ...`: the server is its own executable (vram-calc-serve, linked with cpp-httplib, which the plan
+// path must not load), next to this one in a build tree or in <prefix>/libexec/vram-calc once installed.
+[[noreturn]] void exec_serve(int argc, char** argv) {
+  std::error_code ec;
+  const std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  const std::filesystem::path dir = ec ? std::filesystem::path(".") : self.parent_path();
+  for (const auto& candidate : {dir / "vram-calc-serve", dir / ".." / "libexec" / "vram-calc" / "vram-calc-serve"}) {
+    if (::access(candidate.c_str(), X_OK) != 0) continue;
+    std::vector<char*> args{const_cast<char*>(candidate.c_str())};
+    for (int i = 2; i < argc; ++i) args.push_back(argv[i]);
+    args.push_back(nullptr);
+    ::execv(candidate.c_str(), args.data());
+  }
+  std::fputs(
+      "vram-calc: serve: this build has no server (vram-calc-serve is not next to vram-calc nor in "
+      "../libexec/vram-calc; build with libcpp-httplib-dev installed)\n",
+      stderr);
+  std::exit(static_cast<int>(ExitCode::BadInput));
+}
 
 // Writes all of `text` to stdout and flushes it. A full disk, a closed stdout or a reader that went away (EPIPE,
 // with SIGPIPE ignored) is an error, never a silent success.
@@ -136,10 +158,13 @@ Options options_for(const Options& o, const std::string& value) {
   return parse_options(static_cast<int>(argv.size() - 1), argv.data(), o.loaded_profile);
 }
 
-int plan(const Options& o) {
+// The plan command's output and exit code, without printing (stderr lines in `stderr_lines`).
+CommandOutput plan_output(const Options& o, bool local_paths = true) {
+  CommandOutput result;
   std::optional<ModelCatalog> catalog;
   ResolveOptions resolve;
   resolve.hub = o.hub;
+  resolve.local_paths = local_paths;
   resolve.catalog = [&]() -> const ModelCatalog& {
     if (!catalog) catalog = ModelCatalog::load_for(find_data_file("models.json"), o.model);
     return *catalog;
@@ -177,12 +202,14 @@ int plan(const Options& o) {
     const SkuPlan& best = r.plans.front();
     // A plan that does not fit is not emitted (its pods would fail at startup) unless --force: nothing on stdout.
     if (!best.fits() && !o.force) {
-      std::fprintf(stderr, "vram-calc: --emit: %s\n", emit_refusal(r).c_str());
-      return static_cast<int>(ExitCode::DoesNotFit);
+      result.stderr_lines.push_back("--emit: " + emit_refusal(r));
+      result.exit_code = static_cast<int>(ExitCode::DoesNotFit);
+      return result;
     }
     if (r.plans.size() > 1)
-      std::fprintf(stderr, "vram-calc: --emit: %s, the %s\n", printable_line(best.sku.name).c_str(),
-                   best.fits() ? "first SKU that fits with the fewest GPUs" : "first SKU (none fits)");
+      result.stderr_lines.push_back(
+          fmt::format("--emit: {}, the {}", printable_line(best.sku.name),
+                      best.fits() ? "first SKU that fits with the fewest GPUs" : "first SKU (none fits)"));
     for (const auto& what : o.emit) out += render_emit(r, best, what);
   } else if (o.format == Format::Csv) {
     out = render_csv(points);
@@ -196,12 +223,19 @@ int plan(const Options& o) {
           : o.format == Format::Markdown ? render_markdown(r, several)
                                          : render_table(r, several);
   }
-  write_output(out);
+  result.out = std::move(out);
   // issue 14: with --strict, a plan whose parameter count, weights or KV cache are guesses is not an answer.
   const bool uncertain =
       std::any_of(points.begin(), points.end(), [](const SweepPoint& pt) { return pt.report.uncertain(); });
-  if (o.strict && uncertain) return static_cast<int>(ExitCode::DoesNotFit);
-  return static_cast<int>(any_fits ? ExitCode::Fits : ExitCode::DoesNotFit);
+  result.exit_code = static_cast<int>(any_fits && !(o.strict && uncertain) ? ExitCode::Fits : ExitCode::DoesNotFit);
+  return result;
+}
+
+int plan(const Options& o) {
+  const CommandOutput result = plan_output(o);
+  for (const auto& line : result.stderr_lines) std::fprintf(stderr, "vram-calc: %s\n", line.c_str());
+  if (!result.out.empty()) write_output(result.out);
+  return result.exit_code;
 }
 
 int list_models(const Options& o) {
@@ -239,11 +273,24 @@ int list_skus(const Options& o) {
 
 }  // namespace
 
+CommandOutput run_plan_command(const std::vector<std::string>& args, bool local_paths) {
+  std::vector<std::string> words{"vram-calc"};
+  words.insert(words.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& w : words) argv.push_back(w.data());
+  argv.push_back(nullptr);
+  const Options o = parse_options(static_cast<int>(words.size()), argv.data());
+  if (o.command != Command::Plan) fail_input("only a plan can be asked for here");
+  if (!local_paths && o.profile) fail_input("--profile: local files are not read here");
+  return plan_output(o, local_paths);
+}
+
 int run(int argc, char** argv) {
   reserve_standard_streams();
   const std::vector<std::string> args(argv + std::min(argc, 1), argv + argc);
   // Commands with their own flags: `vram-calc check ...`.
   if (!args.empty() && args.front() == "check") return run_check(argc - 1, argv + 1);
+  if (!args.empty() && args.front() == "serve") exec_serve(argc, argv);
   try {
     const Options o = parse_options(argc, argv);
     switch (o.command) {

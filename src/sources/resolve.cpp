@@ -53,7 +53,7 @@ std::string suggestions(const ModelCatalog& catalog, const std::string& spec) {
 
 ModelInput resolve_model(const std::string& spec, const ResolveOptions& options) {
   if (spec.empty()) fail_input("--model: empty model name");
-  if (looks_like_local_path(spec)) return load_local_model(spec);
+  if (options.local_paths && looks_like_local_path(spec)) return load_local_model(spec);
   const HubOptions& hub = options.hub;
   if (!is_hub_id(spec))
     fail_input(fmt::format("--model {}: not an existing path, and not a Hugging Face id of the form org/name", spec));

@@ -14,6 +14,9 @@ namespace vramcalc {
 struct ResolveOptions {
   HubOptions hub;
   std::function<const ModelCatalog&()> catalog;  // loaded only when the catalog is consulted
+  // false: a spec is never read as a local path, only as a catalog or Hub id (`vram-calc serve`: requests come
+  // from people the operator does not control).
+  bool local_paths = true;
 };
 
 // Errors: a spec that is neither a path nor an org/name id is Error(BadInput); anything the hub refuses, or a
