@@ -1,13 +1,11 @@
+// JSON output: the plan objects written straight as text (render/json_writer.hpp), and the SKU listing.
 #include <algorithm>
-#include <array>
-#include <charconv>
 #include <cstdint>
 #include <map>
-
-#include <fmt/format.h>
+#include <optional>
+#include <string_view>
 
 #include "render/json_sections.hpp"
-#include "vramcalc/core/printable.hpp"
 #include "vramcalc/core/units.hpp"
 #include "vramcalc/model/quantization.hpp"
 #include "vramcalc/render/render.hpp"
@@ -24,165 +22,9 @@
 
 namespace vramcalc {
 
-namespace render_detail {
-
 namespace {
 
-// The code point of the UTF-8 sequence of `length` bytes at text[i] (already known to be valid).
-std::uint32_t code_point_at(std::string_view text, std::size_t i, std::size_t length) {
-  const auto byte = [&](std::size_t k) { return static_cast<std::uint32_t>(static_cast<unsigned char>(text[i + k])); };
-  if (length == 2) return (byte(0) & 0x1F) << 6 | (byte(1) & 0x3F);
-  if (length == 3) return (byte(0) & 0x0F) << 12 | (byte(1) & 0x3F) << 6 | (byte(2) & 0x3F);
-  return (byte(0) & 0x07) << 18 | (byte(1) & 0x3F) << 12 | (byte(2) & 0x3F) << 6 | (byte(3) & 0x3F);
-}
-
-// What libyaml (kubectl's parser) refuses in a stream or reads as a line break, besides the C0 controls: DEL, the
-// C1 controls but NEL, U+2028/U+2029, the byte-order mark and U+FFFE/U+FFFF. NEL is escaped too (a C1 control).
-bool unsafe_in_yaml(std::uint32_t cp) {
-  return cp == 0x7F || (cp >= 0x80 && cp <= 0x9F) || cp == 0x2028 || cp == 0x2029 || cp == 0xFEFF || cp == 0xFFFE ||
-         cp == 0xFFFF;
-}
-
-}  // namespace
-
-std::string escape_yaml_unsafe(std::string_view text) {
-  // Nearly every output is plain ASCII without DEL: nothing to escape, and a scan of the bytes says so cheaply
-  // (--sku all writes over a megabyte).
-  if (std::all_of(text.begin(), text.end(), [](char c) { return static_cast<unsigned char>(c) < 0x7F; }))
-    return std::string(text);
-  std::string out;
-  out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size();) {
-    const std::size_t length = std::max<std::size_t>(1, utf8_sequence_length(text, i));
-    const std::uint32_t cp = length == 1 ? static_cast<unsigned char>(text[i]) : code_point_at(text, i, length);
-    if (unsafe_in_yaml(cp)) out += fmt::format("\\u{:04x}", cp);
-    else out.append(text, i, length);
-    i += length;
-  }
-  return out;
-}
-
-namespace {
-
-// A string as nlohmann's dump() writes it (ensure_ascii off): quotes, backslashes and C0 controls escaped, other
-// bytes as they are; a string with invalid UTF-8 is left to nlohmann (error_handler_t::replace: U+FFFD).
-void write_string(std::string& out, std::string_view text) {
-  const std::size_t start = out.size();
-  out += '"';
-  for (std::size_t i = 0; i < text.size();) {
-    // A run of characters written as they are, appended at once.
-    std::size_t end = i;
-    while (end < text.size()) {
-      const auto b = static_cast<unsigned char>(text[end]);
-      if (b < 0x20 || b == '"' || b == '\\' || b >= 0x80) break;
-      ++end;
-    }
-    if (end > i) {
-      out.append(text, i, end - i);
-      i = end;
-      continue;
-    }
-    const auto c = static_cast<unsigned char>(text[i]);
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) {
-          out += fmt::format("\\u{:04x}", c);
-        } else if (const std::size_t length = utf8_sequence_length(text, i); length > 1) {
-          out.append(text, i, length);
-          i += length;
-          continue;
-        } else {
-          // Invalid UTF-8 (from argv, a profile or a file name): nlohmann's own replacement, byte for byte.
-          out.resize(start);
-          out += nlohmann::json(std::string(text)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-          return;
-        }
-    }
-    ++i;
-  }
-  out += '"';
-}
-
-template <typename Integer>
-void write_integer(std::string& out, Integer value) {
-  std::array<char, 24> digits{};
-  const auto result = std::to_chars(digits.data(), digits.data() + digits.size(), value);
-  out.append(digits.data(), result.ptr);
-}
-
-void newline(std::string& out, int indent, int depth) {
-  if (indent < 0) return;
-  out += '\n';
-  out.append(static_cast<std::size_t>(indent) * static_cast<std::size_t>(depth), ' ');
-}
-
-// nlohmann's dump() layout, written directly: its serializer costs about 90 instructions a byte, which made the
-// megabyte of --sku all --format json most of that command's time.
-void write_value(std::string& out, const nlohmann::json& j, int indent, int depth) {
-  switch (j.type()) {
-    case nlohmann::json::value_t::object: {
-      if (j.empty()) return void(out += "{}");
-      out += '{';
-      bool first = true;
-      for (const auto& [key, value] : j.get_ref<const nlohmann::json::object_t&>()) {
-        if (!first) out += ',';
-        first = false;
-        newline(out, indent, depth + 1);
-        write_string(out, key);
-        out += indent < 0 ? ":" : ": ";
-        write_value(out, value, indent, depth + 1);
-      }
-      newline(out, indent, depth);
-      out += '}';
-      return;
-    }
-    case nlohmann::json::value_t::array: {
-      if (j.empty()) return void(out += "[]");
-      out += '[';
-      bool first = true;
-      for (const auto& value : j) {
-        if (!first) out += ',';
-        first = false;
-        newline(out, indent, depth + 1);
-        write_value(out, value, indent, depth + 1);
-      }
-      newline(out, indent, depth);
-      out += ']';
-      return;
-    }
-    case nlohmann::json::value_t::string: return write_string(out, j.get_ref<const std::string&>());
-    case nlohmann::json::value_t::number_unsigned: return write_integer(out, j.get<std::uint64_t>());
-    case nlohmann::json::value_t::number_integer: return write_integer(out, j.get<std::int64_t>());
-    case nlohmann::json::value_t::boolean: out += j.get<bool>() ? "true" : "false"; return;
-    case nlohmann::json::value_t::null: out += "null"; return;
-    default: out += j.dump(); return;  // floating point, exactly as nlohmann writes it
-  }
-}
-
-}  // namespace
-
-std::string dump_json(const nlohmann::json& j, int indent) {
-  std::string out;
-  write_value(out, j, indent, 0);
-  // The text is valid UTF-8 now, and the characters escape_yaml_unsafe escapes can only be inside strings, where
-  // \uXXXX means the same to JSON and YAML.
-  return escape_yaml_unsafe(out);
-}
-
-}  // namespace render_detail
-
-namespace {
-
-nlohmann::json optional_json(const std::optional<std::uint64_t>& v) {
-  return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
-}
+using render_detail::JsonWriter;
 
 // The CUDA-reported total: the median of the observed readings (driver dependent), or null.
 std::optional<std::uint64_t> cuda_total_bytes(const Gpu& gpu) {
@@ -192,129 +34,310 @@ std::optional<std::uint64_t> cuda_total_bytes(const Gpu& gpu) {
   return v[v.size() / 2] * kMiB;
 }
 
-nlohmann::json model_json(const Report& r) {
+// Members of every object below are written in byte order of their names (render/json_writer.hpp).
+void write_tool(JsonWriter& w) {
+  w.begin_object();
+  w.member("catalog_date", VRAMCALC_CATALOG_DATE);
+  w.member("commit", VRAMCALC_COMMIT);
+  w.member("name", "vram-calc");
+  w.member("version", VRAMCALC_VERSION);
+  w.end_object();
+}
+
+void write_quantization(JsonWriter& w, const WeightEstimate& weights) {
+  if (!weights.quantization) return w.value(nullptr);
+  w.begin_object();
+  w.member("description", describe_scheme(*weights.quantization));
+  w.member("method", weights.quantization->method_name);
+  w.member("quantized_params", weights.quantized_params);
+  w.end_object();
+}
+
+void write_moe(JsonWriter& w, const ModelArch& a) {
+  if (a.num_experts == 0) return w.value(nullptr);
+  w.begin_object();
+  w.member("experts_per_token", a.experts_per_token);
+  w.member("moe_intermediate_size", a.moe_intermediate_size);
+  w.member("moe_layers", a.moe_layers);
+  w.member("num_experts", a.num_experts);
+  w.member("shared_experts", a.shared_experts);
+  w.end_object();
+}
+
+// issue 14: how far the figures can be trusted (docs/json-schema.md, model.confidence).
+void write_confidence(JsonWriter& w, const ModelConfidence& c) {
+  w.begin_object();
+  w.member("kv_cache", confidence_name(c.kv_cache));
+  w.member("parameters", confidence_name(c.parameters));
+  w.member("reasons", c.reasons);
+  w.member("uncertain", c.uncertain());
+  w.member("weights", confidence_name(c.weights));
+  w.end_object();
+}
+
+void write_layer_kinds(JsonWriter& w, const ModelArch& a) {
+  std::map<std::string_view, std::uint64_t> kinds;
+  for (auto k : a.layer_kinds) ++kinds[layer_kind_name(k)];
+  w.begin_object();
+  for (const auto& [name, count] : kinds) {
+    w.key_text(name);
+    w.value(count);
+  }
+  w.end_object();
+}
+
+void write_model(JsonWriter& w, const Report& r) {
   const ModelArch& a = r.arch;
-  std::map<std::string, std::uint64_t> kinds;
-  for (auto k : a.layer_kinds) ++kinds[std::string(layer_kind_name(k))];
-  nlohmann::json m = {
-      {"id", r.input.id},
-      {"source", r.input.origin},
-      {"architecture", a.architecture},
-      {"model_type", a.text_model_type.empty() ? a.model_type : a.text_model_type},
-      {"known_family", a.known_family},
-      {"num_params", r.weights.num_params},
-      {"num_params_source", r.weights.num_params_source},
-      {"weight_bytes", r.weights.bytes},
-      {"weight_source", weight_source_name(r.weights.source)},
-      {"weight_source_detail", r.weights.source_detail},
-      {"weight_bytes_computed", r.weights.computed_bytes},
-      {"dtype", dtype_name(r.weights.serving_dtype)},
-      {"dtype_reason", r.weights.serving_dtype_reason},
-      {"num_hidden_layers", a.num_hidden_layers},
-      {"hidden_size", a.hidden_size},
-      {"intermediate_size", a.intermediate_size},
-      {"vocab_size", a.vocab_size},
-      {"num_attention_heads", a.num_attention_heads},
-      {"num_key_value_heads", a.num_key_value_heads},
-      {"head_dim", a.head_dim},
-      {"head_dim_source", a.head_dim_source},
-      {"max_position_embeddings", optional_json(a.max_position_embeddings)},
-      {"tie_word_embeddings", a.tie_word_embeddings},
-      {"layer_kinds", kinds},
-      {"sliding_window", optional_json(a.sliding_window)},
-      {"multimodal", a.multimodal},
-      {"vision_params", a.vision_params},
-  };
-  m["quantization"] = r.weights.quantization ? nlohmann::json{{"method", r.weights.quantization->method_name},
-                                                              {"description", describe_scheme(*r.weights.quantization)},
-                                                              {"quantized_params", r.weights.quantized_params}}
-                                             : nlohmann::json(nullptr);
-  m["moe"] = a.num_experts > 0 ? nlohmann::json{{"num_experts", a.num_experts},
-                                                {"experts_per_token", a.experts_per_token},
-                                                {"shared_experts", a.shared_experts},
-                                                {"moe_intermediate_size", a.moe_intermediate_size},
-                                                {"moe_layers", a.moe_layers}}
-                               : nlohmann::json(nullptr);
-  m["mla"] = a.mla ? nlohmann::json{{"kv_lora_rank", a.kv_lora_rank}, {"qk_rope_head_dim", a.qk_rope_head_dim}}
-                   : nlohmann::json(nullptr);
-  // issue 14: how far the figures can be trusted (docs/json-schema.md, model.confidence).
-  const ModelConfidence& c = a.confidence;
-  m["confidence"] = {{"parameters", confidence_name(c.parameters)},
-                     {"weights", confidence_name(c.weights)},
-                     {"kv_cache", confidence_name(c.kv_cache)},
-                     {"uncertain", c.uncertain()},
-                     {"reasons", c.reasons}};
-  return m;
+  const WeightEstimate& weights = r.weights;
+  w.begin_object();
+  w.member("architecture", a.architecture);
+  w.key("confidence");
+  write_confidence(w, a.confidence);
+  w.member("dtype", dtype_name(weights.serving_dtype));
+  w.member("dtype_reason", weights.serving_dtype_reason);
+  w.member("head_dim", a.head_dim);
+  w.member("head_dim_source", a.head_dim_source);
+  w.member("hidden_size", a.hidden_size);
+  w.member("id", r.input.id);
+  w.member("intermediate_size", a.intermediate_size);
+  w.member("known_family", a.known_family);
+  w.key("layer_kinds");
+  write_layer_kinds(w, a);
+  w.member("max_position_embeddings", a.max_position_embeddings);
+  w.key("mla");
+  if (a.mla) {
+    w.begin_object();
+    w.member("kv_lora_rank", a.kv_lora_rank);
+    w.member("qk_rope_head_dim", a.qk_rope_head_dim);
+    w.end_object();
+  } else {
+    w.value(nullptr);
+  }
+  w.member("model_type", a.text_model_type.empty() ? a.model_type : a.text_model_type);
+  w.key("moe");
+  write_moe(w, a);
+  w.member("multimodal", a.multimodal);
+  w.member("num_attention_heads", a.num_attention_heads);
+  w.member("num_hidden_layers", a.num_hidden_layers);
+  w.member("num_key_value_heads", a.num_key_value_heads);
+  w.member("num_params", weights.num_params);
+  w.member("num_params_source", weights.num_params_source);
+  w.key("quantization");
+  write_quantization(w, weights);
+  w.member("sliding_window", a.sliding_window);
+  w.member("source", r.input.origin);
+  w.member("tie_word_embeddings", a.tie_word_embeddings);
+  w.member("vision_params", a.vision_params);
+  w.member("vocab_size", a.vocab_size);
+  w.member("weight_bytes", weights.bytes);
+  w.member("weight_bytes_computed", weights.computed_bytes);
+  w.member("weight_source", weight_source_name(weights.source));
+  w.member("weight_source_detail", weights.source_detail);
+  w.end_object();
+}
+
+void write_kv_cache(JsonWriter& w, const KvCacheSpec& kv) {
+  w.begin_object();
+  w.member("bytes_per_token", kv.bytes_per_token);
+  w.member("dtype", dtype_name(kv.dtype));
+  w.member("formula", kv.formula);
+  w.member("head_dim", kv.head_dim);
+  w.member("kv_heads", kv.kv_heads);
+  w.member("layers", kv.layers);
+  w.member("mla", kv.mla);
+  w.member("mla_latent", kv.mla_latent);
+  w.end_object();
+}
+
+// The SKU; under vLLM, the memory is the CUDA-reported total its estimator used.
+void write_sku(JsonWriter& w, const SkuPlan& sp) {
+  const Gpu& gpu = sp.sku.gpu;
+  const GpuMemory& memory = sp.method() == Method::Vllm ? sp.vllm_total : sp.gpu_memory;
+  w.begin_object();
+  w.member("bf16", gpu.bf16);
+  w.key("cloud");
+  if (sp.sku.cloud.empty()) w.value(nullptr);
+  else w.value(sp.sku.cloud);
+  w.member("fp8", gpu.fp8);
+  w.member("gpu", gpu.name);
+  w.member("gpu_memory_bytes", memory.bytes);
+  w.member("gpu_memory_source", memory.source);
+  w.member("gpus_per_node", sp.sku.gpus_per_node);
+  w.member("kaito_supported", sp.sku.kaito_supported);
+  w.member("memory_cuda_total_bytes", cuda_total_bytes(gpu));
+  w.member("memory_marketed_bytes", round_bytes(gpu.memory_gib_marketed * 1e9, "marketed memory"));
+  w.key("memory_reported_bytes");
+  if (gpu.memory_mib_reported) w.value(*gpu.memory_mib_reported * kMiB);
+  else w.value(nullptr);
+  w.member("name", sp.sku.name);
+  w.member("vllm_cuda", gpu.cuda_served);
+  w.end_object();
+}
+
+// The settings; under vLLM, the utilization and length are its own.
+void write_settings(JsonWriter& w, const Report& r, const SkuPlan& sp) {
+  const KaitoSettings& k = r.settings.kaito;
+  const bool vllm = sp.method() == Method::Vllm;
+  w.begin_object();
+  w.member("activation_gib", k.activation_gib);
+  w.member("concurrency", r.settings.concurrency);
+  w.member("dtype", r.settings.dtype_flag);
+  w.member("fragmentation_factor", r.settings.fragmentation_factor);
+  w.key("gpu_memory_utilization");
+  if (vllm) w.value(sp.vllm->gpu_memory_utilization);
+  else w.value(k.gpu_memory_utilization);
+  w.member("gpus", k.gpus);
+  w.member("headroom_gib", r.settings.headroom_gib);
+  w.member("kv_cache_dtype", r.settings.kv_cache_dtype_flag);
+  w.member("max_model_len_given", k.max_model_len_given);
+  w.member("max_model_len_requested", vllm ? sp.vllm->max_model_len : k.max_model_len);
+  w.member("non_torch_gib", k.non_torch_gib);
+  w.member("pipeline_parallel_size", k.pipeline_parallel_size);
+  w.member("quantization", r.settings.quantization_flag);
+  w.key("risk_thresholds_gib");
+  w.begin_array();
+  w.value(r.settings.risk_thresholds.low_gib);
+  w.value(r.settings.risk_thresholds.medium_gib);
+  w.end_array();
+  w.member("tensor_parallel_size", k.tensor_parallel_size);
+  w.member("weight_overhead", k.weight_overhead);
+  w.end_object();
+}
+
+// KAITO's per-GPU figures, the baseline of every method; vLLM's replace them.
+void write_per_gpu(JsonWriter& w, const SkuPlan& sp) {
+  w.begin_object();
+  if (sp.method() == Method::Vllm) {
+    const VllmPlan& v = *sp.vllm;
+    w.member("activation_bytes", v.profile.activation_bytes);
+    w.member("budget_bytes", v.requested_bytes);
+    w.member("capacity_bytes", v.total_bytes);
+    w.member("kv_cache_bytes", std::max<std::int64_t>(v.available_kv_bytes, 0));
+    w.member("non_torch_bytes", v.profile.non_torch_bytes);
+    w.member("total_bytes", v.requested_bytes);
+    w.member("weight_overhead_bytes", 0);
+    w.member("weights_bytes", v.weights_bytes);
+  } else {
+    const PerGpuBreakdown& g = sp.kaito.per_gpu;
+    w.member("activation_bytes", g.activation_bytes);
+    w.member("budget_bytes", g.budget_bytes);
+    w.member("capacity_bytes", g.capacity_bytes);
+    w.member("kv_cache_bytes", g.kv_cache_bytes);
+    w.member("non_torch_bytes", g.non_torch_bytes);
+    w.member("total_bytes", g.total_bytes);
+    w.member("weight_overhead_bytes", g.weight_overhead_bytes);
+    w.member("weights_bytes", g.weights_bytes);
+  }
+  w.end_object();
+}
+
+// The sections every plan of a report shares, written once at the depth of a plan's members.
+struct SharedSections {
+  std::string model, kv_cache, tool;
+};
+
+SharedSections shared_sections(const Report& r, int depth) {
+  JsonWriter model(2, depth);
+  write_model(model, r);
+  JsonWriter kv(2, depth);
+  write_kv_cache(kv, r.kv);
+  JsonWriter tool(2, depth);
+  write_tool(tool);
+  return {model.take(), kv.take(), tool.take()};
+}
+
+// One plan object (docs/json-schema.md); `shared` holds the model, kv_cache and tool sections as text at the
+// depth of its members, or is null to write them here.
+void write_plan(JsonWriter& w, const Report& r, const SkuPlan& sp, const SharedSections* shared,
+                const render_detail::SweepMember* sweep) {
+  using namespace render_detail;  // NOLINT(google-build-using-namespace): the sections of json_engines.cpp
+  const MethodInfo& info = method_info(sp.method());
+  w.begin_object();
+  w.key("baseline");
+  write_baseline(w, sp);
+  w.member("engine", info.engine);
+  w.key("estimator");
+  if (info.estimator.empty()) w.value(nullptr);
+  else w.value(info.estimator);
+  w.key("feasibility");
+  write_feasibility(w, sp.feasibility);
+  w.member("fits", sp.fits());
+  w.key("kv_cache");
+  if (shared != nullptr) w.raw(shared->kv_cache);
+  else write_kv_cache(w, r.kv);
+  w.key("model");
+  if (shared != nullptr) w.raw(shared->model);
+  else write_model(w, r);
+  w.key("per_gpu");
+  write_per_gpu(w, sp);
+  w.key("plan");
+  write_plan_summary(w, sp);
+  w.member("schema_version", kJsonSchemaVersion);
+  w.key("settings");
+  write_settings(w, r, sp);
+  w.key("sku");
+  write_sku(w, sp);
+  w.key("suggestions");
+  write_suggestions(w, sp.suggestions);
+  if (sweep != nullptr) {
+    w.key("sweep");
+    w.begin_object();
+    w.member("flag", sweep->flag);
+    w.member("value", sweep->value);
+    w.end_object();
+  }
+  w.key("tgi");
+  write_method_section(w, Method::Tgi, r, sp);
+  w.key("tgi_command");  // one command per server, null for the others
+  write_launch_command(w, "tgi", sp);
+  w.key("tool");
+  if (shared != nullptr) w.raw(shared->tool);
+  else write_tool(w);
+  w.member("verdict", r.verdict(sp));  // issue 14: fits, does_not_fit or uncertain
+  w.key("vllm");
+  write_method_section(w, Method::Vllm, r, sp);
+  w.key("vllm_command");
+  write_launch_command(w, "vllm", sp);
+  w.key("warnings");
+  write_warnings(w, r, sp);
+  w.key("wizard");
+  write_method_section(w, Method::Wizard, r, sp);
+  w.end_object();
 }
 
 }  // namespace
 
+std::string render_detail::plan_json_text(const Report& r, const SkuPlan& sp, int indent, const SweepMember* sweep) {
+  JsonWriter w(indent);
+  write_plan(w, r, sp, nullptr, sweep);
+  return w.take();
+}
+
 nlohmann::json plan_json(const Report& r, const SkuPlan& sp) {
-  const Gpu& gpu = sp.sku.gpu;
   nlohmann::json j;
-  j["schema_version"] = kJsonSchemaVersion;
-  j["tool"] = {{"name", "vram-calc"},
-               {"version", VRAMCALC_VERSION},
-               {"commit", VRAMCALC_COMMIT},
-               {"catalog_date", VRAMCALC_CATALOG_DATE}};
-  j["model"] = model_json(r);
-  j["kv_cache"] = {{"dtype", dtype_name(r.kv.dtype)}, {"bytes_per_token", r.kv.bytes_per_token},
-                   {"layers", r.kv.layers},           {"kv_heads", r.kv.kv_heads},
-                   {"head_dim", r.kv.head_dim},       {"mla", r.kv.mla},
-                   {"mla_latent", r.kv.mla_latent},   {"formula", r.kv.formula}};
-  j["sku"] = {
-      {"name", sp.sku.name},
-      {"cloud", sp.sku.cloud.empty() ? nlohmann::json(nullptr) : nlohmann::json(sp.sku.cloud)},
-      {"gpu", gpu.name},
-      {"gpus_per_node", sp.sku.gpus_per_node},
-      {"gpu_memory_bytes", sp.gpu_memory.bytes},
-      {"gpu_memory_source", sp.gpu_memory.source},
-      {"memory_marketed_bytes", round_bytes(gpu.memory_gib_marketed * 1e9, "marketed memory")},
-      {"memory_reported_bytes",
-       gpu.memory_mib_reported ? nlohmann::json(*gpu.memory_mib_reported * kMiB) : nlohmann::json(nullptr)},
-      {"memory_cuda_total_bytes", optional_json(cuda_total_bytes(gpu))},
-      {"bf16", gpu.bf16},
-      {"fp8", gpu.fp8},
-      {"vllm_cuda", gpu.cuda_served},
-      {"kaito_supported", sp.sku.kaito_supported},
-  };
-  const KaitoSettings& k = r.settings.kaito;
-  j["settings"] = {
-      {"gpu_memory_utilization", k.gpu_memory_utilization},
-      {"max_model_len_requested", k.max_model_len},
-      {"max_model_len_given", k.max_model_len_given},
-      {"dtype", r.settings.dtype_flag},
-      {"kv_cache_dtype", r.settings.kv_cache_dtype_flag},
-      {"quantization",
-       r.settings.quantization_flag ? nlohmann::json(*r.settings.quantization_flag) : nlohmann::json(nullptr)},
-      {"non_torch_gib", k.non_torch_gib},
-      {"activation_gib", k.activation_gib},
-      {"weight_overhead", k.weight_overhead},
-      {"gpus", optional_json(k.gpus)},
-      {"tensor_parallel_size", optional_json(k.tensor_parallel_size)},
-      {"pipeline_parallel_size", optional_json(k.pipeline_parallel_size)},
-  };
-  // KAITO's per-GPU figures, the baseline of every method (vLLM's replace them: render_detail::add_engine_json).
-  const PerGpuBreakdown& g = sp.kaito.per_gpu;
-  j["per_gpu"] = {{"weights_bytes", g.weights_bytes},     {"weight_overhead_bytes", g.weight_overhead_bytes},
-                  {"kv_cache_bytes", g.kv_cache_bytes},   {"activation_bytes", g.activation_bytes},
-                  {"non_torch_bytes", g.non_torch_bytes}, {"total_bytes", g.total_bytes},
-                  {"capacity_bytes", g.capacity_bytes},   {"budget_bytes", g.budget_bytes}};
-  render_detail::add_engine_json(j, r, sp);
+  JsonWriter w(j);
+  write_plan(w, r, sp, nullptr, nullptr);
   return j;
 }
 
 std::string render_json(const Report& r, bool as_array) {
-  nlohmann::json out;
+  JsonWriter w(2);
   if (as_array) {
-    out = nlohmann::json::array();
-    for (const auto& p : r.plans) out.push_back(plan_json(r, p));
+    w.begin_array();
+    const SharedSections shared = shared_sections(r, w.depth() + 1);
+    for (const auto& p : r.plans) {
+      write_plan(w, r, p, &shared, nullptr);
+      // The first plan tells the size of the rest, give or take their warnings: room for twice that, so that the
+      // text is never copied to a buffer twice as large. Pages of it that are never written are never touched.
+      if (&p == &r.plans.front()) w.reserve(2 * w.size() * r.plans.size());
+    }
+    w.end_array();
   } else {
-    out = plan_json(r, r.plans.front());
+    write_plan(w, r, r.plans.front(), nullptr, nullptr);
   }
-  // Strings reach the report from argv, profiles and file names, none of them checked as UTF-8: invalid bytes are
-  // written as U+FFFD rather than making dump() throw (found by fuzz_profile; tests/test_fuzz_regressions.cpp).
-  return render_detail::dump_json(out, 2) + "\n";
+  std::string out = w.take();
+  out += '\n';
+  return out;
 }
 
 nlohmann::json sku_list_json(const SkuCatalog& skus) {

@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "report/plan_cache.hpp"
 #include "vramcalc/core/dtype.hpp"
 #include "vramcalc/core/error.hpp"
 #include "vramcalc/core/units.hpp"
@@ -115,10 +116,18 @@ void add_plans(Report& report, const std::vector<const Sku*>& skus, bool suggest
   // Each plan is made against the report with its plans still empty, suggestions too: against every SKU's plan
   // each time, --sku all was quadratic in the number of SKUs.
   report.plans.clear();
-  for (const Sku* sku : skus) plans.push_back(plan_for_sku(report, *sku));
-  // Suggestions cost a dozen re-plans per SKU that does not fit: only callers that show them ask.
+  PlanCache cache;  // SKUs of one GPU share its vLLM and KAITO plans
+  for (const Sku* sku : skus) plans.push_back(plan_for_sku(report, *sku, &cache));
+  // Suggestions cost a dozen re-plans per SKU that does not fit: only callers that show them ask. SKUs planned
+  // alike (same_planning: the clouds' instances of one GPU and node size) get the same ones.
   if (suggestions)
-    for (auto& p : plans) add_suggestions(report, p);
+    for (auto it = plans.begin(); it != plans.end(); ++it) {
+      if (it->fits()) continue;  // nothing to suggest
+      const auto twin =
+          std::find_if(plans.begin(), it, [&](const SkuPlan& p) { return !p.fits() && same_planning(p.sku, it->sku); });
+      if (twin != it) it->suggestions = twin->suggestions;
+      else add_suggestions(report, *it);
+    }
   if (plans.size() > 1) order_plans(plans);
   report.plans = std::move(plans);
 }

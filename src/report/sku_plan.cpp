@@ -5,10 +5,12 @@
 #include <cctype>
 #include <cmath>
 #include <limits>
+#include <utility>
 
 #include <fmt/format.h>
 
 #include "report/baseline.hpp"
+#include "report/plan_cache.hpp"
 #include "vramcalc/core/error.hpp"
 #include "vramcalc/core/units.hpp"
 #include "vramcalc/engines/kaito/controller.hpp"
@@ -267,22 +269,43 @@ KaitoSettings kaito_settings(const Report& r, const SkuPlan& sp) {
   return ks;
 }
 
+// KAITO's plan of the SKU, the baseline of every method: a function of the report, the memory and the node.
+KaitoPlan kaito_plan(const Report& r, const SkuPlan& sp, PlanCache* cache) {
+  const KaitoSettings ks = kaito_settings(r, sp);
+  if (cache == nullptr) return plan_kaito(r.arch, r.weights.bytes, r.kv, sp.gpu_memory, ks);
+  if (const KaitoPlan* known = cache->find_kaito(sp.gpu_memory, ks)) return *known;
+  return cache->add_kaito({sp.gpu_memory, ks, plan_kaito(r.arch, r.weights.bytes, r.kv, sp.gpu_memory, ks)});
+}
+
 // Each method's plan for one SKU, beside the KAITO plan already in `sp`, and its summary.
-void plan_with_kaito(const Report& r, SkuPlan& sp) {
+void plan_with_kaito(const Report& r, SkuPlan& sp, PlanCache* /*cache*/) {
   sp.summary = kaito_summary(sp.kaito, kaito_settings(r, sp), r.weights.bytes, r.kv);
 }
 
-void plan_with_vllm(const Report& r, SkuPlan& sp) {
+void plan_with_vllm(const Report& r, SkuPlan& sp, PlanCache* cache) {
   const ReportSettings& rs = r.settings;
   VllmSettings vs = rs.vllm;
   vs.gpus_per_node = sp.sku.gpus_per_node;
   vs.concurrency = rs.concurrency;
   sp.vllm_total = cuda_total(rs, sp.sku.gpu, sp.warnings);
-  sp.vllm = plan_vllm(r.arch, r.weights, r.kv, sp.sku.gpu, sp.vllm_total, vs);
-  sp.summary = vllm_summary(*sp.vllm, vs);
+  // The plan is a function of the report and these three (plan_cache.hpp).
+  const PlanCache::VllmEntry* known =
+      cache != nullptr ? cache->find_vllm(sp.sku.gpu, sp.vllm_total, vs.gpus_per_node) : nullptr;
+  if (known == nullptr) {
+    VllmPlan plan = plan_vllm(r.arch, r.weights, r.kv, sp.sku.gpu, sp.vllm_total, vs);
+    PlanSummary summary = vllm_summary(plan, vs);
+    if (cache == nullptr) {
+      sp.vllm = std::move(plan);
+      sp.summary = std::move(summary);
+      return;
+    }
+    known = &cache->add_vllm({sp.sku.gpu, sp.vllm_total, vs.gpus_per_node, std::move(plan), std::move(summary)});
+  }
+  sp.vllm = known->plan;
+  sp.summary = known->summary;
 }
 
-void plan_with_wizard(const Report& r, SkuPlan& sp) {
+void plan_with_wizard(const Report& r, SkuPlan& sp, PlanCache* /*cache*/) {
   const ReportSettings& rs = r.settings;
   WizardSettings ws = rs.wizard;
   ws.gpus_per_node = sp.sku.gpus_per_node;
@@ -312,7 +335,7 @@ void plan_with_wizard(const Report& r, SkuPlan& sp) {
   sp.summary.warnings = sp.kaito.warnings;  // the KAITO plan's (a capped --max-model-len) apply here too
 }
 
-void plan_with_tgi(const Report& r, SkuPlan& sp) {
+void plan_with_tgi(const Report& r, SkuPlan& sp, PlanCache* /*cache*/) {
   sp.tgi = plan_tgi_engine(r, sp.sku, sp.warnings);
   TgiPlan& t = *sp.tgi;
   if (t.num_shard > 1 && !r.arch.tp_divides_heads(t.num_shard)) {
@@ -332,7 +355,7 @@ void plan_with_tgi(const Report& r, SkuPlan& sp) {
 // engines/ (its plan and <e>_summary), a row in engines/method.hpp and a row here.
 struct MethodSteps {
   Method method;
-  void (*plan)(const Report&, SkuPlan&);
+  void (*plan)(const Report&, SkuPlan&, PlanCache*);
   Feasibility (*feasibility)(const Report&, const SkuPlan&);
   // The server's command line around the method's flags (engines/vllm/command.hpp, engines/tgi/plan.hpp).
   std::vector<std::string> (*command)(const std::vector<std::string>&, const ServeOptions&);
@@ -379,7 +402,9 @@ ServeOptions serve_options(const Report& r, const SkuPlan& sp) {
 
 }  // namespace
 
-SkuPlan plan_for_sku(const Report& report, const Sku& sku) {
+SkuPlan plan_for_sku(const Report& report, const Sku& sku) { return plan_for_sku(report, sku, nullptr); }
+
+SkuPlan plan_for_sku(const Report& report, const Sku& sku, PlanCache* cache) {
   const ReportSettings& rs = report.settings;
   SkuPlan sp;
   sp.sku = sku;
@@ -394,7 +419,7 @@ SkuPlan plan_for_sku(const Report& report, const Sku& sku) {
   }
   sp.gpu_memory = kaito_gpu_memory(sku.gpu, nvidia_smi_total(rs), sp.warnings, rs.kaito.rules);
   memory_flag_warnings(rs, sku, sp.warnings);
-  sp.kaito = plan_kaito(report.arch, report.weights.bytes, report.kv, sp.gpu_memory, kaito_settings(report, sp));
+  sp.kaito = kaito_plan(report, sp, cache);
   const std::string server = method_info(rs.method).engine == "tgi" ? "TGI" : "vLLM";
   if (!sku.gpu.cuda_served) {
     sp.kaito.fits = false;
@@ -403,7 +428,7 @@ SkuPlan plan_for_sku(const Report& report, const Sku& sku) {
   }
 
   const MethodSteps& steps = steps_for(rs.method);
-  steps.plan(report, sp);
+  steps.plan(report, sp, cache);
   add_kaito_baseline(report, sp, kaito_settings(report, sp));
   sp.summary.command = steps.command(sp.summary.command, serve_options(report, sp));
   sp.feasibility = steps.feasibility(report, sp);
@@ -429,6 +454,61 @@ SkuPlan plan_for_sku(const Report& report, const Sku& sku) {
                     "same memory but slower matrix multiplies",
                     sku.gpu.name));
   return sp;
+}
+
+// Every field of the GPU, whatever a planner reads of it: the structured bindings stop compiling when Gpu gains a
+// field, so that one cannot be left out of the comparison.
+bool same_gpu(const Gpu& x, const Gpu& y) {
+  const auto& [name, aliases, vendor, architecture, cc, marketed, reported, observed, bf16, fp8, bandwidth, served,
+               note] = x;
+  return name == y.name && aliases == y.aliases && vendor == y.vendor && architecture == y.architecture &&
+         cc == y.compute_capability && marketed == y.memory_gib_marketed && reported == y.memory_mib_reported &&
+         observed == y.cuda_total_mib_observed && bf16 == y.bf16 && fp8 == y.fp8 && bandwidth == y.bandwidth_gbps &&
+         served == y.cuda_served && note == y.note;
+}
+
+bool same_planning(const Sku& x, const Sku& y) {
+  return x.gpus_per_node == y.gpus_per_node && x.is_instance == y.is_instance && same_gpu(x.gpu, y.gpu);
+}
+
+namespace {
+
+// Every field of the settings, as same_gpu compares the GPU's.
+bool same_kaito_settings(const KaitoSettings& x, const KaitoSettings& y) {
+  const auto& [rules, u, u_given, len, len_given, non_torch, activation, overhead, concurrency, fragmentation, reserve,
+               gpn, whole, gpus, tp, pp] = x;
+  return rules == y.rules && u == y.gpu_memory_utilization && u_given == y.gpu_memory_utilization_given &&
+         len == y.max_model_len && len_given == y.max_model_len_given && non_torch == y.non_torch_gib &&
+         activation == y.activation_gib && overhead == y.weight_overhead && concurrency == y.concurrency &&
+         fragmentation == y.kv_fragmentation && reserve == y.reserve_gib && gpn == y.gpus_per_node &&
+         whole == y.whole_nodes && gpus == y.gpus && tp == y.tensor_parallel_size && pp == y.pipeline_parallel_size;
+}
+
+}  // namespace
+
+const KaitoPlan* PlanCache::find_kaito(const GpuMemory& memory, const KaitoSettings& settings) const {
+  for (const auto& e : kaito_)
+    if (e.memory.bytes == memory.bytes && e.memory.source == memory.source && same_kaito_settings(e.settings, settings))
+      return &e.plan;
+  return nullptr;
+}
+
+const KaitoPlan& PlanCache::add_kaito(KaitoEntry entry) {
+  kaito_.push_back(std::move(entry));
+  return kaito_.back().plan;
+}
+
+const PlanCache::VllmEntry* PlanCache::find_vllm(const Gpu& gpu, const GpuMemory& total, int gpus_per_node) const {
+  for (const auto& e : vllm_)
+    if (e.gpus_per_node == gpus_per_node && e.total.bytes == total.bytes && e.total.source == total.source &&
+        same_gpu(e.gpu, gpu))
+      return &e;
+  return nullptr;
+}
+
+const PlanCache::VllmEntry& PlanCache::add_vllm(VllmEntry entry) {
+  vllm_.push_back(std::move(entry));
+  return vllm_.back();
 }
 
 }  // namespace vramcalc

@@ -240,6 +240,9 @@ class Suggester {
 
 void add_suggestions(const Report& r, SkuPlan& sp) {
   if (sp.fits()) return;
+  // A GPU no server's CUDA path serves never fits, whatever the settings (every method's plan says so: plan_for_sku,
+  // engines/*), and no change here touches the GPU: re-planning a dozen times would only confirm it.
+  if (!sp.sku.gpu.cuda_served) return;
   Suggester(r, sp).run();
 }
 
