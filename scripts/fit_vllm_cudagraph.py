@@ -19,6 +19,16 @@ structure and fits the two costs on the totals:
     per graph      = per_graph_bytes x layers x hidden_size   (graph nodes and the buffers they keep, per layer)
     estimate       = first capture + per graph x ((N_piecewise - 1) + (N_full - 1))
 
+Breakable CUDA graphs (vLLM's DEFAULT_BREAKABLE_CUDAGRAPH_ARCHITECTURES: DeepSeek-V4, MiniMax-M3, GLM-DSA, ...) are
+captured uncompiled (compile mode NONE), each size as a chain of graph segments broken around the attention, KV-cache
+and sparse-attention indexer ops (vllm/compilation/breakable_cudagraph.py). Their logs are not in the fit above; once
+it is done, one more coefficient is fitted on them alone, a factor on the per-graph cost (least squares through the
+origin of logged - first capture on the fitted per-graph term):
+
+    estimate (breakable) = first capture + breakable_per_graph_factor x per graph x ((N_piecewise - 1) + (N_full - 1))
+
+The layers include the MTP drafter's where the run speculates (its layer is captured in the same dummy runs).
+
 (Other forms were tried: a first capture growing with the largest batch, a per-graph cost growing with the second
 batch size, a separate cost for linear-attention layers. None predicted the held-out records better; two more
 coefficients do not earn their keep on ten records.)
@@ -29,8 +39,9 @@ Inputs (all inside the repository):
 
 Which records are fitted: NVIDIA GPUs, the model's config in tests/data/configs, the graph counts logged (or implied
 by vLLM's defaults, stated per record below), vLLM's standard piecewise/full capture (not the breakable CUDA graphs
-vLLM switches on for DeepSeek-V4, MiniMax-M3 and GLM-DSA models), a release that estimates by default. Every other
-record that logs an estimate is listed with the reason it is left out, and predicted where it can be.
+vLLM switches on for DeepSeek-V4, MiniMax-M3 and GLM-DSA models, which fit the breakable factor above), a release
+that estimates by default. Every other record that logs an estimate is listed with the reason it is left out, and
+predicted where it can be.
 
 Output: data/vllm_cudagraph_fit.json with the coefficients (rounded as the C++ embeds them), each record's inputs,
 logged and predicted estimate, residual and leave-one-out prediction.
@@ -76,18 +87,29 @@ IMPLIED_COUNTS = {
 NOT_FITTED = {
     "vllm-new-005": "custom GLM-5.3-Flash build (no config in the repository; FULL_DECODE_ONLY forced by its GDN "
                     "backend)",
-    "vllm-new-006": "DeepSeek-V4 runs breakable CUDA graphs (compile mode NONE), not vLLM's piecewise capture",
+    "vllm-new-006": "DeepSeek-V4 runs breakable CUDA graphs (compile mode NONE), not vLLM's piecewise capture: "
+                    "fits the breakable factor instead",
     "vllm-new-007": "AMD MI50 (ROCm/HIP graphs)",
     "vllm-new-011": "Qwen2.5-32B-Instruct-AWQ: no config in the repository; graph counts not logged",
-    "vllm-new-012": "MiniMax-M3 runs breakable CUDA graphs (compile mode NONE), not vLLM's piecewise capture",
+    "vllm-new-012": "MiniMax-M3 runs breakable CUDA graphs (compile mode NONE), not vLLM's piecewise capture: "
+                    "fits the breakable factor instead",
     "vllm-new-015": "AMD GPU (ROCm/HIP graphs)",
     "vllm-new-020": "a build from before the estimate was on by default (it logs 'In v0.19, CUDA graph memory "
                     "profiling will be enabled by default'); graph counts not logged",
     "vllm-new-022": "vllm-backport fork; graph counts not logged",
     "vllm-new-023": "a pathological 118.65 GiB estimate (vllm#53013, TP 2 x DP 4 EP on GB300); counts not logged",
-    "vllm-new-032": "DeepSeek-V4-class checkpoint (exact model unknown) with breakable CUDA graphs",
+    "vllm-new-032": "DeepSeek-V4-class checkpoint (exact model unknown) with breakable CUDA graphs: fits the "
+                    "breakable factor instead (sized as DeepSeek-V4-Flash)",
 }
-DECIMALS_FIRST, DECIMALS_PER_GRAPH = 4, 2
+# Records whose model runs breakable CUDA graphs (the "Auto-enabling VLLM_USE_BREAKABLE_CUDAGRAPH" architectures) and
+# whose graph counts are logged: the breakable factor is fitted on these.
+BREAKABLE = {"vllm-new-006", "vllm-new-012", "vllm-new-032"}
+# MTP drafter layers captured with the model's where the run speculates (DeepSeek-V4's num_nextn_predict_layers: 1).
+DRAFT_LAYERS = {
+    "vllm-new-006": 1,  # --speculative-config method mtp, 2 tokens (its capture list: multiples of 3)
+    "vllm-new-032": 1,  # "+ MTP" in its log; FULL=3 (largest=9): multiples of 3
+}
+DECIMALS_FIRST, DECIMALS_PER_GRAPH, DECIMALS_FACTOR = 4, 2, 1
 
 PROFILE_LINE = re.compile(r"Profiling CUDA graph memory: PIECEWISE=(\d+) \(largest=(\d+)\)"
                           r"(?:, FULL=(\d+) \(largest=(\d+)\))?")
@@ -151,6 +173,12 @@ def predict(coef, feats):
     return sum(c * f for c, f in zip(coef, feats))
 
 
+def breakable_factor(coef, feats, ys):
+    """Least squares through the origin of (logged - first capture) on the fitted per-graph term."""
+    xs = [coef[1] * f[1] for f in feats]
+    return sum(x * (y - coef[0]) for x, y in zip(xs, ys)) / sum(x * x for x in xs)
+
+
 def within(pred, logged):
     return abs(pred - logged) <= max(TOLERANCE_REL * logged, TOLERANCE_ABS)
 
@@ -174,10 +202,14 @@ def main():
         config_dir = CONFIG_DIR.get(r["id"])
         if config_dir and c:
             t = text_config(config_dir)
-            row.update({"config_dir": config_dir, "layers": t["num_hidden_layers"], "hidden_size": t["hidden_size"],
+            row.update({"config_dir": config_dir, "layers": t["num_hidden_layers"] + DRAFT_LAYERS.get(r["id"], 0),
+                        "hidden_size": t["hidden_size"],
                         "piecewise": {"graphs": c[0][0], "largest": c[0][1]},
                         "full": {"graphs": c[1][0], "largest": c[1][1]}, "counts_source": c[2]})
         row["fitted"] = r["id"] not in NOT_FITTED and r["id"] not in ROCM and "layers" in row
+        if r["id"] in DRAFT_LAYERS:
+            row["draft_layers"] = DRAFT_LAYERS[r["id"]]
+        row["breakable"] = r["id"] in BREAKABLE and "layers" in row
         row["not_fitted_because"] = NOT_FITTED.get(r["id"])
         rows.append(row)
 
@@ -190,10 +222,21 @@ def main():
     for i, row in enumerate(fit_rows):
         held = least_squares(feats[:i] + feats[i + 1:], ys[:i] + ys[i + 1:])
         row["loo_estimate_gib"] = round(predict(held, feats[i]), 4)
+    # The breakable-graph factor, on those records alone, with each one's leave-one-out prediction.
+    brk_rows = [row for row in rows if row["breakable"]]
+    brk_feats = [features(row["layers"], row["hidden_size"], (row["piecewise"]["graphs"], 0),
+                          (row["full"]["graphs"], 0)) for row in brk_rows]
+    brk_ys = [row["logged_estimate_gib"] for row in brk_rows]
+    factor = round(breakable_factor(coef, brk_feats, brk_ys), DECIMALS_FACTOR)
+    for i, row in enumerate(brk_rows):
+        held = breakable_factor(coef, brk_feats[:i] + brk_feats[i + 1:], brk_ys[:i] + brk_ys[i + 1:])
+        row["loo_estimate_gib"] = round(coef[0] + held * coef[1] * brk_feats[i][1], 4)
     for row in rows:
         if "layers" in row:
             f = features(row["layers"], row["hidden_size"], (row["piecewise"]["graphs"], 0),
                          (row["full"]["graphs"], 0))
+            if row["breakable"]:
+                f = [f[0], factor * f[1]]
             row["predicted_estimate_gib"] = round(predict(coef, f), 4)
             row["residual_gib"] = round(row["predicted_estimate_gib"] - row["logged_estimate_gib"], 4)
             row["within_tolerance"] = within(row["predicted_estimate_gib"], row["logged_estimate_gib"])
@@ -206,20 +249,27 @@ def main():
             "first_capture": "first_capture_gib (either mode)",
             "per_graph": "per_graph_bytes_per_layer_hidden x layers on the GPU's pipeline stage x hidden_size",
             "estimate": "first capture + per graph x ((N_piecewise - 1) + (N_full - 1)); 0 without graphs",
+            "breakable": "per graph x breakable_per_graph_factor for breakable-CUDA-graph architectures, fitted on "
+                         "those records alone after the rest",
         },
-        "coefficients": {"first_capture_gib": coef[0], "per_graph_bytes_per_layer_hidden": coef[1]},
+        "coefficients": {"first_capture_gib": coef[0], "per_graph_bytes_per_layer_hidden": coef[1],
+                         "breakable_per_graph_factor": factor},
         "tolerance": {"relative": TOLERANCE_REL, "absolute_gib": TOLERANCE_ABS},
         "fitted_records": sum(1 for row in rows if row["fitted"]),
         "fitted_within_tolerance": sum(1 for row in rows if row["fitted"] and row["within_tolerance"]),
+        "breakable_records": len(brk_rows),
+        "breakable_within_tolerance": sum(1 for row in brk_rows if row["within_tolerance"]),
         "records": rows,
     }
     Path(args.out).write_text(json.dumps(out, indent=1) + "\n")
     print(f"first capture {coef[0]} GiB, per graph {coef[1]} B x layers x hidden "
-          f"({out['fitted_within_tolerance']}/{out['fitted_records']} fitted records within tolerance)")
+          f"({out['fitted_within_tolerance']}/{out['fitted_records']} fitted records within tolerance); "
+          f"breakable graphs x {factor} ({out['breakable_within_tolerance']}/{out['breakable_records']} within)")
     for row in rows:
         pred = row.get("predicted_estimate_gib")
         print(f"  {row['id']}: logged {row['logged_estimate_gib']} GiB, predicted "
-              f"{'-' if pred is None else pred}{'' if row['fitted'] else '  (not fitted: ' + (row['not_fitted_because'] or 'no config or counts') + ')'}")
+              f"{'-' if pred is None else pred}{'' if row['fitted'] else '  (not fitted: ' + (row['not_fitted_because'] or 'no config or counts') + ')'}"
+              f"{'  [breakable factor fit, leave-one-out ' + str(row['loo_estimate_gib']) + ']' if row['breakable'] else ''}")
 
 
 if __name__ == "__main__":

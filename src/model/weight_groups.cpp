@@ -128,6 +128,28 @@ void add_moe(Builder& b, const ModelArch& a, const Family& f, ConfigReader& cfg,
   }
 }
 
+// DeepSeek-V3 / R1's multi-token-prediction layers (num_nextn_predict_layers, 1; model.layers.61 in the checkpoint's
+// last shard): a decoder layer numbered after the model's (MLA, and routed experts past first_k_dense_replace) with
+// enorm, hnorm, eh_proj (hidden x 2 hidden) and shared_head.norm. Only summed into mtp_params: vLLM loads them as a
+// speculative-decoding draft (vllm/model_executor/models/deepseek_mtp.py), sharing the target's embedding and head,
+// which the checkpoint repeats in that layer (embed_tokens, shared_head.head) and which are not counted here.
+void count_deepseek_mtp(ModelArch& a, const Family& f, ConfigReader& cfg) {
+  a.mtp_layers = cfg.count_or_zero({"num_nextn_predict_layers"}, kMaxLayers).value_or(0);
+  Builder mtp(nullptr, cfg.origin());
+  const std::uint64_t h = a.hidden_size;
+  for (std::uint64_t k = 0; k < a.mtp_layers; ++k) {
+    const std::uint64_t li = a.num_hidden_layers + k;
+    const std::string p = layer_prefix(static_cast<int>(li));
+    add_mla(mtp, a, cfg, p, -1);
+    if (is_moe_layer(a, f, cfg, li)) add_moe(mtp, a, f, cfg, p, -1);
+    else add_mlp(mtp, p + "mlp.", -1, h, a.intermediate_size, false);
+    mtp.vec(p + "norms", WeightRole::Norm, -1, static_cast<std::uint64_t>(f.norms_per_layer) * h);
+    mtp.linear(p + "eh_proj", WeightRole::Attention, -1, h, 2 * h);
+    mtp.vec(p + "enorm_hnorm_shared_head_norm", WeightRole::Norm, -1, 3 * h);
+  }
+  a.mtp_params = mtp.total();
+}
+
 // Llama, Mistral, Qwen, Gemma, Cohere, Phi-3, Mixtral, DeepSeek, gpt-oss, Llama 4 text, Mllama text.
 void build_llama_stack(Builder& b, ModelArch& a, const Family& f, ConfigReader& cfg) {
   const std::uint64_t h = a.hidden_size;
@@ -175,6 +197,7 @@ void build_llama_stack(Builder& b, ModelArch& a, const Family& f, ConfigReader& 
   }
   b.vec("model.norm", WeightRole::Norm, -1, norm_width);
   if (!a.tie_word_embeddings) b.linear("lm_head", WeightRole::LmHead, -1, a.vocab_size, h, f.lm_head_bias);
+  if (f.moe == MoeStyle::DeepSeek && a.mla) count_deepseek_mtp(a, f, cfg);
 }
 
 void build_gpt2(Builder& b, ModelArch& a, ConfigReader& cfg) {

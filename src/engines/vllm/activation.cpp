@@ -81,13 +81,14 @@ bool vllm_unified_memory_gpu(const Gpu& gpu) {
   return name.find("gb10") != std::string::npos || name.find("dgx spark") != std::string::npos;
 }
 
-std::string vllm_unified_memory_note(const Gpu& gpu, std::uint64_t modelled_non_torch_bytes) {
+std::string vllm_unified_memory_note(const Gpu& gpu, std::uint64_t taken_non_torch_bytes) {
   return fmt::format(
       "{} shares the host's memory: vLLM reads its free memory as the host's MemAvailable (psutil), so host memory "
       "allocated while it loads and profiles (the engine's heap, torch.compile, other processes) counts as "
-      "non-PyTorch memory. DGX Spark logs show 2.2-4.6 GiB, varying from boot to boot, where {:.2f} GiB is modelled: "
-      "expect up to ~4.5 GiB less KV cache than estimated, or pass --kv-cache-memory",
-      gpu.name.empty() ? "this GPU" : gpu.name, to_gib(modelled_non_torch_bytes));
+      "non-PyTorch memory. {:.2f} GiB is taken, the median of three DGX Spark logs (2.23, 3.61 and 4.64 GiB; a "
+      "discrete GPU shows 0.13 GiB); it varies with the host's state (boot to boot, other processes) by about "
+      "+-1.2 GiB, and the KV cache with it: pass --kv-cache-memory to pin the KV budget",
+      gpu.name.empty() ? "this GPU" : gpu.name, to_gib(taken_non_torch_bytes));
 }
 
 std::optional<std::string> vllm_mamba_blocks_refusal(const ModelArch& a, const VllmVersion& version, CudagraphMode mode,

@@ -28,6 +28,20 @@ namespace {
 // Fitted by scripts/fit_vllm_cudagraph.py; must equal data/vllm_cudagraph_fit.json "coefficients" (tests check it).
 constexpr double kFirstCaptureGiB = 0.5751;             // the first capture of a mode (the larger of the two modes)
 constexpr double kPerGraphBytesPerLayerHidden = 36.93;  // each further graph: this x layers x hidden_size bytes
+// Breakable CUDA graphs (vLLM's DEFAULT_BREAKABLE_CUDAGRAPH_ARCHITECTURES: DeepSeek V3.2 / V4, GLM-DSA, MiniMax-M3,
+// Kimi Linear): vLLM sets VLLM_USE_BREAKABLE_CUDAGRAPH and drops its torch.compile pipeline (compile mode NONE), and
+// BreakableCUDAGraphWrapper (vllm/compilation/breakable_cudagraph.py) captures the whole uncompiled forward as a chain
+// of torch.cuda.CUDAGraph segments, ending one and starting the next around every op marked
+// eager_break_during_capture (attention, the KV-cache writes, the sparse-attention indexer of DSA and V4), for
+// PIECEWISE and FULL batch descriptors alike. Each captured size thus holds several graphs per layer and the unfused
+// eager ops' intermediates in the pool, where Inductor's fused piecewise graphs hold one graph per layer: the cost of
+// each further graph grows, the first capture (the pool's start) is no different. The factor on the fitted per-graph
+// cost is fitted by scripts/fit_vllm_cudagraph.py on the three breakable-graph logs that print their graph counts
+// (data/vllm_cudagraph_fit.json): vllm-new-006 (DeepSeek-V4-Flash, 68 graphs, 1.58 GiB logged vs 0.98 unscaled),
+// vllm-new-012 (MiniMax-M3, 54 graphs, 1.97 vs 1.23) and vllm-new-032 (a DeepSeek-V4-class model, 8 graphs, 0.55 vs
+// 0.61): 1.48, 2.03 and 0.66 GiB with it (-7%, +3%, +19%); each left out, the other two predict it at -9%, +11% and
+// +20%. A factor on the whole estimate (the 1.6x of 006 and 012) would put 032 80% over.
+constexpr double kBreakablePerGraphFactor = 2.2;
 // vLLM's floor for one graph ("Use at least 1 MiB per graph for driver overhead").
 constexpr std::uint64_t kMinPerGraph = 1ULL << 20;
 // The default ceiling of the capture sizes: 512, and 1024 on compute capability 10.x (B200, GB200, B300).
@@ -239,10 +253,13 @@ VllmCudagraphEstimate estimate_vllm_cudagraph(const ModelArch& a, std::uint64_t 
     e.formula = fmt::format("no CUDA graphs (cudagraph_mode {}, {})", cudagraph_mode_name(list.mode), list.mode_source);
     return e;
   }
+  e.breakable = vllm_breakable_cudagraph_arch(a);
+  const double factor = e.breakable ? kBreakablePerGraphFactor : 1.0;
   e.first_capture = round_bytes(kFirstCaptureGiB * static_cast<double>(kGiB), "CUDA-graph first capture");
-  e.per_graph = std::max(kMinPerGraph, round_bytes(kPerGraphBytesPerLayerHidden * static_cast<double>(layers_on_gpu) *
-                                                       static_cast<double>(a.hidden_size),
-                                                   "CUDA-graph per-graph cost"));
+  e.per_graph =
+      std::max(kMinPerGraph, round_bytes(kPerGraphBytesPerLayerHidden * factor * static_cast<double>(layers_on_gpu) *
+                                             static_cast<double>(a.hidden_size),
+                                         "CUDA-graph per-graph cost"));
   const std::uint64_t more =
       (list.piecewise.empty() ? 0 : list.piecewise.size() - 1) + (list.full.empty() ? 0 : list.full.size() - 1);
   e.bytes = e.first_capture + e.per_graph * more;
@@ -251,11 +268,15 @@ VllmCudagraphEstimate estimate_vllm_cudagraph(const ModelArch& a, std::uint64_t 
     modes += fmt::format("PIECEWISE={} (largest={})", list.piecewise.size(), list.piecewise.back());
   if (!list.full.empty())
     modes += fmt::format("{}FULL={} (largest={})", modes.empty() ? "" : ", ", list.full.size(), list.full.back());
+  const std::string scaled =
+      e.breakable ? fmt::format(" x {:g} for breakable CUDA graphs (uncompiled, several segments per layer)",
+                                kBreakablePerGraphFactor)
+                  : std::string();
   e.formula = fmt::format(
-      "{}: first capture {:.2f} GiB + {} more graphs x {:.1f} MiB ({:.2f} B x {} layers x {} hidden) = {:.2f} GiB "
+      "{}: first capture {:.2f} GiB + {} more graphs x {:.1f} MiB ({:.2f} B x {} layers x {} hidden{}) = {:.2f} GiB "
       "(fit of logged estimates, scripts/fit_vllm_cudagraph.py)",
       modes, kFirstCaptureGiB, more, static_cast<double>(e.per_graph) / static_cast<double>(kMiB),
-      kPerGraphBytesPerLayerHidden, layers_on_gpu, a.hidden_size, to_gib_d(static_cast<double>(e.bytes)));
+      kPerGraphBytesPerLayerHidden, layers_on_gpu, a.hidden_size, scaled, to_gib_d(static_cast<double>(e.bytes)));
   e.extrapolated = static_cast<double>(layers_on_gpu) * static_cast<double>(a.hidden_size) > kLargestFittedLayerHidden;
   return e;
 }

@@ -182,10 +182,11 @@ VllmPlan evaluate(const ModelArch& a, const WeightEstimate& w, const KvCacheSpec
     ps.multimodal = s.multimodal;
     ps.language_model_only = s.language_model_only;
     ps.max_model_len = s.max_model_len.value_or(a.max_position_embeddings.value_or(0));
+    // Unified memory (DGX Spark): vLLM counts host memory as non-PyTorch there (activation.hpp).
+    ps.unified_memory = vllm_unified_memory_gpu(gpu);
     p.profile = estimate_vllm_profile(a, ps);
     if (!p.profile.encoder.note.empty()) p.warnings.push_back(p.profile.encoder.note);  // issue 14
-    // Unified memory (DGX Spark): vLLM counts host memory as non-PyTorch there (activation.hpp).
-    if (vllm_unified_memory_gpu(gpu)) p.warnings.push_back(vllm_unified_memory_note(gpu, p.profile.non_torch_bytes));
+    if (ps.unified_memory) p.warnings.push_back(vllm_unified_memory_note(gpu, p.profile.non_torch_bytes));
     add_attention_workspace(p, vllm_attention_workspace(a, ps.max_model_len, p.max_num_batched_tokens));
     p.available_kv_bytes = static_cast<std::int64_t>(p.requested_bytes) - static_cast<std::int64_t>(p.weights_bytes) -
                            static_cast<std::int64_t>(p.profile.activation_bytes) -
@@ -282,9 +283,10 @@ VllmPlan plan_vllm(const ModelArch& a, const WeightEstimate& w, const KvCacheSpe
         "with costs fitted on logged estimates (data/vllm_cudagraph_fit.json): pass --cudagraph-memory with the "
         "\"Estimated CUDA graph memory\" vLLM logs for exact figures{}",
         s.version.str(),
-        vllm_breakable_cudagraph_arch(a) ? " (this architecture runs breakable CUDA graphs, which the fit does not "
-                                           "cover: logged estimates were 1.6-1.7x it)"
-                                         : ""));
+        vllm_breakable_cudagraph_arch(a)
+            ? " (this architecture runs breakable CUDA graphs, uncompiled and in several segments per layer: the "
+              "per-graph cost is scaled by a factor fitted on three such logs, which it meets within 20%)"
+            : ""));
   for (const auto& key : s.compilation.ignored_keys)
     caveats.push_back(fmt::format("--compilation-config: \"{}\" is not modelled and was ignored", key));
   for (const auto& key : s.speculative.ignored_keys)

@@ -7,7 +7,9 @@
 //   sampler  S = s x R x vocab x 4 + T x hidden x b   (float32 logits and the sampler's vocab-sized copies, while the
 //                                   T hidden states the forward returned are still alive; last pipeline stage only)
 //   activation = max(F, S) + c      (F + c off the last stage)
-//   non-torch  = n0 + n1 x log2(TP) before v0.12; n0 from v0.12 (NCCL moved into the baseline snapshot)
+//   non-torch  = n0 + n1 x log2(TP) before v0.12; n0 from v0.12 (NCCL moved into the baseline snapshot); on a
+//                unified-memory GPU (DGX Spark, Jetson, Thor) the median the logs show there, whatever the model
+//                (activation.hpp, kVllmUnifiedNonTorchGiB: vLLM counts host allocations as non-torch memory there)
 //
 // Why a max and not a sum: the profile run's torch peak is the highest point in time, and the forward pass's
 // intermediates are freed before the sampler pass starts. The logs show it: Qwen3-0.6B and Qwen3-32B (same vocab,
@@ -261,7 +263,15 @@ VllmProfileEstimate estimate_vllm_profile(const ModelArch& arch, const VllmProfi
                     kActivationConstantGiB, gib(peak));
   }
 
-  if (s.version.at_least(0, 12)) {
+  if (s.unified_memory) {
+    // vLLM reads free memory as the host's MemAvailable there: host allocations count (activation.hpp).
+    e.non_torch_bytes = round_bytes(kVllmUnifiedNonTorchGiB * static_cast<double>(kGiB), "non-torch memory");
+    e.non_torch_formula = fmt::format(
+        "{:.2f} GiB on a unified-memory GPU (vLLM measures the host's MemAvailable, so what the host allocates while "
+        "vLLM loads and profiles counts): the median of three DGX Spark logs, 2.23 (Qwen3-0.6B), 3.61 and 4.64 GiB "
+        "(Qwen3.8-27B), where a discrete GPU shows {:.2f} GiB; it varies with the host by about +-1.2 GiB",
+        kVllmUnifiedNonTorchGiB, kNonTorchBaseGiB);
+  } else if (s.version.at_least(0, 12)) {
     e.non_torch_bytes = round_bytes(kNonTorchBaseGiB * static_cast<double>(kGiB), "non-torch memory");
     e.non_torch_formula = fmt::format(
         "{:.2f} GiB (vLLM {} initialises NCCL before its baseline snapshot, so TP {} adds no non-torch increase)",

@@ -83,10 +83,11 @@ struct VllmCudagraphEstimate {
   std::uint64_t per_graph = 0;      // each graph after the first of its mode
   std::string formula;              // with its numbers, for the breakdown
   bool extrapolated = false;        // layers x hidden beyond the largest model the fit saw (a guess, warned)
+  bool breakable = false;           // per_graph scaled for breakable CUDA graphs (vllm_breakable_cudagraph_arch)
 };
 // The estimate for `list` on a GPU holding `layers_on_gpu` decoder layers (the pipeline stage's): fitted by
 // scripts/fit_vllm_cudagraph.py (data/vllm_cudagraph_fit.json). It does not shrink with TP: every rank captures
-// the same graphs over the full hidden size.
+// the same graphs over the full hidden size. Breakable-graph architectures take a larger per-graph cost.
 VllmCudagraphEstimate estimate_vllm_cudagraph(const ModelArch& arch, std::uint64_t layers_on_gpu,
                                               const VllmCaptureList& list);
 
@@ -116,7 +117,8 @@ VllmCudagraphPlan plan_vllm_cudagraphs(const ModelArch& arch, const VllmCompilat
 // Decoder layers on the busiest pipeline stage (the graphs one GPU captures run over those).
 std::uint64_t vllm_layers_on_gpu(const ModelArch& arch, std::uint64_t pipeline_parallel_size);
 // Architectures vLLM runs with breakable CUDA graphs by default (DEFAULT_BREAKABLE_CUDAGRAPH_ARCHITECTURES): a
-// different capture, not what the estimate is fitted on.
+// different capture (uncompiled, several graph segments per layer), whose per-graph cost the estimate scales by a
+// factor fitted on the breakable-graph logs (cudagraph.cpp, kBreakablePerGraphFactor).
 bool vllm_breakable_cudagraph_arch(const ModelArch& arch);
 
 // KV tokens `bytes` of cache hold at `layout` (as vLLM turns its budget into "GPU KV cache size").

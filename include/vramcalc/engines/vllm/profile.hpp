@@ -119,6 +119,9 @@ struct VllmProfileSettings {
   VllmMultimodalSettings multimodal;
   bool language_model_only = false;  // --language-model-only: no tower is loaded, none profiled
   std::uint64_t max_model_len = 0;   // bounds the items one prompt holds (0: unbounded)
+  // A unified-memory GPU (activation.hpp, vllm_unified_memory_gpu): vLLM counts host allocations as non-PyTorch
+  // memory there, taken as kVllmUnifiedNonTorchGiB instead of the discrete GPUs' fit.
+  bool unified_memory = false;
 };
 
 struct VllmProfileEstimate {
