@@ -481,4 +481,11 @@ Options parse_options(int argc, char** argv, std::shared_ptr<const Profile> prel
   return o;
 }
 
+Options parse_option_words(std::vector<std::string> words) {
+  std::vector<char*> argv;
+  for (auto& w : words) argv.push_back(w.data());
+  argv.push_back(nullptr);
+  return parse_options(static_cast<int>(words.size()), argv.data());
+}
+
 }  // namespace vramcalc::cli

@@ -53,6 +53,9 @@ std::vector<std::string> args_for_sweep_value(const std::vector<std::string>& ar
 // `preloaded`: the --profile file's contents when they were already read (each sweep value re-parses argv; a
 // profile of up to 1 MiB read again for each of 10000 values would take many minutes).
 Options parse_options(int argc, char** argv, std::shared_ptr<const Profile> preloaded = nullptr);
+// parse_options over words built in code (`words[0]` is the program name): the commands that plan from what they
+// read (check, explain-log) go through the same parser as the command line.
+Options parse_option_words(std::vector<std::string> words);
 
 // "vram-calc 0.1.0 (commit abc1234, catalog 2026-11-23)"; JSON tool.version is the plain version.
 std::string version_string();

@@ -292,13 +292,6 @@ std::vector<std::string> plan_args(const std::string& model, const std::string& 
   return args;
 }
 
-Options parse(std::vector<std::string> args) {
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  return parse_options(static_cast<int>(args.size()), argv.data());
-}
-
 // The server's own checks that vram-calc's what-ifs relax: a length over the model's maximum, bfloat16 on a GPU
 // without it, more GPUs than the node type holds.
 void server_refusals(const Report& rep, const ServerSettings& s, const Sku& sku, const Layout& l, const Workload& w,
@@ -335,11 +328,11 @@ void plan_target(const GpuTarget& t, const std::string& model, const ServerSetti
   Options o;
   try {
     try {
-      o = parse(plan_args(model, sku->name, s, l, w, c, true, r));
+      o = parse_option_words(plan_args(model, sku->name, s, l, w, c, true, r));
     } catch (const Error& e) {
       if (std::string(e.what()).find("--vllm-version") == std::string::npos) throw;
       r.notes.push_back(fmt::format("{}: sized as vLLM's default release", e.what()));
-      o = parse(plan_args(model, sku->name, s, l, w, c, false, r));
+      o = parse_option_words(plan_args(model, sku->name, s, l, w, c, false, r));
     }
   } catch (const Error& e) {
     r.unknowns.push_back(fmt::format("arguments vram-calc cannot read: {}", e.what()));
