@@ -159,22 +159,24 @@ Options options_for(const Options& o, const std::string& value) {
 }
 
 // The plan command's output and exit code, without printing (stderr lines in `stderr_lines`).
-CommandOutput plan_output(const Options& o, bool local_paths = true) {
+CommandOutput plan_output(const Options& o, bool local_paths = true, const PlanCatalogs* catalogs = nullptr) {
   CommandOutput result;
   std::optional<ModelCatalog> catalog;
   ResolveOptions resolve;
   resolve.hub = o.hub;
   resolve.local_paths = local_paths;
   resolve.catalog = [&]() -> const ModelCatalog& {
+    if (catalogs != nullptr && catalogs->models) return *catalogs->models;
     if (!catalog) catalog = ModelCatalog::load_for(find_data_file("models.json"), o.model);
     return *catalog;
   };
   const ModelInput input = resolve_model(o.model, resolve);
   // One SKU or a few: only their rows of skus.json are parsed (most of a plan's own time otherwise).
   const auto sku_file = find_data_file("skus.json");
-  const SkuCatalog skus = o.sku.empty()              ? SkuCatalog()
-                          : selects_every_sku(o.sku) ? SkuCatalog::load(sku_file)
-                                                     : SkuCatalog::load_for(sku_file, sku_names(o.sku));
+  const SkuCatalog loaded = o.sku.empty() || (catalogs != nullptr && catalogs->skus) ? SkuCatalog()
+                            : selects_every_sku(o.sku)                               ? SkuCatalog::load(sku_file)
+                                                       : SkuCatalog::load_for(sku_file, sku_names(o.sku));
+  const SkuCatalog& skus = catalogs != nullptr && catalogs->skus && !o.sku.empty() ? *catalogs->skus : loaded;
 
   std::vector<SweepPoint> points;
   if (o.sweep) {
@@ -273,7 +275,7 @@ int list_skus(const Options& o) {
 
 }  // namespace
 
-CommandOutput run_plan_command(const std::vector<std::string>& args, bool local_paths) {
+CommandOutput run_plan_command(const std::vector<std::string>& args, bool local_paths, const PlanCatalogs* catalogs) {
   std::vector<std::string> words{"vram-calc"};
   words.insert(words.end(), args.begin(), args.end());
   std::vector<char*> argv;
@@ -282,7 +284,7 @@ CommandOutput run_plan_command(const std::vector<std::string>& args, bool local_
   const Options o = parse_options(static_cast<int>(words.size()), argv.data());
   if (o.command != Command::Plan) fail_input("only a plan can be asked for here");
   if (!local_paths && o.profile) fail_input("--profile: local files are not read here");
-  return plan_output(o, local_paths);
+  return plan_output(o, local_paths, catalogs);
 }
 
 int run(int argc, char** argv) {

@@ -80,10 +80,10 @@ std::vector<std::string> plan_arguments(const nlohmann::json& request) {
   return args;
 }
 
-PlanReply plan_request(const nlohmann::json& request, bool allow_hub) {
+PlanReply plan_request(const nlohmann::json& request, bool allow_hub, const cli::PlanCatalogs& catalogs) {
   const std::vector<std::string> args = plan_arguments(request);
   try {
-    const cli::CommandOutput out = cli::run_plan_command(args, /*local_paths=*/false);
+    const cli::CommandOutput out = cli::run_plan_command(args, /*local_paths=*/false, &catalogs);
     return {out.out, out.exit_code};
   } catch (const Error& e) {
     if (e.code() == ExitCode::RemoteFailed && !allow_hub)

@@ -8,6 +8,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "vramcalc/cli/cli.hpp"
+
 namespace vramcalc::serve {
 
 struct PlanReply {
@@ -22,6 +24,7 @@ std::vector<std::string> plan_arguments(const nlohmann::json& request);
 
 // Runs the plan. Throws ApiError: 400 naming the field for what the CLI reports as bad input, 502 for a remote
 // failure (with the CLI's message), 404 for a model this server cannot get without the Hub (`allow_hub` false).
-PlanReply plan_request(const nlohmann::json& request, bool allow_hub);
+// `catalogs`: the bundled catalogs, loaded once by the server.
+PlanReply plan_request(const nlohmann::json& request, bool allow_hub, const cli::PlanCatalogs& catalogs);
 
 }  // namespace vramcalc::serve

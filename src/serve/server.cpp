@@ -26,6 +26,7 @@
 #include "serve/plan_api.hpp"
 #include "serve/serve.hpp"
 #include "serve/ui.hpp"
+#include "vramcalc/cli/cli.hpp"
 #include "vramcalc/core/error.hpp"
 #include "vramcalc/core/printable.hpp"
 #include "vramcalc/render/render.hpp"
@@ -108,14 +109,14 @@ struct State {
   ServeConfig config;
   Metrics metrics;
   HubBudget hub_budget;
-  ModelCatalog catalog;  // to tell a catalog model (never fetched) from one that may be
+  cli::PlanCatalogs catalogs;  // loaded once; also tells a catalog model (never fetched) from one that may be
   std::string skus_json;
 };
 
 // A model that the catalog does not hold may be fetched from the Hub: such requests count against the budget.
 void charge_hub(State& s, const httplib::Request& req, const nlohmann::json& body, const char* model_key) {
   if (!s.config.allow_hub || !body.is_object() || !body.contains(model_key) || !body[model_key].is_string()) return;
-  if (s.catalog.find(body[model_key].get<std::string>()) != nullptr) return;
+  if (s.catalogs.models->find(body[model_key].get<std::string>()) != nullptr) return;
   if (!s.hub_budget.take(req.remote_addr))
     throw ApiError(
         429, fmt::format("over {} requests a minute that may fetch from the Hub", s.config.hub_requests_per_minute));
@@ -154,7 +155,7 @@ void add_routes(httplib::Server& svr, State& s) {
   svr.Post("/plan", guarded([&s](const httplib::Request& req, httplib::Response& res) {
              const nlohmann::json body = parse_body(req);
              charge_hub(s, req, body, "model");
-             const PlanReply reply = plan_request(body, s.config.allow_hub);
+             const PlanReply reply = plan_request(body, s.config.allow_hub, s.catalogs);
              res.set_header("X-Vram-Calc-Exit-Code", std::to_string(reply.exit_code));
              res.set_content(reply.body, "application/json");
            }));
@@ -269,11 +270,13 @@ int run(int argc, char** argv) {
     // Requests never use the network or the server's token unless the operator said so.
     if (!config.allow_hub) ::setenv("HF_HUB_OFFLINE", "1", 1);
     if (!config.share_hub_token) ::setenv("HF_HUB_DISABLE_IMPLICIT_TOKEN", "1", 1);
+    auto models = std::make_shared<const ModelCatalog>(ModelCatalog::load(find_data_file("models.json")));
+    auto skus = std::make_shared<const SkuCatalog>(SkuCatalog::load(find_data_file("skus.json")));
     State s{config,
             {},
             HubBudget(config.hub_requests_per_minute),
-            ModelCatalog::load(find_data_file("models.json")),
-            sku_list_json(SkuCatalog::load(find_data_file("skus.json"))).dump(2) + "\n"};
+            cli::PlanCatalogs{models, skus},
+            sku_list_json(*skus).dump(2) + "\n"};
 
     // SIGINT and SIGTERM are taken by one thread (blocked everywhere else, the pool included), which stops the
     // listener; listen() then returns once the requests in flight are answered.
@@ -291,6 +294,7 @@ int run(int argc, char** argv) {
     svr.set_read_timeout(config.timeout_seconds, 0);
     svr.set_write_timeout(config.timeout_seconds, 0);
     svr.set_keep_alive_timeout(5);
+    svr.set_tcp_nodelay(true);  // headers and body go out in two writes: without it, Nagle + delayed ACK add 40 ms
     svr.set_payload_max_length(kMaxBodyBytes);
     svr.set_pre_routing_handler(
         [&s](const httplib::Request& req, httplib::Response& res) { return before_routing(s, req, res); });
