@@ -150,6 +150,11 @@ void add_routes(httplib::Server& svr, State& s) {
             json_reply(res, 200, known_architectures());
           }));
   svr.Get("/ui", [](const httplib::Request&, httplib::Response& res) {
+    // Inline script and style only; nothing from another origin, no framing.
+    res.set_header("Content-Security-Policy",
+                   "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src 'self' data:; "
+                   "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'");
+    res.set_header("X-Content-Type-Options", "nosniff");
     res.set_content(std::string(ui_page()), "text/html; charset=utf-8");
   });
   svr.Post("/plan", guarded([&s](const httplib::Request& req, httplib::Response& res) {
@@ -191,7 +196,8 @@ httplib::Server::HandlerResponse before_routing(State& s, const httplib::Request
     error_reply(res, 405, fmt::format("{} takes {}", req.path, allowed));
     return httplib::Server::HandlerResponse::Handled;
   }
-  if (s.config.auth_token && req.path != "/healthz") {
+  // Probes and the static page need no token (the page holds no data; its API calls do need one).
+  if (s.config.auth_token && req.path != "/healthz" && req.path != "/ui") {
     const std::string expected = "Bearer " + *s.config.auth_token;
     const std::string given = req.get_header_value("Authorization");
     // Compared in constant time: the time taken does not say how much of the token was right.
