@@ -119,7 +119,7 @@ std::string render_check_human(const CheckRun& run) {
   }
   for (const auto& s : run.input.skipped)
     out += fmt::format("{}: skipped {}{}: {}\n", place(s.place), printable_line(s.kind.empty() ? "document" : s.kind),
-                       s.name.empty() ? "" : "/" + printable_line(s.name), s.why);
+                       s.name.empty() ? "" : "/" + printable_line(s.name), printable_line(s.why));
   out += totals(run) + "\n";
   return out;
 }
