@@ -28,9 +28,10 @@ std::vector<fs::path> data_dirs() {
   const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
   if (!ec && !exe.empty()) {
     const fs::path bin = exe.parent_path();
-    dirs.push_back(bin / ".." / "share" / "vram-calc");  // installed: <prefix>/bin + <prefix>/share/vram-calc
-    dirs.push_back(bin / "data");                        // unpacked next to the binary
-    dirs.push_back(bin / ".." / "data");                 // a build directory inside the source tree
+    dirs.push_back(bin / ".." / "share" / "vram-calc");         // installed: <prefix>/bin + <prefix>/share/vram-calc
+    dirs.push_back(bin / ".." / ".." / "share" / "vram-calc");  // the server: <prefix>/libexec/vram-calc
+    dirs.push_back(bin / "data");                               // unpacked next to the binary
+    dirs.push_back(bin / ".." / "data");                        // a build directory inside the source tree
   }
 
   const std::string compiled = VRAMCALC_SOURCE_DATA_DIR;
