@@ -32,6 +32,7 @@
 #include "vramcalc/sources/manifest.hpp"
 #include "vramcalc/sources/profile.hpp"
 #include "vramcalc/sources/safetensors.hpp"
+#include "vramcalc/sources/vllm_log.hpp"
 
 // Private headers, by relative path: the tests are not built with src/ on their include path.
 #include "cli/check/result.hpp"
@@ -417,6 +418,40 @@ inline Outcome run_manifest(std::string_view text) {
       if (const auto problem = text_problem(out, lines); !problem.empty())
         throw std::logic_error("check --format " + std::string(format.name) + ": " + problem);
     }
+  });
+}
+
+// fuzz_vllm_log: any bytes as a vLLM startup log (vram-calc explain-log). The reader never throws and never
+// rejects; every string it keeps (evidence, settings, the error line) is one line of printable UTF-8 within its caps
+// (200 evidence lines of at most 1000 bytes); redact_log_text gives printable lines; the calibration record is one
+// line of JSON that parses back, with a stable id. Time: libFuzzer's -timeout (scripts/fuzz: 10 s, inputs up to
+// 64 KB) catches a super-linear path; tests/sources/test_vllm_log_record.cpp checks linear time on 1 MiB inputs.
+inline Outcome run_vllm_log(std::string_view text) {
+  return guarded([&] {
+    const VllmLog log = parse_vllm_log(text);
+    const auto line = [](const char* what, const std::string& s) {
+      if (const auto problem = text_problem(s, false); !problem.empty())
+        throw std::logic_error(std::string("vllm log ") + what + " holds " + problem);
+    };
+    if (log.evidence.size() > 200) throw std::logic_error("vllm log: more than 200 evidence lines");
+    for (const auto& e : log.evidence) {
+      line("evidence", e);
+      if (e.size() > 1000 || e.empty())
+        throw std::logic_error("vllm log: an evidence line of " + std::to_string(e.size()) + " bytes");
+    }
+    line("error line", log.error.line);
+    const VllmLogSettings& s = log.settings;
+    for (const auto* v : {&s.model, &s.version, &s.dtype, &s.kv_cache_dtype, &s.quantization, &s.cudagraph_mode,
+                          &s.speculative_config, &s.gpu_name, &s.platform})
+      if (*v) line("setting", **v);
+    if (log.memory_lines == 0 && log.ranks != 1) throw std::logic_error("vllm log: ranks without memory lines");
+    (void)checked_output("redacted log", redact_log_text(text));
+    const std::string record = vllm_log_record(log);
+    line("record", record);
+    const auto doc = nlohmann::json::parse(record, nullptr, false);
+    if (!doc.is_object() || !doc.contains("id") || doc["id"].get<std::string>().size() != 17)
+      throw std::logic_error("vllm log: the record is not a JSON object with an id");
+    if (vllm_log_record(parse_vllm_log(text)) != record) throw std::logic_error("vllm log: the record is not stable");
   });
 }
 

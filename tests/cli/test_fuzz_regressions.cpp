@@ -34,6 +34,7 @@ Outcome run_target(const std::string& target, std::string_view input) {
   if (target == "fuzz_hub") return fuzzing::run_hub(input);
   if (target == "fuzz_json_scan") return fuzzing::run_json_scan(input);
   if (target == "fuzz_manifest") return fuzzing::run_manifest(input);
+  if (target == "fuzz_vllm_log") return fuzzing::run_vllm_log(input);
   FAIL("no fuzz target " << target);
   return {};
 }
