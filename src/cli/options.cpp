@@ -80,6 +80,8 @@ Commands:
                                                        (vram-calc check --help)
   vram-calc serve [--host H] [--port P]                the planner over HTTP, and a web page at /ui
                                                        (vram-calc serve --help)
+  vram-calc explain-log FILE|-                         a vLLM startup log beside vram-calc's prediction
+                                                       (vram-calc explain-log --help)
 
 Exit codes:
   0  the plan fits (with several SKUs or --sweep: at least one fits); listings succeeded

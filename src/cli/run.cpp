@@ -16,6 +16,7 @@
 #include <fmt/format.h>
 
 #include "cli/check/check.hpp"
+#include "cli/explain_log/explain.hpp"
 #include "cli/options.hpp"
 #include "cli/output.hpp"
 #include "vramcalc/cli/cli.hpp"
@@ -293,6 +294,7 @@ int run(int argc, char** argv) {
   // Commands with their own flags: `vram-calc check ...`.
   if (!args.empty() && args.front() == "check") return run_check(argc - 1, argv + 1);
   if (!args.empty() && args.front() == "serve") exec_serve(argc, argv);
+  if (!args.empty() && args.front() == "explain-log") return run_explain_log(argc - 1, argv + 1);
   try {
     const Options o = parse_options(argc, argv);
     switch (o.command) {
