@@ -30,6 +30,21 @@ SETTINGS = [
 ]
 
 
+# The v0.20+ records in the calibration test's scope (tests/engines/test_vllm_calibration_v021plus.cpp): their
+# logs name the model by a local path or a free-text name, so the config and the GPU come from that test's setups.
+IN_SCOPE = {
+    "vllm-new-004": ("google--gemma-4-E4B-it", ["--gpu-memory", "24564MiB"]),
+    "vllm-new-006": ("deepseek-ai--DeepSeek-V4-Flash", ["--sku", "RTX-PRO-6000"]),
+    "vllm-new-008": ("Qwen--Qwen3.8-27B", ["--sku", "L40S"], {"quantization": "fp8"}),
+    "vllm-new-009": ("Qwen--Qwen3.8-27B", ["--sku", "L40S"], {"quantization": "fp8"}),
+    "vllm-new-010": ("Qwen--Qwen3.8-27B", ["--sku", "L40S"], {"quantization": "fp8"}),
+    "vllm-new-013": ("Qwen--Qwen3.8-27B", ["--sku", "GB10"]),
+    "vllm-new-014": ("Qwen--Qwen3.8-27B", ["--sku", "GB10"], {"max_model_len": 786432}),
+    "vllm-new-019": ("LiquidAI--LFM2.5-1.2B-Instruct", ["--cuda-total", "16GiB"], {"quantization": "awq"}),
+    "vllm-new-030": ("Qwen--Qwen3-0.6B", ["--sku", "GB10"]),
+}
+
+
 def local_config(model):
     """tests/data/configs/<org>--<name>/ when the repository holds the model's config."""
     if not model:
@@ -41,10 +56,10 @@ def local_config(model):
 
 
 def log_of(record):
-    args = {}
+    args = dict(IN_SCOPE[record["id"]][2]) if record["id"] in IN_SCOPE and len(IN_SCOPE[record["id"]]) > 2 else {}
     for field, arg in SETTINGS:
         value = record.get(field)
-        if value is not None and not (field == "enable_expert_parallel" and value is False):
+        if value is not None and arg not in args and not (field == "enable_expert_parallel" and value is False):
             args[arg] = value
     lines = []
     if record.get("vllm_version"):
@@ -59,10 +74,14 @@ def run(binary, record):
         f.write(log_of(record))
         path = f.name
     cmd = [binary, "explain-log", path, "--format", "json", "--offline"]
-    config = local_config(record.get("model"))
-    if config:
-        cmd += ["--model", config]
-    if record.get("gpu_total_gib"):
+    if record["id"] in IN_SCOPE:
+        config, gpu = IN_SCOPE[record["id"]][:2]
+        cmd += ["--model", os.path.join(ROOT, "tests", "data", "configs", config)] + gpu
+    elif local_config(record.get("model")):
+        cmd += ["--model", local_config(record.get("model"))]
+    if record["id"] in IN_SCOPE:
+        pass
+    elif record.get("gpu_total_gib"):
         cmd += ["--cuda-total", "%sGiB" % record["gpu_total_gib"]]
     elif record.get("gpu"):
         cmd += ["--sku", record["gpu"]]
