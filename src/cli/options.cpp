@@ -286,6 +286,9 @@ Listings define_commands(CLI::App& app, RawFlags& f) {
   app.add_subcommand("serve",
                      "Serve the planner over HTTP: POST /plan, POST /estimate-gpu-memory, GET /ui "
                      "(vram-calc serve --help)");
+  app.add_subcommand("explain-log",
+                     "Explain a vLLM startup log: logged vs predicted memory, component by "
+                     "component, and what to change (vram-calc explain-log --help)");
   skus->add_option("--format", f.format, listing_format);
   models->add_option("--format", f.format, listing_format);
   app.require_subcommand(0, 1);
