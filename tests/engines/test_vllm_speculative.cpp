@@ -300,8 +300,9 @@ TEST_CASE("the command line's --speculative-config: errors exit 2, the serve lin
     CHECK(kaito.exit_code == 2);
     CHECK_THAT(kaito.err, Catch::Contains("--speculative-config needs --estimator vllm"));
   }
-  SECTION("MTP (DeepSeek-V3: its MTP layer is read, tests/model/test_deepseek_v3_mtp.cpp): the vllm serve line "
-          "carries the flag") {
+  SECTION(
+      "MTP (DeepSeek-V3: its MTP layer is read, tests/model/test_deepseek_v3_mtp.cpp): the vllm serve line "
+      "carries the flag") {
     const auto r = run_cli(model + R"( --sku H100-80G --gpus 8 --max-model-len 8192 --format json)" +
                            R"( --speculative-config '{"method": "mtp", "num_speculative_tokens": 1}')");
     INFO(r.err);
