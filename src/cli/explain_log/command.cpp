@@ -241,7 +241,7 @@ void add_logged_rows(const VllmLog& log, Explanation& e) {
   row("estimated maximum model length", "tokens", count(log.error.estimated_max_model_len));
 }
 
-void add_rows(const VllmLog& log, const SkuPlan& p, Explanation& e) {
+void add_rows(const VllmLog& log, const SkuPlan& p, bool log_release_at_least_0_20, Explanation& e) {
   const VllmLogFigures& g = log.figures;
   const VllmPlan& v = *p.vllm;
   auto row = [&](std::string name, std::string unit, std::optional<double> logged, std::optional<double> predicted,
@@ -261,9 +261,15 @@ void add_rows(const VllmLog& log, const SkuPlan& p, Explanation& e) {
   row("available KV cache", "GiB", g.kv_cache_gib, gib(v.available_kv_bytes));
   row("GPU blocks", "blocks", g.gpu_blocks ? std::optional<double>(static_cast<double>(*g.gpu_blocks)) : std::nullopt,
       static_cast<double>(v.capacity.num_gpu_blocks));
+  // What vLLM prints as "GPU KV cache size": blocks x block size up to v0.11; from v0.20 the tokens its maximum
+  // concurrency serves (concurrency x max_model_len), which differs for sliding-window and hybrid layouts (the
+  // calibration logs of Gemma 4, Qwen 3.8 and LFM2.5 show it). Tokens either way, never bytes.
+  const bool served_tokens = p.vllm && v.max_model_len > 0 && log_release_at_least_0_20;
   row("GPU KV cache size", "tokens",
       g.kv_cache_tokens ? std::optional<double>(static_cast<double>(*g.kv_cache_tokens)) : std::nullopt,
-      static_cast<double>(v.capacity.kv_cache_tokens), "blocks x block size (tokens, never bytes)");
+      served_tokens ? std::floor(v.capacity.max_concurrency * static_cast<double>(v.max_model_len))
+                    : static_cast<double>(v.capacity.kv_cache_tokens),
+      served_tokens ? "max concurrency x max_model_len, as v0.20+ prints it" : "blocks x block size");
   row(fmt::format("max concurrency for {} tokens", g.concurrency_tokens_per_request.value_or(v.max_model_len)), "x",
       g.max_concurrency, v.capacity.max_concurrency);
   const VllmLogError& err = log.error;
@@ -398,7 +404,7 @@ int run_explain_log(int argc, char** argv) {
     e.args.assign(args.begin() + 1, args.end());
     if (e.gpu.empty()) e.gpu = p.plan->sku.name;
     e.predicted_fits = p.plan->fits();
-    add_rows(e.log, *p.plan, e);
+    add_rows(e.log, *p.plan, p.report.settings.vllm.version.at_least(0, 20), e);
     add_what_ifs(args, input, e.log, *p.plan, e);
     for (const auto& w : p.report.all_warnings(*p.plan)) e.notes.push_back(w);
     write_output(f.format == "json" ? render_explanation_json(e) : render_explanation_human(e));
