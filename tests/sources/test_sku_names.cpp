@@ -173,7 +173,7 @@ TEST_CASE("sku names: loose spellings of a name resolve, without changing the GP
   CHECK(resolved("H100-96GB").empty());
   CHECK(resolved("A100-80").empty());
   CHECK(resolved("80GB").empty());
-  CHECK(resolved("RTX PRO 6000").empty());  // Blackwell, not in the catalog: not an RTX A6000
+  CHECK(resolved("RTX PRO 6000") == "RTX-PRO-6000");  // Blackwell: not an RTX A6000 nor the Ada card
   CHECK(resolved("").empty());
   CHECK(resolved(" - _ ").empty());
 }
@@ -202,8 +202,8 @@ TEST_CASE("sku names: an ambiguous name is an error that names every candidate",
   CHECK(candidate_names("a100") == V{"A100-40G", "A100-80G", "A100-80G-PCIE"});
   CHECK(candidate_names("H100") == V{"H100-80G", "H100-80G-PCIE", "H100-NVL-94G"});
   CHECK(candidate_names("V100") == V{"V100-16G", "V100-32G"});
-  CHECK(candidate_names("RTX 6000") == V{"RTX-A6000", "RTX-6000-ADA"});
-  CHECK(candidate_names("rtx-6000") == V{"RTX-A6000", "RTX-6000-ADA"});
+  CHECK(candidate_names("RTX 6000") == V{"RTX-A6000", "RTX-6000-ADA", "RTX-PRO-6000"});
+  CHECK(candidate_names("rtx-6000") == V{"RTX-A6000", "RTX-6000-ADA", "RTX-PRO-6000"});
   CHECK(candidate_names("A100 PCIe") == V{"A100-40G", "A100-80G-PCIE"});
   CHECK(candidate_names("NVIDIA H100") == V{"H100-80G", "H100-80G-PCIE", "H100-NVL-94G"});
   CHECK(candidate_names("NVIDIA-A100") == V{"A100-40G", "A100-80G", "A100-80G-PCIE"});
@@ -218,7 +218,7 @@ TEST_CASE("sku names: an ambiguous name is an error that names every candidate",
           "--sku A100: ambiguous, it could be A100-40G, A100-80G or A100-80G-PCIE; name one (vram-calc skus lists "
           "them all)");
   }
-  CHECK_THROWS_WITH(skus().find("RTX 6000"), Catch::Contains("RTX-A6000 or RTX-6000-ADA"));
+  CHECK_THROWS_WITH(skus().find("RTX 6000"), Catch::Contains("RTX-A6000, RTX-6000-ADA or RTX-PRO-6000"));
   // A family whose GPUs share their memory is not ambiguous: the alias stands.
   CHECK(resolved("H200") == "H200-141G");
   CHECK(resolved("nvidia-h100-80gb") == "H100-80G");
