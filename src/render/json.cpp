@@ -1,6 +1,8 @@
 // JSON output: the plan objects written straight as text (render/json_writer.hpp), and the SKU listing.
 #include <algorithm>
+#include <array>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string_view>
@@ -8,6 +10,7 @@
 #include "render/json_sections.hpp"
 #include "vramcalc/core/units.hpp"
 #include "vramcalc/model/quantization.hpp"
+#include "vramcalc/render/json_stream.hpp"
 #include "vramcalc/render/render.hpp"
 
 #ifndef VRAMCALC_VERSION
@@ -246,13 +249,23 @@ SharedSections shared_sections(const Report& r, int depth) {
   return {model.take(), kv.take(), tool.take()};
 }
 
+// Where write_plan wrote what plans alike (SkuPlan::alike) do not share, as offsets in the writer's text: the plan's
+// members start at `members`, "sku" at `sku` (its separator included) and its value ends at `sku_end`, "warnings"
+// likewise, and the members end at `end`.
+struct PlanMarks {
+  std::size_t members = 0, sku = 0, sku_end = 0, warnings = 0, warnings_end = 0, end = 0;
+};
+
 // One plan object (docs/json-schema.md); `shared` holds the model, kv_cache and tool sections as text at the
-// depth of its members, or is null to write them here.
+// depth of its members, or is null to write them here. `marks`, when not null, is filled in.
 void write_plan(JsonWriter& w, const Report& r, const SkuPlan& sp, const SharedSections* shared,
-                const render_detail::SweepMember* sweep) {
+                const render_detail::SweepMember* sweep, PlanMarks* marks = nullptr) {
   using namespace render_detail;  // NOLINT(google-build-using-namespace): the sections of json_engines.cpp
+  PlanMarks unused;
+  PlanMarks& m = marks != nullptr ? *marks : unused;
   const MethodInfo& info = method_info(sp.method());
   w.begin_object();
+  m.members = w.size();
   w.key("baseline");
   write_baseline(w, sp);
   w.member("engine", info.engine);
@@ -275,8 +288,10 @@ void write_plan(JsonWriter& w, const Report& r, const SkuPlan& sp, const SharedS
   w.member("schema_version", kJsonSchemaVersion);
   w.key("settings");
   write_settings(w, r, sp);
+  m.sku = w.size();
   w.key("sku");
   write_sku(w, sp);
+  m.sku_end = w.size();
   w.key("suggestions");
   write_suggestions(w, sp.suggestions);
   if (sweep != nullptr) {
@@ -298,12 +313,73 @@ void write_plan(JsonWriter& w, const Report& r, const SkuPlan& sp, const SharedS
   write_method_section(w, Method::Vllm, r, sp);
   w.key("vllm_command");
   write_launch_command(w, "vllm", sp);
+  m.warnings = w.size();
   w.key("warnings");
   write_warnings(w, r, sp);
+  m.warnings_end = w.size();
   w.key("wizard");
   write_method_section(w, Method::Wizard, r, sp);
+  m.end = w.size();
   w.end_object();
 }
+
+// The plans of an array (render_json): those alike (SkuPlan::alike) after the first get the members they share, all
+// but "sku" and "warnings", copied from the first's text, and their own SKU and warnings written (a third of
+// --sku all's plans are such copies, bench/RESULTS.md). `in_place`: the writer keeps all its text (no clear()), so
+// the members are copied from where they were written; else they are kept aside.
+class PlanArrayWriter {
+ public:
+  PlanArrayWriter(JsonWriter& w, const Report& r, bool in_place)
+      : w_(w), r_(r), in_place_(in_place), shared_(shared_sections(r, w.depth() + 1)) {}
+
+  void write(const SkuPlan& sp) {
+    if (!sp.alike) return write_plan(w_, r_, sp, &shared_, nullptr);
+    const auto known =
+        std::find_if(known_.begin(), known_.end(), [&](const Known& k) { return k.alike == sp.alike.get(); });
+    if (known == known_.end()) return first_of_kind(sp);
+    const PlanMarks& m = known->marks;
+    w_.begin_object();
+    splice(*known, 0, m.members, m.sku);
+    w_.key("sku");
+    write_sku(w_, sp);
+    splice(*known, 1, m.sku_end, m.warnings);
+    w_.key("warnings");
+    render_detail::write_warnings(w_, r_, sp);
+    splice(*known, 2, m.warnings_end, m.end);
+    w_.end_object();
+  }
+
+ private:
+  struct Known {
+    const void* alike = nullptr;
+    PlanMarks marks;                  // in_place: where the first plan of the kind was written
+    std::array<std::string, 3> kept;  // else: its members before "sku", between, and after "warnings"
+  };
+
+  void first_of_kind(const SkuPlan& sp) {
+    Known k{sp.alike.get(), {}, {}};
+    write_plan(w_, r_, sp, &shared_, nullptr, &k.marks);
+    if (!in_place_) {
+      const std::string_view all = w_.written();
+      const PlanMarks& m = k.marks;
+      k.kept = {std::string(all.substr(m.members, m.sku - m.members)),
+                std::string(all.substr(m.sku_end, m.warnings - m.sku_end)),
+                std::string(all.substr(m.warnings_end, m.end - m.warnings_end))};
+    }
+    known_.push_back(std::move(k));
+  }
+
+  void splice(const Known& k, std::size_t piece, std::size_t from, std::size_t to) {
+    if (in_place_) w_.splice_written_members(from, to - from);
+    else w_.splice_members(k.kept.at(piece));
+  }
+
+  JsonWriter& w_;
+  const Report& r_;
+  bool in_place_;
+  const SharedSections shared_;
+  std::vector<Known> known_;
+};
 
 }  // namespace
 
@@ -324,9 +400,9 @@ std::string render_json(const Report& r, bool as_array) {
   JsonWriter w(2);
   if (as_array) {
     w.begin_array();
-    const SharedSections shared = shared_sections(r, w.depth() + 1);
+    PlanArrayWriter plans(w, r, /*in_place=*/true);
     for (const auto& p : r.plans) {
-      write_plan(w, r, p, &shared, nullptr);
+      plans.write(p);
       // The first plan tells the size of the rest, give or take their warnings: room for twice that, so that the
       // text is never copied to a buffer twice as large. Pages of it that are never written are never touched.
       if (&p == &r.plans.front()) w.reserve(2 * w.size() * r.plans.size());
@@ -338,6 +414,30 @@ std::string render_json(const Report& r, bool as_array) {
   std::string out = w.take();
   out += '\n';
   return out;
+}
+
+void render_json_to(const Report& r, bool as_array, const std::function<void(std::string_view)>& write) {
+  // render_json's text in pieces of about kChunk bytes, each plan whole: the buffer is written again from its start
+  // once a piece is out, so memory touched stays at a piece's size (bench/RESULTS.md: fresh pages cost ~1 us each).
+  constexpr std::size_t kChunk = std::size_t{64} * 1024;
+  JsonWriter w(2);
+  const auto flush = [&] {
+    write(w.written());
+    w.clear();
+  };
+  if (as_array) {
+    w.begin_array();
+    PlanArrayWriter plans(w, r, /*in_place=*/false);
+    for (const auto& p : r.plans) {
+      plans.write(p);
+      if (w.size() >= kChunk) flush();
+    }
+    w.end_array();
+  } else {
+    write_plan(w, r, r.plans.front(), nullptr, nullptr);
+  }
+  w.put_raw("\n");
+  flush();
 }
 
 nlohmann::json sku_list_json(const SkuCatalog& skus) {

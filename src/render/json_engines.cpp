@@ -242,6 +242,12 @@ void write_launch_command(JsonWriter& w, std::string_view engine, const SkuPlan&
   else w.value(nullptr);
 }
 
-void write_warnings(JsonWriter& w, const Report& r, const SkuPlan& sp) { w.value(plan_warnings(r, sp)); }
+void write_warnings(JsonWriter& w, const Report& r, const SkuPlan& sp) {
+  // plan_warnings(r, sp) without copying its texts.
+  w.begin_array();
+  for (const std::string_view text : r.all_warning_texts(sp)) w.value(text);
+  for (const auto& text : sp.summary.engine_warnings) w.value(text);
+  w.end_array();
+}
 
 }  // namespace vramcalc::render_detail

@@ -49,7 +49,25 @@ constexpr std::array<bool, 256> plain_bytes() {
 }
 constexpr std::array<bool, 256> kPlain = plain_bytes();
 
+// Whether any of the 8 bytes of `x` is not kPlain's: below 0x20, the quote, the backslash, DEL or above. Each test is
+// the classic one for "some byte is below n" ((x - n) & ~x & 0x80 per byte), exact for the word as a whole.
+constexpr bool has_unplain_byte(std::uint64_t x) {
+  constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr std::uint64_t kHigh = 0x8080808080808080ULL;
+  const std::uint64_t quote = x ^ (kOnes * '"');
+  const std::uint64_t backslash = x ^ (kOnes * '\\');
+  const std::uint64_t below = (x - kOnes * 0x20) & ~x;  // a control character
+  const std::uint64_t zeros = ((quote - kOnes) & ~quote) | ((backslash - kOnes) & ~backslash);
+  const std::uint64_t high = (x | (x + kOnes)) & kHigh;  // 0x7f or above (a carry only from a byte above too)
+  return ((below | zeros) & kHigh) != 0 || high != 0;
+}
+
+// The end of the bytes kPlain from text[i]: strings are most of a plan's text, so 8 at a time while all are.
 std::size_t plain_run(std::string_view text, std::size_t i) {
+  for (std::uint64_t word = 0; i + sizeof word <= text.size(); i += sizeof word) {
+    std::memcpy(&word, text.data() + i, sizeof word);
+    if (has_unplain_byte(word)) break;
+  }
   while (i < text.size() && kPlain[static_cast<unsigned char>(text[i])]) ++i;
   return i;
 }
@@ -181,12 +199,30 @@ void JsonWriter::dom_value(std::int64_t v) { dom_slot() = v; }
 void JsonWriter::dom_value(std::uint64_t v) { dom_slot() = v; }
 void JsonWriter::dom_value(double v) { dom_slot() = v; }
 
+namespace {
+
+// A line break and `spaces` spaces at p (room made for them); one copy for the indentation of most lines.
+char* line_break(char* p, std::size_t spaces) {
+  static constexpr auto kIndents = [] {
+    std::array<char, 65> line{};  // a line break and 64 spaces
+    line.fill(' ');
+    line[0] = '\n';
+    return line;
+  }();
+  if (spaces < kIndents.size()) {
+    std::memcpy(p, kIndents.data(), spaces + 1);
+    return p + spaces + 1;
+  }
+  *p++ = '\n';
+  return std::fill_n(p, spaces, ' ');
+}
+
+}  // namespace
+
 void JsonWriter::newline(int depth) {
   if (indent_ < 0) return;
   const std::size_t spaces = static_cast<std::size_t>(indent_) * static_cast<std::size_t>(depth);
-  char* p = room(spaces + 1);
-  *p++ = '\n';
-  advance(std::fill_n(p, spaces, ' '));
+  advance(line_break(room(spaces + 1), spaces));
 }
 
 void JsonWriter::element() {
@@ -223,10 +259,10 @@ void JsonWriter::key(JsonName name) {
   const std::size_t spaces = static_cast<std::size_t>(indent_) * static_cast<std::size_t>(depth_);
   char* p = room(spaces + text.size() + 6);
   if (!first) *p++ = ',';
-  *p++ = '\n';
-  p = std::fill_n(p, spaces, ' ');
+  p = line_break(p, spaces);
   *p++ = '"';
-  p = std::copy(text.begin(), text.end(), p);
+  std::memcpy(p, text.data(), text.size());
+  p += text.size();
   *p++ = '"';
   *p++ = ':';
   *p++ = ' ';

@@ -15,6 +15,7 @@
 #include <array>
 #include <concepts>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -97,6 +98,25 @@ class JsonWriter {
   [[nodiscard]] int depth() const { return depth_; }
   // Bytes written so far.
   [[nodiscard]] std::size_t size() const { return pos_; }
+  // The text written so far, valid until the next call; clear() drops it, keeping the writer's place in the document
+  // (render_json_to writes the document in pieces).
+  [[nodiscard]] std::string_view written() const { return {out_.data(), pos_}; }
+  void clear() { pos_ = 0; }
+  // Text outside any value (the newline after the document).
+  void put_raw(std::string_view text) { put(text); }
+  // Members of the object open now, as an earlier object at this depth had them written (each with its separator):
+  // what render_json copies from one plan to those alike (SkuPlan::alike).
+  void splice_members(std::string_view text) {
+    put(text);
+    if (!text.empty()) level_[static_cast<std::size_t>(levels_ - 1)].empty = false;
+  }
+  // The same for members still in the text written, at [offset, offset + length) (no clear() since).
+  void splice_written_members(std::size_t offset, std::size_t length) {
+    char* p = room(length);  // first: it may move the text
+    std::memcpy(p, out_.data() + offset, length);
+    pos_ += length;
+    if (length > 0) level_[static_cast<std::size_t>(levels_ - 1)].empty = false;
+  }
   // Room for `bytes` more without copying what is written (a hint; untouched memory costs nothing).
   void reserve(std::size_t bytes) { out_.reserve(pos_ + bytes); }
 

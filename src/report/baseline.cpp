@@ -1,6 +1,7 @@
 // KAITO's plan as the baseline beside vLLM's own accounting: both are shown, and where they disagree the warning
 // names the term behind it, so a KAITO user knows why their controller and vLLM will not agree.
 #include "report/baseline.hpp"
+#include "report/plan_cache.hpp"
 
 #include <algorithm>
 #include <array>
@@ -53,38 +54,45 @@ std::string layout_words(std::uint64_t gpus, std::uint64_t tp, std::uint64_t pp)
   return fmt::format("{} GPU(s), TP {} x PP {}", gpus, tp, pp);
 }
 
-// KAITO's plan pinned to the chosen plan's layout, for the comparison "at the GPU count the default chose".
-// One data-parallel replica: KAITO has no data parallelism, and its layout check wants GPUs = TP x PP.
-KaitoPlan kaito_at(const Report& r, const SkuPlan& sp, KaitoSettings ks) {
+// KAITO's plan pinned to the chosen plan's layout, for the comparison "at the GPU count the default chose":
+// sp.kaito when it has that layout, else the plan from `cache` (made there when new), or without one made into
+// `pinned`. One data-parallel replica: KAITO has no data parallelism, and its layout check wants GPUs = TP x PP.
+const KaitoPlan& kaito_at(const Report& r, const SkuPlan& sp, KaitoSettings ks, PlanCache* cache, KaitoPlan& pinned) {
   const std::uint64_t replica = sp.tensor_parallel_size() * sp.pipeline_parallel_size();
   if (sp.kaito.gpus == replica && sp.kaito.tensor_parallel_size == sp.tensor_parallel_size()) return sp.kaito;
   ks.gpus = replica;
   ks.tensor_parallel_size = sp.tensor_parallel_size();
   ks.pipeline_parallel_size = sp.pipeline_parallel_size();
-  return plan_kaito(r.arch, r.weights.bytes, r.kv, sp.gpu_memory, ks);
+  if (cache == nullptr) return pinned = plan_kaito(r.arch, r.weights.bytes, r.kv, sp.gpu_memory, ks);
+  if (const KaitoPlan* known = cache->find_kaito(sp.gpu_memory, ks)) return *known;
+  return cache->add_kaito({sp.gpu_memory, ks, plan_kaito(r.arch, r.weights.bytes, r.kv, sp.gpu_memory, ks)});
 }
 
 }  // namespace
 
-void add_kaito_baseline(const Report& r, SkuPlan& sp, const KaitoSettings& ks) {
+void add_kaito_baseline(const Report& r, SkuPlan& sp, const KaitoSettings& ks, PlanCache* cache) {
   if (sp.method() != Method::Vllm) return;
   sp.baseline = kaito_summary(sp.kaito, ks, r.weights.bytes, r.kv);
   sp.baseline->command.clear();  // the chosen plan's command is the one to run
   if (!sp.vllm) return;
   const VllmPlan& v = *sp.vllm;
-  const KaitoPlan k = kaito_at(r, sp, ks);
+  KaitoPlan pinned;
+  const KaitoPlan& k = kaito_at(r, sp, ks, cache, pinned);
   const std::uint64_t ours = sp.summary.max_model_len;
-  const std::string where = layout_words(sp.gpus(), sp.tensor_parallel_size(), sp.pipeline_parallel_size());
-  const TermGap gap = largest_gap(r, k, v);
-  const std::string why = fmt::format("the term that differs most is {}: {:.2f} GiB in the guide, {:.2f} GiB in vLLM's",
-                                      gap.name, gap.kaito_gib, gap.other_gib);
+  // The words of the warnings, made only for a warning (most plans have none).
+  const auto where = [&] { return layout_words(sp.gpus(), sp.tensor_parallel_size(), sp.pipeline_parallel_size()); };
+  const auto why = [&] {
+    const TermGap gap = largest_gap(r, k, v);
+    return fmt::format("the term that differs most is {}: {:.2f} GiB in the guide, {:.2f} GiB in vLLM's", gap.name,
+                       gap.kaito_gib, gap.other_gib);
+  };
   if (sp.kaito.fits != sp.summary.fits) {
-    sp.warnings.push_back(
-        fmt::format("the KAITO sizing guide {} on {} where vLLM's own accounting {}; {}",
-                    sp.kaito.fits ? fmt::format("fits ({})", layout_words(sp.kaito.gpus, sp.kaito.tensor_parallel_size,
-                                                                          sp.kaito.pipeline_parallel_size))
-                                  : "does not fit",
-                    sp.sku.name, sp.summary.fits ? fmt::format("fits on {}", where) : std::string("does not"), why));
+    sp.warnings.push_back(fmt::format(
+        "the KAITO sizing guide {} on {} where vLLM's own accounting {}; {}",
+        sp.kaito.fits ? fmt::format("fits ({})", layout_words(sp.kaito.gpus, sp.kaito.tensor_parallel_size,
+                                                              sp.kaito.pipeline_parallel_size))
+                      : "does not fit",
+        sp.sku.name, sp.summary.fits ? fmt::format("fits on {}", where()) : std::string("does not"), why()));
     return;
   }
   if (!k.fits || !sp.summary.fits || ours == 0) return;
@@ -93,7 +101,7 @@ void add_kaito_baseline(const Report& r, SkuPlan& sp, const KaitoSettings& ks) {
   sp.warnings.push_back(fmt::format(
       "the KAITO sizing guide gives max_model_len {} on {} where vLLM's own accounting gives {} ({:+.0f}%); "
       "{}",
-      k.max_model_len, where, ours, 100.0 * diff, why));
+      k.max_model_len, where(), ours, 100.0 * diff, why()));
 }
 
 }  // namespace vramcalc

@@ -116,8 +116,8 @@ void add_plans(Report& report, const std::vector<const Sku*>& skus, bool suggest
   // Each plan is made against the report with its plans still empty, suggestions too: against every SKU's plan
   // each time, --sku all was quadratic in the number of SKUs.
   report.plans.clear();
-  PlanCache cache;  // SKUs of one GPU share its vLLM and KAITO plans
-  for (const Sku* sku : skus) plans.push_back(plan_for_sku(report, *sku, &cache));
+  PlanCache cache;  // SKUs of one GPU share its vLLM and KAITO plans, instances of one GPU and count the whole plan
+  for (const Sku* sku : skus) cache.add_plan(plans, report, *sku);
   // Suggestions cost a dozen re-plans per SKU that does not fit: only callers that show them ask. SKUs planned
   // alike (same_planning: the clouds' instances of one GPU and node size) get the same ones.
   if (suggestions)

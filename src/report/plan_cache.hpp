@@ -4,11 +4,14 @@
 // half of that command's planning (bench/RESULTS.md).
 #pragma once
 
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "vramcalc/core/hardware.hpp"
 #include "vramcalc/engines/common.hpp"
 #include "vramcalc/engines/kaito/plan.hpp"
+#include "vramcalc/engines/vllm/memo.hpp"
 #include "vramcalc/engines/vllm/plan.hpp"
 #include "vramcalc/report/report.hpp"
 
@@ -26,18 +29,54 @@ class PlanCache {
   [[nodiscard]] const KaitoPlan* find_kaito(const GpuMemory& memory, const KaitoSettings& settings) const;
   const KaitoPlan& add_kaito(KaitoEntry entry);
 
-  struct VllmEntry {
-    Gpu gpu;
-    GpuMemory total;
-    int gpus_per_node = 0;
-    VllmPlan plan;
-    PlanSummary summary;  // vllm_summary of the plan
+  // A plan add_plan made before, whose vLLM plan and summary are those of a GPU, CUDA total and node size, and that
+  // summary's command as vllm_summary made it (the plan's own is the whole launch command). Plans are not copied
+  // into the cache: with over a hundred of them, copies were a megabyte of memory to touch (bench/RESULTS.md).
+  struct VllmSource {
+    const SkuPlan* plan = nullptr;
+    const std::vector<std::string>* command = nullptr;
   };
-  [[nodiscard]] const VllmEntry* find_vllm(const Gpu& gpu, const GpuMemory& total, int gpus_per_node) const;
-  const VllmEntry& add_vllm(VllmEntry entry);
+  [[nodiscard]] std::optional<VllmSource> find_vllm(const Gpu& gpu, const GpuMemory& total, int gpus_per_node) const;
+  // Notes that the plan add_plan is making holds the vLLM plan of its SKU's GPU, its vllm_total and its node size
+  // (plan_with_vllm), and the summary's command. Nothing outside add_plan.
+  void add_vllm(std::vector<std::string> command);
+
+  // Appends plan_for_sku(report, sku) to `plans`, which must have room for it (reserved: plans already made are
+  // read through their place there). A SKU planned like one before it, its twin (the same GPU, node size and kind:
+  // the clouds' instances of one GPU and count), gets a copy of the twin's plan with its own name where the twin's
+  // plan quotes the twin's: a plan reads nothing else of its SKU. Each SKU unlike those before is planned under a
+  // placeholder name, so that the places where its plan quotes the name are known.
+  void add_plan(std::vector<SkuPlan>& plans, const Report& report, const Sku& sku);
+
+  // What the vLLM estimator works out per layout for the report's model, for every GPU's plan (memo.hpp). Its keys
+  // hold every setting, so a plan with other settings may use it too.
+  VllmPlanMemo& vllm_memo(const Report& report) {
+    if (!memo_) memo_.emplace(report.arch, report.weights, report.kv);
+    return *memo_;
+  }
 
  private:
+  std::optional<VllmPlanMemo> memo_;
+  std::vector<SkuPlan>* plans_ = nullptr;  // add_plan's, while it plans
+  struct VllmEntry {
+    std::size_t plan = 0;  // its place in plans_
+    std::vector<std::string> command;
+  };
   std::vector<VllmEntry> vllm_;
+  // A text of the first plan of a kind that quotes the SKU's name: its list (plan_cache.cpp, for_each_text_list),
+  // place there, and the text with the placeholder for the name.
+  struct NameSpot {
+    std::size_t list = 0;
+    std::size_t index = 0;
+    std::string text;
+  };
+  struct Twin {
+    std::size_t plan = 0;   // its place in add_plan's `plans`
+    int gpus_per_node = 0;  // the SKU's, before plan_for_sku applies --gpus-per-node or the bare GPU's node
+    std::vector<NameSpot> spots;
+    bool name_only_in_warnings = true;  // every spot in sp.warnings or summary.warnings (SkuPlan::alike)
+  };
+  std::vector<Twin> twins_;
   std::vector<KaitoEntry> kaito_;
 };
 

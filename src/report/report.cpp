@@ -23,9 +23,15 @@ std::vector<std::string> Report::model_warnings() const {
 }
 
 std::vector<std::string> Report::all_warnings(const SkuPlan& p) const {
-  auto out = model_warnings();
-  add_unique(out, p.warnings);
-  add_unique(out, p.summary.warnings);
+  const auto texts = all_warning_texts(p);
+  return {texts.begin(), texts.end()};
+}
+
+std::vector<std::string_view> Report::all_warning_texts(const SkuPlan& p) const {
+  std::vector<std::string_view> out;
+  for (const auto* list : {&input.warnings, &arch.warnings, &weights.warnings, &p.warnings, &p.summary.warnings})
+    for (const auto& text : *list)
+      if (std::find(out.begin(), out.end(), text) == out.end()) out.emplace_back(text);
   return out;
 }
 

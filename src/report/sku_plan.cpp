@@ -289,20 +289,18 @@ void plan_with_vllm(const Report& r, SkuPlan& sp, PlanCache* cache) {
   vs.concurrency = rs.concurrency;
   sp.vllm_total = cuda_total(rs, sp.sku.gpu, sp.warnings);
   // The plan is a function of the report and these three (plan_cache.hpp).
-  const PlanCache::VllmEntry* known =
-      cache != nullptr ? cache->find_vllm(sp.sku.gpu, sp.vllm_total, vs.gpus_per_node) : nullptr;
-  if (known == nullptr) {
-    VllmPlan plan = plan_vllm(r.arch, r.weights, r.kv, sp.sku.gpu, sp.vllm_total, vs);
-    PlanSummary summary = vllm_summary(plan, vs);
-    if (cache == nullptr) {
-      sp.vllm = std::move(plan);
-      sp.summary = std::move(summary);
+  if (cache != nullptr) {
+    if (const auto known = cache->find_vllm(sp.sku.gpu, sp.vllm_total, vs.gpus_per_node)) {
+      sp.vllm = known->plan->vllm;
+      sp.summary = known->plan->summary;
+      sp.summary.command = *known->command;
       return;
     }
-    known = &cache->add_vllm({sp.sku.gpu, sp.vllm_total, vs.gpus_per_node, std::move(plan), std::move(summary)});
   }
-  sp.vllm = known->plan;
-  sp.summary = known->summary;
+  sp.vllm = plan_vllm(r.arch, r.weights, r.kv, sp.sku.gpu, sp.vllm_total, vs,
+                      cache != nullptr ? &cache->vllm_memo(r) : nullptr);
+  sp.summary = vllm_summary(*sp.vllm, vs);
+  if (cache != nullptr) cache->add_vllm(sp.summary.command);
 }
 
 void plan_with_wizard(const Report& r, SkuPlan& sp, PlanCache* /*cache*/) {
@@ -429,7 +427,7 @@ SkuPlan plan_for_sku(const Report& report, const Sku& sku, PlanCache* cache) {
 
   const MethodSteps& steps = steps_for(rs.method);
   steps.plan(report, sp, cache);
-  add_kaito_baseline(report, sp, kaito_settings(report, sp));
+  add_kaito_baseline(report, sp, kaito_settings(report, sp), cache);
   sp.summary.command = steps.command(sp.summary.command, serve_options(report, sp));
   sp.feasibility = steps.feasibility(report, sp);
 
@@ -454,61 +452,6 @@ SkuPlan plan_for_sku(const Report& report, const Sku& sku, PlanCache* cache) {
                     "same memory but slower matrix multiplies",
                     sku.gpu.name));
   return sp;
-}
-
-// Every field of the GPU, whatever a planner reads of it: the structured bindings stop compiling when Gpu gains a
-// field, so that one cannot be left out of the comparison.
-bool same_gpu(const Gpu& x, const Gpu& y) {
-  const auto& [name, aliases, vendor, architecture, cc, marketed, reported, observed, bf16, fp8, bandwidth, served,
-               note] = x;
-  return name == y.name && aliases == y.aliases && vendor == y.vendor && architecture == y.architecture &&
-         cc == y.compute_capability && marketed == y.memory_gib_marketed && reported == y.memory_mib_reported &&
-         observed == y.cuda_total_mib_observed && bf16 == y.bf16 && fp8 == y.fp8 && bandwidth == y.bandwidth_gbps &&
-         served == y.cuda_served && note == y.note;
-}
-
-bool same_planning(const Sku& x, const Sku& y) {
-  return x.gpus_per_node == y.gpus_per_node && x.is_instance == y.is_instance && same_gpu(x.gpu, y.gpu);
-}
-
-namespace {
-
-// Every field of the settings, as same_gpu compares the GPU's.
-bool same_kaito_settings(const KaitoSettings& x, const KaitoSettings& y) {
-  const auto& [rules, u, u_given, len, len_given, non_torch, activation, overhead, concurrency, fragmentation, reserve,
-               gpn, whole, gpus, tp, pp] = x;
-  return rules == y.rules && u == y.gpu_memory_utilization && u_given == y.gpu_memory_utilization_given &&
-         len == y.max_model_len && len_given == y.max_model_len_given && non_torch == y.non_torch_gib &&
-         activation == y.activation_gib && overhead == y.weight_overhead && concurrency == y.concurrency &&
-         fragmentation == y.kv_fragmentation && reserve == y.reserve_gib && gpn == y.gpus_per_node &&
-         whole == y.whole_nodes && gpus == y.gpus && tp == y.tensor_parallel_size && pp == y.pipeline_parallel_size;
-}
-
-}  // namespace
-
-const KaitoPlan* PlanCache::find_kaito(const GpuMemory& memory, const KaitoSettings& settings) const {
-  for (const auto& e : kaito_)
-    if (e.memory.bytes == memory.bytes && e.memory.source == memory.source && same_kaito_settings(e.settings, settings))
-      return &e.plan;
-  return nullptr;
-}
-
-const KaitoPlan& PlanCache::add_kaito(KaitoEntry entry) {
-  kaito_.push_back(std::move(entry));
-  return kaito_.back().plan;
-}
-
-const PlanCache::VllmEntry* PlanCache::find_vllm(const Gpu& gpu, const GpuMemory& total, int gpus_per_node) const {
-  for (const auto& e : vllm_)
-    if (e.gpus_per_node == gpus_per_node && e.total.bytes == total.bytes && e.total.source == total.source &&
-        same_gpu(e.gpu, gpu))
-      return &e;
-  return nullptr;
-}
-
-const PlanCache::VllmEntry& PlanCache::add_vllm(VllmEntry entry) {
-  vllm_.push_back(std::move(entry));
-  return vllm_.back();
 }
 
 }  // namespace vramcalc

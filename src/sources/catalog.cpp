@@ -112,14 +112,15 @@ ModelCatalog ModelCatalog::load_for(const std::filesystem::path& file, std::stri
   // Parsing all of models.json is most of what a plan of a catalog model costs beyond start-up (bench/RESULTS.md).
   const std::string text = detail::read_catalog_file(file, "model catalog");
   auto scanned = [&]() -> std::optional<ModelCatalog> {
-    const auto members = detail::scan_object(text);
-    if (!members) return std::nullopt;
-    const auto version = detail::unique_member(*members, "schema_version");
-    const auto models = detail::unique_member(*members, "models");
-    const auto entries = models ? detail::scan_object_array(*models) : std::nullopt;
-    if (!version || *version != "1" || !entries) return std::nullopt;
+    const auto scan = detail::scan_object_arrays(text, {"models"});
+    if (!scan) return std::nullopt;
+    const auto& members = scan->members;
+    const auto version = detail::unique_member(members, "schema_version");
+    const auto models = detail::unique_member(members, "models");
+    const auto& entries = scan->arrays[0];  // the elements of "models" when it is an array of objects
+    if (!version || *version != "1" || !models || !entries) return std::nullopt;
     ModelCatalog catalog;
-    if (auto generated = detail::unique_member(*members, "generated")) {
+    if (auto generated = detail::unique_member(members, "generated")) {
       const json g = parse_json_relaxed(*generated, file.string());
       if (g.is_string()) catalog.generated_ = g.get<std::string>();
     }

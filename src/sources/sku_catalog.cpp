@@ -15,6 +15,7 @@
 
 #include "sources/catalog_schema.hpp"
 #include "sources/json_scan.hpp"
+#include "sources/sku_catalog_scan.hpp"
 #include "vramcalc/core/error.hpp"
 #include "vramcalc/core/json_relaxed.hpp"
 #include "vramcalc/sources/catalog.hpp"
@@ -145,10 +146,7 @@ Sku parse_instance(const json& row, GpuByName gpu_by_name) {
   return s;
 }
 
-bool named(const Sku& s, std::string_view name) {
-  if (iequals_ascii(s.name, name)) return true;
-  return std::any_of(s.aliases.begin(), s.aliases.end(), [&](const std::string& a) { return iequals_ascii(a, name); });
-}
+bool named(const Sku& s, std::string_view name) { return detail::sku_named(s, name); }
 
 // The "sku" of a kaito.current row ("" for a row that is not an object).
 std::string kaito_row_sku(const json& krow) { return krow.is_object() ? opt_string(krow, "sku") : std::string(); }
@@ -299,100 +297,26 @@ std::string ambiguous_message(std::string_view name, const std::vector<const Sku
 
 namespace {
 
-// data/skus.json cut into rows by detail::scan_object (nothing parsed yet); nullopt when the scan gives up.
-struct SkuRows {
-  std::vector<std::string_view> gpus, instances, kaito_current;
-};
-
-std::optional<SkuRows> scan_sku_rows(std::string_view text) {
-  const auto members = detail::scan_object(text);
-  if (!members) return std::nullopt;
-  const auto version = detail::unique_member(*members, "schema_version");
-  const auto gpus = detail::unique_member(*members, "gpus");
-  const auto instances = detail::unique_member(*members, "instances");
-  if (!version || *version != "1" || !gpus || !instances) return std::nullopt;
-  SkuRows rows;
-  auto gpu_rows = detail::scan_object_array(*gpus);
-  auto instance_rows = detail::scan_object_array(*instances);
-  if (!gpu_rows || !instance_rows) return std::nullopt;
-  rows.gpus = std::move(*gpu_rows);
-  rows.instances = std::move(*instance_rows);
-  // kaito.current is optional; a shape load() would read differently (not objects, duplicate keys) gives up.
-  for (const auto& m : *members) {
-    if (m.key != "kaito" || m.value.front() != '{') continue;
-    const auto kaito = detail::scan_object(m.value);
-    if (!kaito || detail::unique_member(*members, "kaito") != m.value) return std::nullopt;
-    for (const auto& k : *kaito) {
-      if (k.key != "current" || k.value.front() != '[') continue;
-      auto current = detail::scan_object_array(k.value);
-      if (!current || detail::unique_member(*kaito, "current") != k.value) return std::nullopt;
-      rows.kaito_current = std::move(*current);
-    }
-  }
-  return rows;
-}
-
 // A row that can hold `name`: its text spells it in some case, or holds an escape that could.
 bool may_name(std::string_view row, std::string_view name) {
   return detail::contains_icase(row, name) || row.find('\\') != std::string_view::npos;
-}
-
-// Row members load() never reads and that hold most of the file's text: provenance for people, not figures.
-bool unread_member(std::string_view key) {
-  return key == "source" || key == "memory_mib_reported_note" || key == "unverified_fields";
-}
-
-// skus.json reduced to what load() reads: schema_version, the gpus and instances rows without their provenance
-// members, and the "sku" of each kaito.current row. The catalog's descriptions, sources and KAITO's removed table are
-// left out, so about half of the file is never parsed. nullopt when the quick scan gives up.
-std::optional<std::string> reduced_catalog_text(std::string_view text) {
-  const auto rows = scan_sku_rows(text);
-  if (!rows) return std::nullopt;
-  std::string out;
-  out.reserve(text.size() / 2);
-  auto add_rows = [&](const std::vector<std::string_view>& list, auto unread) {
-    out += '[';
-    for (const std::string_view row : list) {
-      const auto members = detail::scan_object(row);
-      if (!members) return false;
-      if (out.back() != '[') out += ',';
-      out += '{';
-      bool first = true;
-      for (const auto& m : *members) {
-        if (unread(m.key)) continue;
-        if (!first) out += ',';
-        first = false;
-        out += '"';
-        out += m.key;
-        out += "\":";
-        out += m.value;
-      }
-      out += '}';
-    }
-    out += ']';
-    return true;
-  };
-  out += R"({"schema_version":1,"gpus":)";
-  if (!add_rows(rows->gpus, unread_member)) return std::nullopt;
-  out += R"(,"instances":)";
-  if (!add_rows(rows->instances, unread_member)) return std::nullopt;
-  out += R"(,"kaito":{"current":)";
-  if (!add_rows(rows->kaito_current, [](std::string_view key) { return key != "sku"; })) return std::nullopt;
-  out += "}}";
-  return out;
 }
 
 }  // namespace
 
 SkuCatalog SkuCatalog::load(const std::filesystem::path& file) {
   const std::string text = detail::read_catalog_file(file, "SKU catalog");
-  // Parsing all of skus.json was most of what --sku all cost beyond start-up (bench/RESULTS.md): the members read
-  // below are parsed on their own when the scan can cut them out. Otherwise, or when they do not parse, the whole
-  // file is, so errors name its line and column.
-  json doc;
-  if (const auto reduced = reduced_catalog_text(text)) doc = json::parse(*reduced, nullptr, /*allow_exceptions=*/false);
-  if (doc.is_discarded() || doc.is_null()) doc = parse_json_relaxed(text, file.string());
   SkuCatalog catalog;
+  // Parsing all of skus.json into a document was most of what --sku all cost beyond start-up (bench/RESULTS.md):
+  // the rows are read straight from the quick scan's pieces where they can be (sku_catalog_scan.hpp). Otherwise the
+  // whole file is parsed, so errors name its line and column.
+  if (const auto rows = detail::scan_sku_rows(text)) {
+    if (auto skus = detail::skus_from_rows(*rows)) {
+      catalog.skus_ = std::move(*skus);
+      return catalog;
+    }
+  }
+  const json doc = parse_json_relaxed(text, file.string());
   try {
     if (!doc.is_object()) throw SchemaError{"the top level is not an object"};
     auto version = doc.find("schema_version");
@@ -456,7 +380,7 @@ json parse_row(std::string_view row, const std::string& origin) { return parse_j
 
 // Whether load() marks bare `gpu` KAITO-supported: an instance of it is flagged so, or a kaito.current row spells
 // one's name or alias. Reads only the instance rows that can name the GPU and the KAITO rows that can name those.
-bool kaito_supports(const SkuRows& rows, const Gpu& gpu, const std::string& origin) {
+bool kaito_supports(const detail::SkuRows& rows, const Gpu& gpu, const std::string& origin) {
   std::vector<Sku> instances;
   for (const auto row : rows.instances) {
     if (!may_name(row, gpu.name)) continue;
@@ -484,7 +408,7 @@ bool kaito_supports(const SkuRows& rows, const Gpu& gpu, const std::string& orig
 // Whether match() over the whole catalog gives bare GPU `s` for `name`, its name or an alias. An alias with a model
 // number may be a family name (match(), step 1): the GPUs that could share it are those with a name or alias holding
 // each piece of it, so only the rows whose text spells every piece are read.
-bool alias_stands(const SkuRows& rows, const Sku& s, std::string_view name, const std::string& origin) {
+bool alias_stands(const detail::SkuRows& rows, const Sku& s, std::string_view name, const std::string& origin) {
   const Query q = query(name);
   if (iequals_ascii(s.name, name) || !q.model_number) return true;
   std::vector<Sku> near;
@@ -499,7 +423,7 @@ bool alias_stands(const SkuRows& rows, const Sku& s, std::string_view name, cons
 
 // The SKU find() would return from load() for `name`: bare GPUs first, then instances, each in catalog order,
 // parsing only the rows that can spell it. nullopt when none does.
-std::optional<Sku> sku_from_rows(const SkuRows& rows, std::string_view name, const std::string& origin) {
+std::optional<Sku> sku_from_rows(const detail::SkuRows& rows, std::string_view name, const std::string& origin) {
   for (const auto row : rows.gpus) {
     if (!may_name(row, name)) continue;
     if (Sku s = parse_bare_gpu(parse_row(row, origin)); named(s, name)) {
@@ -533,7 +457,7 @@ SkuCatalog SkuCatalog::load_for(const std::filesystem::path& file, const std::ve
   // A plan needs one SKU or a few, and parsing all of skus.json was most of its own work (bench/RESULTS.md).
   const std::string text = detail::read_catalog_file(file, "SKU catalog");
   auto scanned = [&]() -> std::optional<SkuCatalog> {
-    const auto rows = scan_sku_rows(text);
+    const auto rows = detail::scan_sku_rows(text);
     if (!rows || names.empty()) return std::nullopt;
     SkuCatalog catalog;
     for (const auto& name : names) {

@@ -1,8 +1,10 @@
 // One run's result: the model, its weights and KV cache, and a plan per SKU. Renderers read only this.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "vramcalc/engines/common.hpp"
@@ -61,6 +63,10 @@ struct SkuPlan {
   Feasibility feasibility;              // for the chosen engine and estimator
   std::vector<Suggestion> suggestions;  // when it does not fit: the nearest changes that would
   std::vector<std::string> warnings;    // SKU-specific (memory figure guessed, unsupported accelerator, ...)
+  // Plans holding the same non-null `alike` are copies of one plan (add_plans: the clouds' instances of one GPU and
+  // count, report/plan_cache.hpp) that differ only in `sku` and in `warnings` and `summary.warnings`, which may quote
+  // the SKU's name: render_json writes their other members once. Whatever changes a plan otherwise must reset it.
+  std::shared_ptr<const void> alike;
 
   // The verdict and layout of the chosen engine and estimator.
   [[nodiscard]] bool fits() const { return feasibility.fits; }
@@ -84,6 +90,8 @@ struct Report {
   [[nodiscard]] std::vector<std::string> model_warnings() const;
   // Every warning that applies to one SKU's plan: the model's, the SKU's and the plan's.
   [[nodiscard]] std::vector<std::string> all_warnings(const SkuPlan& p) const;
+  // The same texts, in the same order, as views into the report and the plan.
+  [[nodiscard]] std::vector<std::string_view> all_warning_texts(const SkuPlan& p) const;
   // ---- issue 14: the verdict with the model's confidence (vramcalc/model/confidence.hpp) ----
   // A guess anywhere in the parameters, the weights or the KV cache: the plan is not an answer.
   [[nodiscard]] bool uncertain() const { return arch.confidence.uncertain(); }

@@ -9,6 +9,7 @@
 #include "vramcalc/core/units.hpp"
 #include "vramcalc/engines/vllm/activation.hpp"
 #include "vramcalc/engines/vllm/attention_workspace.hpp"
+#include "vramcalc/engines/vllm/memo.hpp"
 #include "vramcalc/engines/vllm/plan.hpp"
 #include "vramcalc/model/quantization.hpp"
 
@@ -122,14 +123,17 @@ VllmCaptureInputs capture_inputs(const VllmSettings& s, const VllmPlan& p, const
 }
 
 // The KV cache layout with the drafter's layers and the state layers' speculative rows (speculative.hpp).
-VllmKvLayout kv_layout(const ModelArch& a, const KvCacheSpec& kv, VllmKvSettings ks, const VllmSpeculativePlan& spec) {
+VllmKvLayout kv_layout(const ModelArch& a, const KvCacheSpec& kv, VllmKvSettings ks, const VllmSpeculativePlan& spec,
+                       VllmPlanMemo* memo) {
   ks.num_speculative_tokens = spec.num_speculative_tokens;
+  if (memo != nullptr) return memo->kv_layout(ks, spec.draft_layers);
   if (spec.draft_layers == 0) return vllm_kv_layout(a, kv, ks);
   return vllm_kv_layout(vllm_arch_with_draft_layers(a, spec.draft_layers), kv, ks);
 }
 
+// `memo`: null, or one that serves this model (memo.hpp); the steps it keeps give what they compute.
 VllmPlan evaluate(const ModelArch& a, const WeightEstimate& w, const KvCacheSpec& kv, const Gpu& gpu,
-                  const GpuMemory& total, const VllmSettings& s, Layout layout, double u) {
+                  const GpuMemory& total, const VllmSettings& s, Layout layout, double u, VllmPlanMemo* memo) {
   VllmPlan p;
   p.tensor_parallel_size = layout.tp;
   p.pipeline_parallel_size = layout.pp;
@@ -153,19 +157,22 @@ VllmPlan evaluate(const ModelArch& a, const WeightEstimate& w, const KvCacheSpec
   if (!s.enforce_eager) {
     // The graphs vLLM captures and what they take (cudagraph.hpp): its estimate from v0.20, the pool rule of thumb
     // before, or --cudagraph-memory.
-    const auto cg =
-        plan_vllm_cudagraphs(a, s.compilation, capture_inputs(s, p, gpu), layout.tp, layout.pp, s.cudagraph_memory);
-    p.cudagraph = cg;
-    p.cudagraph_bytes = cg.bytes;
-    p.cudagraph_estimated = cg.estimated;
+    const auto inputs = capture_inputs(s, p, gpu);
+    p.cudagraph = memo != nullptr
+                      ? memo->cudagraphs(s.compilation, inputs, layout.tp, layout.pp, s.cudagraph_memory)
+                      : plan_vllm_cudagraphs(a, s.compilation, inputs, layout.tp, layout.pp, s.cudagraph_memory);
+    p.cudagraph_bytes = p.cudagraph.bytes;
+    p.cudagraph_estimated = p.cudagraph.estimated;
   }
   // MXFP4 experts on GPUs without native FP4 load larger than the checkpoint (profile.hpp, vllm_mxfp4_load_extra).
   const auto mxfp4 = vllm_mxfp4_load_extra(a, w.quantization.value_or(QuantScheme{}), gpu.compute_capability, s.version,
                                            layout.tp, layout.pp, s.data_parallel_size, s.expert_parallel);
   p.mxfp4_extra_bytes = mxfp4.extra_bytes;
   p.mxfp4_formula = mxfp4.formula;
-  p.weights_bytes = vllm_weights_per_gpu(a, w, layout.tp, layout.pp, s.data_parallel_size, s.expert_parallel) +
-                    mxfp4.extra_bytes + p.speculative.draft_weight_bytes;
+  p.weights_bytes =
+      (memo != nullptr ? memo->weights_per_gpu(layout.tp, layout.pp, s.data_parallel_size, s.expert_parallel)
+                       : vllm_weights_per_gpu(a, w, layout.tp, layout.pp, s.data_parallel_size, s.expert_parallel)) +
+      mxfp4.extra_bytes + p.speculative.draft_weight_bytes;
   if (s.kv_cache_memory) {
     p.kv_cache_memory_given = true;
     p.available_kv_bytes = static_cast<std::int64_t>(*s.kv_cache_memory);
@@ -184,7 +191,7 @@ VllmPlan evaluate(const ModelArch& a, const WeightEstimate& w, const KvCacheSpec
     ps.max_model_len = s.max_model_len.value_or(a.max_position_embeddings.value_or(0));
     // Unified memory (DGX Spark): vLLM counts host memory as non-PyTorch there (activation.hpp).
     ps.unified_memory = vllm_unified_memory_gpu(gpu);
-    p.profile = estimate_vllm_profile(a, ps);
+    p.profile = memo != nullptr ? memo->profile(ps) : estimate_vllm_profile(a, ps);
     if (!p.profile.encoder.note.empty()) p.warnings.push_back(p.profile.encoder.note);  // issue 14
     if (ps.unified_memory) p.warnings.push_back(vllm_unified_memory_note(gpu, p.profile.non_torch_bytes));
     add_attention_workspace(p, vllm_attention_workspace(a, ps.max_model_len, p.max_num_batched_tokens));
@@ -202,7 +209,7 @@ VllmPlan evaluate(const ModelArch& a, const WeightEstimate& w, const KvCacheSpec
   ks.tensor_parallel_size = layout.tp;
   ks.pipeline_parallel_size = layout.pp;
   ks.max_num_batched_tokens = p.max_num_batched_tokens;
-  p.layout = kv_layout(a, kv, ks, p.speculative);
+  p.layout = kv_layout(a, kv, ks, p.speculative, memo);
 
   const std::uint64_t model_max = a.max_position_embeddings.value_or(0);
   p.model_max_len = model_max;
@@ -259,16 +266,22 @@ constexpr double kFillMarginShare = 0.05;
 constexpr double kFillMarginGiB = 0.5;
 
 VllmPlan pinned_layout(const ModelArch& a, const WeightEstimate& w, const KvCacheSpec& kv, const Gpu& gpu,
-                       const GpuMemory& total, const VllmSettings& s, double u);
+                       const GpuMemory& total, const VllmSettings& s, double u, VllmPlanMemo* memo);
 VllmPlan smallest_layout(const ModelArch& a, const WeightEstimate& w, const KvCacheSpec& kv, const Gpu& gpu,
-                         const GpuMemory& total, const VllmSettings& s, double u);
+                         const GpuMemory& total, const VllmSettings& s, double u, VllmPlanMemo* memo);
 VllmPlan fill_context(const ModelArch& a, const WeightEstimate& w, const KvCacheSpec& kv, const Gpu& gpu,
-                      const GpuMemory& total, VllmSettings s, double u, const VllmPlan& found);
+                      const GpuMemory& total, VllmSettings s, double u, const VllmPlan& found, VllmPlanMemo* memo);
 
 }  // namespace
 
 VllmPlan plan_vllm(const ModelArch& a, const WeightEstimate& w, const KvCacheSpec& kv, const Gpu& gpu,
                    const GpuMemory& total, const VllmSettings& s) {
+  return plan_vllm(a, w, kv, gpu, total, s, nullptr);
+}
+
+VllmPlan plan_vllm(const ModelArch& a, const WeightEstimate& w, const KvCacheSpec& kv, const Gpu& gpu,
+                   const GpuMemory& total, const VllmSettings& s, VllmPlanMemo* memo) {
+  if (memo != nullptr && !memo->serves(a, w, kv)) memo = nullptr;  // made for another model
   const double u = s.gpu_memory_utilization.value_or(vllm_default_gpu_memory_utilization(s.version));
   if (!(u > 0 && u <= 1)) fail_input(fmt::format("--gpu-memory-utilization: {} is outside (0, 1]", u));
   if (s.concurrency == 0) fail_input("--concurrency: must be at least 1");
@@ -312,9 +325,10 @@ VllmPlan plan_vllm(const ModelArch& a, const WeightEstimate& w, const KvCacheSpe
   const bool fill = !s.max_model_len && !s.max_model_len_auto;
   VllmSettings search = s;
   if (fill) search.max_model_len = std::min(kSearchContext, a.max_position_embeddings.value_or(kSearchContext));
-  VllmPlan p = s.tensor_parallel_size || s.pipeline_parallel_size ? pinned_layout(a, w, kv, gpu, total, search, u)
-                                                                  : smallest_layout(a, w, kv, gpu, total, search, u);
-  if (fill && p.fits) p = fill_context(a, w, kv, gpu, total, search, u, p);
+  VllmPlan p = s.tensor_parallel_size || s.pipeline_parallel_size
+                   ? pinned_layout(a, w, kv, gpu, total, search, u, memo)
+                   : smallest_layout(a, w, kv, gpu, total, search, u, memo);
+  if (fill && p.fits) p = fill_context(a, w, kv, gpu, total, search, u, p, memo);
   p.warnings.insert(p.warnings.end(), caveats.begin(), caveats.end());
   return p;
 }
@@ -322,9 +336,9 @@ VllmPlan plan_vllm(const ModelArch& a, const WeightEstimate& w, const KvCacheSpe
 namespace {
 
 VllmPlan pinned_layout(const ModelArch& a, const WeightEstimate& w, const KvCacheSpec& kv, const Gpu& gpu,
-                       const GpuMemory& total, const VllmSettings& s, double u) {
+                       const GpuMemory& total, const VllmSettings& s, double u, VllmPlanMemo* memo) {
   VllmPlan p = evaluate(a, w, kv, gpu, total, s,
-                        Layout{s.tensor_parallel_size.value_or(1), s.pipeline_parallel_size.value_or(1)}, u);
+                        Layout{s.tensor_parallel_size.value_or(1), s.pipeline_parallel_size.value_or(1)}, u, memo);
   p.pinned = true;
   return p;
 }
@@ -333,7 +347,7 @@ VllmPlan pinned_layout(const ModelArch& a, const WeightEstimate& w, const KvCach
 // the plan's cache with the estimator's calibrated error to spare: the available KV cache less max(5%, 0.5 GiB)
 // (none with --kv-cache-memory, a budget vLLM takes as given). Re-evaluated there so every figure is at that length.
 VllmPlan fill_context(const ModelArch& a, const WeightEstimate& w, const KvCacheSpec& kv, const Gpu& gpu,
-                      const GpuMemory& total, VllmSettings s, double u, const VllmPlan& found) {
+                      const GpuMemory& total, VllmSettings s, double u, const VllmPlan& found, VllmPlanMemo* memo) {
   const std::uint64_t ceiling = a.max_position_embeddings.value_or(1ULL << 24);
   const std::uint64_t searched = *s.max_model_len;  // the search held this many tokens, without the margin
   const auto left = static_cast<double>(found.available_kv_bytes);
@@ -360,7 +374,8 @@ VllmPlan fill_context(const ModelArch& a, const WeightEstimate& w, const KvCache
     }
   }
   s.max_model_len = len;
-  VllmPlan p = evaluate(a, w, kv, gpu, total, s, Layout{found.tensor_parallel_size, found.pipeline_parallel_size}, u);
+  VllmPlan p =
+      evaluate(a, w, kv, gpu, total, s, Layout{found.tensor_parallel_size, found.pipeline_parallel_size}, u, memo);
   p.pinned = found.pinned;
   p.context_filled = true;
   p.fill_margin_bytes = static_cast<std::uint64_t>(margin);
@@ -373,22 +388,26 @@ VllmPlan fill_context(const ModelArch& a, const WeightEstimate& w, const KvCache
 }
 
 VllmPlan smallest_layout(const ModelArch& a, const WeightEstimate& w, const KvCacheSpec& kv, const Gpu& gpu,
-                         const GpuMemory& total, const VllmSettings& s, double u) {
+                         const GpuMemory& total, const VllmSettings& s, double u, VllmPlanMemo* memo) {
   // Smallest valid layout: TP within a node (a divisor of the heads, compatible with the KV heads), then PP.
   const auto gpn = static_cast<std::uint64_t>(std::max(1, s.gpus_per_node));
   std::vector<std::uint64_t> tps;
   for (std::uint64_t tp = 1; tp <= gpn; ++tp)
     if (a.tp_valid(tp)) tps.push_back(tp);
-  std::vector<Layout> layouts;
-  for (auto tp : tps) layouts.push_back({tp, 1});
+  std::vector<Layout> tp_only;
+  for (auto tp : tps) tp_only.push_back({tp, 1});
   const std::uint64_t widest = tps.back();
+  std::vector<Layout> with_pp;
   for (std::uint64_t pp = 2; pp <= std::min<std::uint64_t>(a.num_hidden_layers, 128); ++pp)
-    layouts.push_back({widest, pp});
-  std::stable_sort(layouts.begin(), layouts.end(),
-                   [](const Layout& x, const Layout& y) { return x.tp * x.pp < y.tp * y.pp; });
+    with_pp.push_back({widest, pp});
+  // Fewest GPUs first, TP before PP among equals: both lists are in that order already, and merge keeps the first
+  // list's elements first among equals (what a stable sort of the two, one after the other, gives).
+  std::vector<Layout> layouts(tp_only.size() + with_pp.size());
+  std::merge(tp_only.begin(), tp_only.end(), with_pp.begin(), with_pp.end(), layouts.begin(),
+             [](const Layout& x, const Layout& y) { return x.tp * x.pp < y.tp * y.pp; });
   VllmPlan last;
   for (const auto& l : layouts) {
-    last = evaluate(a, w, kv, gpu, total, s, l, u);
+    last = evaluate(a, w, kv, gpu, total, s, l, u, memo);
     if (last.fits || !gpu.cuda_served) return last;
   }
   last.not_fit_reasons.push_back(

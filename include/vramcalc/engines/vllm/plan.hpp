@@ -24,6 +24,8 @@
 
 namespace vramcalc {
 
+class VllmPlanMemo;  // memo.hpp
+
 // Totals CUDA reported to processes on GPUs that have both readings (MiB): nvidia-smi minus this is what a
 // process sees. Median of H100 (81559 - 81082), H200 (143771 - 143156), A100-40G (40960 - 40437),
 // A10G (23028 - 22587), T4 (15360 - 15095), V100-16G (16160 - 16130), from data/skus.json.
@@ -112,6 +114,10 @@ struct VllmPlan {
 // estimator's calibrated error), rounded down to a multiple of 256, up to the model's maximum (context_filled).
 VllmPlan plan_vllm(const ModelArch& arch, const WeightEstimate& weights, const KvCacheSpec& kv, const Gpu& gpu,
                    const GpuMemory& total, const VllmSettings& settings);
+// The same plan, with what does not depend on the GPU kept in `memo` for the next GPU, when it was made for these
+// arch, weights and kv objects (memo.hpp; ignored otherwise, and null is no memo).
+VllmPlan plan_vllm(const ModelArch& arch, const WeightEstimate& weights, const KvCacheSpec& kv, const Gpu& gpu,
+                   const GpuMemory& total, const VllmSettings& settings, VllmPlanMemo* memo);
 
 // The plan in the shape every engine shares: layout, the length checked (vLLM's estimate when it does not fit),
 // the per-GPU terms of the budget (requested = weights + activation + non-PyTorch [+ CUDA graphs] + KV cache), the
