@@ -126,7 +126,7 @@ TEST_CASE("serve: 16 clients x 500 requests, none lost or failed", "[serve][load
   TestServer server({"--threads", "8"});
   // Fewer under AddressSanitizer, which makes each plan many times slower.
   const int per_client = testsupport::kAddressSanitizer ? 50 : 500;
-  std::atomic<int> ok{0}, failed{0};
+  std::atomic<int> ok{0}, failed{0}, reconnects{0};
   std::vector<double> latencies_ms(static_cast<std::size_t>(16 * per_client));
   const std::string expected = testsupport::run_cli("--model meta-llama/Llama-3.1-8B --sku A100-80G --format json").out;
   std::vector<std::thread> clients;
@@ -134,7 +134,13 @@ TEST_CASE("serve: 16 clients x 500 requests, none lost or failed", "[serve][load
     clients.emplace_back([&, c] {
       for (int i = 0; i < per_client; ++i) {
         const auto start = std::chrono::steady_clock::now();
-        const auto r = http(server.port(), "POST", "/plan", kPlan);
+        auto r = http(server.port(), "POST", "/plan", kPlan);
+        // A connection refused or reset before any answer (status 0) never reached a handler: cpp-httplib listens
+        // with a backlog of 5, which 16 clients on a starved 2-core machine can overflow. Retried, and counted.
+        for (int attempt = 0; attempt < 3 && r.status == 0; ++attempt) {
+          ++reconnects;
+          r = http(server.port(), "POST", "/plan", kPlan);
+        }
         latencies_ms[static_cast<std::size_t>(c * per_client + i)] =
             std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
         (r.status == 200 && r.body == expected ? ok : failed)++;
@@ -144,10 +150,12 @@ TEST_CASE("serve: 16 clients x 500 requests, none lost or failed", "[serve][load
   for (auto& t : clients) t.join();
   CHECK(failed == 0);
   CHECK(ok == 16 * per_client);
+  CHECK(reconnects * 100 < 16 * per_client);  // under 1% of the requests needed a second connection
   std::sort(latencies_ms.begin(), latencies_ms.end());
   const double p50 = latencies_ms[latencies_ms.size() / 2];
   const double p99 = latencies_ms[latencies_ms.size() * 99 / 100];
-  WARN("16 clients x " << per_client << " POST /plan: p50 " << p50 << " ms, p99 " << p99 << " ms");
+  WARN("16 clients x " << per_client << " POST /plan: p50 " << p50 << " ms, p99 " << p99 << " ms, " << reconnects
+                       << " reconnects");
   CHECK(p99 < 5000);
 }
 
