@@ -14,6 +14,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "sources/files.hpp"
+#include "sources/yaml_documents.hpp"
 #include "vramcalc/core/limits.hpp"
 #include "vramcalc/core/printable.hpp"
 
@@ -22,23 +23,6 @@ namespace fs = std::filesystem;
 namespace vramcalc {
 
 namespace {
-
-// Where each document of a stream starts. yaml-cpp 0.7's LoadAll loops forever on a token that cannot start a
-// node (issue 1040: an empty document that consumes nothing); a document starting where the previous one did is
-// that token, reported as malformed instead.
-class DocumentStarts : public YAML::EventHandler {
- public:
-  std::vector<YAML::Mark> starts;
-  void OnDocumentStart(const YAML::Mark& mark) override { starts.push_back(mark); }
-  void OnDocumentEnd() override {}
-  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
-  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
-  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override {}
-  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
-  void OnSequenceEnd() override {}
-  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
-  void OnMapEnd() override {}
-};
 
 std::string one_line(std::string_view text) { return printable_line(std::string(text)); }
 
@@ -51,7 +35,7 @@ void ManifestReader::add(std::string_view text, const std::string& file) {
   try {
     std::istringstream in(copy);
     YAML::Parser parser(in);
-    DocumentStarts events;
+    detail::DocumentStarts events;
     while (parser.HandleNextDocument(events)) {
       const auto n = events.starts.size();
       if (n >= 2 && events.starts[n - 1].pos == events.starts[n - 2].pos)

@@ -30,6 +30,7 @@
 #include "vramcalc/core/limits.hpp"
 
 #include "sources/files.hpp"
+#include "sources/yaml_documents.hpp"
 
 namespace vramcalc {
 namespace {
@@ -489,22 +490,6 @@ void parse_section(Profile& profile, std::string_view origin, const ProfileChoic
   });
 }
 
-// Sees where documents start, ignoring their content.
-class DocumentStarts : public YAML::EventHandler {
- public:
-  std::vector<YAML::Mark> starts;
-
-  void OnDocumentStart(const YAML::Mark& mark) override { starts.push_back(mark); }
-  void OnDocumentEnd() override {}
-  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
-  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
-  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override {}
-  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
-  void OnSequenceEnd() override {}
-  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
-  void OnMapEnd() override {}
-};
-
 // Rejects a text with more than one document. Not YAML::LoadAll: on a token that cannot start a node (a stray
 // ',') yaml-cpp 0.7 yields an empty document without consuming the token, and LoadAll loops forever (yaml-cpp
 // issue 1040). At most two documents are parsed here, and a second one that starts where the first did is that
@@ -512,7 +497,7 @@ class DocumentStarts : public YAML::EventHandler {
 void require_one_document(const std::string& text, std::string_view origin) {
   std::istringstream in(text);
   YAML::Parser parser(in);
-  DocumentStarts documents;
+  detail::DocumentStarts documents;
   if (!parser.HandleNextDocument(documents) || !parser.HandleNextDocument(documents)) return;
   const YAML::Mark& first = documents.starts.at(0);
   const YAML::Mark& second = documents.starts.at(1);
