@@ -14,4 +14,8 @@ void write_output(const std::string& text);
 // `message` with the command line's secrets (token-like flags' values, hf_... words) replaced by ***.
 std::string redact_secrets(std::string message, const std::vector<std::string>& args);
 
+// Called inside a catch (...) block: prints the exception in flight as every command does (one line on stderr,
+// `args`' secrets redacted) and returns its exit code: an Error's own, else 2 (out of memory, or an internal error).
+int report_failure(const std::vector<std::string>& args);
+
 }  // namespace vramcalc::cli

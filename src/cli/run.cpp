@@ -41,7 +41,8 @@ namespace vramcalc::cli {
   const std::filesystem::path dir = ec ? std::filesystem::path(".") : self.parent_path();
   for (const auto& candidate : {dir / "vram-calc-serve", dir / ".." / "libexec" / "vram-calc" / "vram-calc-serve"}) {
     if (::access(candidate.c_str(), X_OK) != 0) continue;
-    std::vector<char*> args{const_cast<char*>(candidate.c_str())};
+    std::string program = candidate.string();  // execv's argv is char*, not const char*
+    std::vector<char*> args{program.data()};
     for (int i = 2; i < argc; ++i) args.push_back(argv[i]);
     args.push_back(nullptr);
     ::execv(candidate.c_str(), args.data());
@@ -304,6 +305,15 @@ int run(int argc, char** argv) {
       case Command::ListModels: return list_models(o);
       case Command::Plan: return plan(o);
     }
+  } catch (...) {
+    return report_failure(args);
+  }
+  return static_cast<int>(ExitCode::BadInput);
+}
+
+int report_failure(const std::vector<std::string>& args) {
+  try {
+    throw;
   } catch (const Error& e) {
     // A token given on the command line never comes back in a message (CLI11 echoes what it did not expect).
     std::fprintf(stderr, "vram-calc: %s\n", redact_secrets(e.what(), args).c_str());
@@ -316,7 +326,6 @@ int run(int argc, char** argv) {
     std::fprintf(stderr, "vram-calc: internal error: %s\n", printable_line(redact_secrets(e.what(), args)).c_str());
     return static_cast<int>(ExitCode::BadInput);
   }
-  return static_cast<int>(ExitCode::BadInput);
 }
 
 }  // namespace vramcalc::cli

@@ -141,15 +141,8 @@ int run_check(int argc, char** argv) {
     for (const auto& w : run.input.workloads) run.results.push_back(check_workload(w, context));
     write_output(format->render(run));
     return exit_code(run, f.strict);
-  } catch (const Error& e) {
-    std::fprintf(stderr, "vram-calc: %s\n", redact_secrets(e.what(), args).c_str());
-    return static_cast<int>(e.code());
-  } catch (const std::bad_alloc&) {
-    std::fputs("vram-calc: out of memory\n", stderr);
-    return static_cast<int>(ExitCode::BadInput);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "vram-calc: internal error: %s\n", printable_line(redact_secrets(e.what(), args)).c_str());
-    return static_cast<int>(ExitCode::BadInput);
+  } catch (...) {
+    return report_failure(args);
   }
 }
 

@@ -409,12 +409,8 @@ int run_explain_log(int argc, char** argv) {
     for (const auto& w : p.report.all_warnings(*p.plan)) e.notes.push_back(w);
     write_output(f.format == "json" ? render_explanation_json(e) : render_explanation_human(e));
     return exit_code_of(e.log);
-  } catch (const Error& err) {
-    std::fprintf(stderr, "vram-calc: %s\n", redact_secrets(err.what(), raw).c_str());
-    return static_cast<int>(err.code());
-  } catch (const std::exception& err) {
-    std::fprintf(stderr, "vram-calc: internal error: %s\n", printable_line(redact_secrets(err.what(), raw)).c_str());
-    return static_cast<int>(ExitCode::BadInput);
+  } catch (...) {
+    return report_failure(raw);
   }
 }
 
