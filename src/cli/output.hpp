@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace vramcalc::cli {
@@ -10,6 +11,10 @@ namespace vramcalc::cli {
 // Writes all of `text` to stdout and flushes it. Throws Error(BadInput) "cannot write the output: ..." when stdout
 // is full, closed, or its reader went away.
 void write_output(const std::string& text);
+
+// write_output in pieces: each piece written (an error throws as above), then finish_output flushes and checks once.
+void write_output_piece(std::string_view text);
+void finish_output();
 
 // `message` with the command line's secrets (token-like flags' values, hf_... words) replaced by ***.
 std::string redact_secrets(std::string message, const std::vector<std::string>& args);

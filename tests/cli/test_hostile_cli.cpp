@@ -159,8 +159,14 @@ TEST_CASE("hostile cli: read_regular_file names what it refuses", "[hostile-cli]
 }
 
 TEST_CASE("hostile cli: output that cannot be written is exit 2, for every command that prints", "[hostile-cli]") {
-  const std::vector<std::string> commands = {kPlan,      kPlan + " --format json", kPlan + " --emit vllm-command",
-                                             "skus",     "models --format json",   "--help",
+  // --sku all --format json is written in pieces as it is made (over a megabyte): an error on any piece counts.
+  const std::vector<std::string> commands = {kPlan,
+                                             kPlan + " --format json",
+                                             kPlan + " --emit vllm-command",
+                                             "--model meta-llama/Llama-3.1-8B --sku all --format json",
+                                             "skus",
+                                             "models --format json",
+                                             "--help",
                                              "--version"};
   for (const std::string& command : commands) {
     CAPTURE(command);
