@@ -29,6 +29,15 @@ origin of logged - first capture on the fitted per-graph term):
 
 The layers include the MTP drafter's where the run speculates (its layer is captured in the same dummy runs).
 
+Unified memory (DGX Spark GB10; vllm_unified_memory_gpu in the C++): vLLM measures each capture as the drop in the
+free memory cudaMemGetInfo reports, and on a device that shares the host's memory that is the system's free memory,
+so host memory allocated during the two captures counts too. Two boots of one model with the same capture list on
+one DGX Spark logged 1.56 and 1.94 GiB (vllm-new-013, -014), where a discrete L40S logged 1.11 (vllm-new-008). So the
+fit above takes discrete GPUs only, and one more factor on the per-graph cost is fitted on the unified-memory records
+alone, as the breakable factor (and before it: a breakable run on unified memory takes both):
+
+    estimate (unified memory) = first capture + unified_per_graph_factor x per graph x ((N_piecewise - 1) + ...)
+
 (Other forms were tried: a first capture growing with the largest batch, a per-graph cost growing with the second
 batch size, a separate cost for linear-attention layers. None predicted the held-out records better; two more
 coefficients do not earn their keep on ten records.)
@@ -98,8 +107,21 @@ NOT_FITTED = {
                     "profiling will be enabled by default'); graph counts not logged",
     "vllm-new-022": "vllm-backport fork; graph counts not logged",
     "vllm-new-023": "a pathological 118.65 GiB estimate (vllm#53013, TP 2 x DP 4 EP on GB300); counts not logged",
+    "vllm-new-017": "an outlier: 1.22 GiB estimated for 12 graphs where the same run then captured a 0.22 GiB pool "
+                    "(logged), 5.5x, when the extrapolation's overshoot needs dozens of graphs (vllm-new-019: 2.4x "
+                    "with 136); WSL2 (RTX 5090), whose free-memory figure goes through the Windows driver",
     "vllm-new-032": "DeepSeek-V4-class checkpoint (exact model unknown) with breakable CUDA graphs: fits the "
                     "breakable factor instead (sized as DeepSeek-V4-Flash)",
+}
+# Records run on a unified-memory device (DGX Spark GB10), and how that is known: the per-graph factor for unified
+# memory is fitted on these (those also in BREAKABLE take it before the breakable fit).
+UNIFIED = {
+    "vllm-new-002": "inferred in its notes: a 115-125 GiB total from the 'equivalent to' line, too few SMs for "
+                    "max_autotune_gemm",
+    "vllm-new-003": "DGX Spark (Blackwell GB10, 128GB UMA), per its author",
+    "vllm-new-013": "an aarch64 host with FlashInfer's SM121 cache: DGX Spark GB10 (its notes)",
+    "vllm-new-014": "the same host as vllm-new-013 (119.63 GiB total)",
+    "vllm-new-032": "SM121 (FlashInfer's cache directory), a DGX Spark-class unified-memory device (its notes)",
 }
 # Records whose model runs breakable CUDA graphs (the "Auto-enabling VLLM_USE_BREAKABLE_CUDAGRAPH" architectures) and
 # whose graph counts are logged: the breakable factor is fitted on these.
@@ -110,6 +132,7 @@ DRAFT_LAYERS = {
     "vllm-new-032": 1,  # "+ MTP" in its log; FULL=3 (largest=9): multiples of 3
 }
 DECIMALS_FIRST, DECIMALS_PER_GRAPH, DECIMALS_FACTOR = 4, 2, 1
+DECIMALS_UNIFIED = 2
 
 PROFILE_LINE = re.compile(r"Profiling CUDA graph memory: PIECEWISE=(\d+) \(largest=(\d+)\)"
                           r"(?:, FULL=(\d+) \(largest=(\d+)\))?")
@@ -173,9 +196,10 @@ def predict(coef, feats):
     return sum(c * f for c, f in zip(coef, feats))
 
 
-def breakable_factor(coef, feats, ys):
-    """Least squares through the origin of (logged - first capture) on the fitted per-graph term."""
-    xs = [coef[1] * f[1] for f in feats]
+def per_graph_factor(coef, feats, ys, scales=None):
+    """Least squares through the origin of (logged - first capture) on the fitted per-graph term (times `scales`)."""
+    scales = scales or [1.0] * len(feats)
+    xs = [coef[1] * f[1] * k for f, k in zip(feats, scales)]
     return sum(x * (y - coef[0]) for x, y in zip(xs, ys)) / sum(x * x for x in xs)
 
 
@@ -206,6 +230,9 @@ def main():
                         "hidden_size": t["hidden_size"],
                         "piecewise": {"graphs": c[0][0], "largest": c[0][1]},
                         "full": {"graphs": c[1][0], "largest": c[1][1]}, "counts_source": c[2]})
+        row["unified_memory"] = r["id"] in UNIFIED
+        if r["id"] in UNIFIED:
+            row["unified_memory_because"] = UNIFIED[r["id"]]
         row["fitted"] = r["id"] not in NOT_FITTED and r["id"] not in ROCM and "layers" in row
         if r["id"] in DRAFT_LAYERS:
             row["draft_layers"] = DRAFT_LAYERS[r["id"]]
@@ -213,7 +240,7 @@ def main():
         row["not_fitted_because"] = NOT_FITTED.get(r["id"])
         rows.append(row)
 
-    fit_rows = [row for row in rows if row["fitted"]]
+    fit_rows = [row for row in rows if row["fitted"] and not row["unified_memory"]]
     feats = [features(row["layers"], row["hidden_size"], (row["piecewise"]["graphs"], 0),
                       (row["full"]["graphs"], 0)) for row in fit_rows]
     ys = [row["logged_estimate_gib"] for row in fit_rows]
@@ -222,21 +249,34 @@ def main():
     for i, row in enumerate(fit_rows):
         held = least_squares(feats[:i] + feats[i + 1:], ys[:i] + ys[i + 1:])
         row["loo_estimate_gib"] = round(predict(held, feats[i]), 4)
-    # The breakable-graph factor, on those records alone, with each one's leave-one-out prediction.
+    # The unified-memory factor, on the standard-capture records of such devices, each with its leave-one-out.
+    def feats_of(subset):
+        return [features(row["layers"], row["hidden_size"], (row["piecewise"]["graphs"], 0),
+                         (row["full"]["graphs"], 0)) for row in subset]
+    uni_rows = [row for row in rows if row["fitted"] and row["unified_memory"]]
+    uni_feats, uni_ys = feats_of(uni_rows), [row["logged_estimate_gib"] for row in uni_rows]
+    unified = round(per_graph_factor(coef, uni_feats, uni_ys), DECIMALS_UNIFIED)
+    for i, row in enumerate(uni_rows):
+        held = per_graph_factor(coef, uni_feats[:i] + uni_feats[i + 1:], uni_ys[:i] + uni_ys[i + 1:])
+        row["loo_estimate_gib"] = round(coef[0] + held * coef[1] * uni_feats[i][1], 4)
+    # The breakable-graph factor, on those records alone (the unified factor applied where it runs), with each one's
+    # leave-one-out prediction.
     brk_rows = [row for row in rows if row["breakable"]]
-    brk_feats = [features(row["layers"], row["hidden_size"], (row["piecewise"]["graphs"], 0),
-                          (row["full"]["graphs"], 0)) for row in brk_rows]
-    brk_ys = [row["logged_estimate_gib"] for row in brk_rows]
-    factor = round(breakable_factor(coef, brk_feats, brk_ys), DECIMALS_FACTOR)
+    brk_feats, brk_ys = feats_of(brk_rows), [row["logged_estimate_gib"] for row in brk_rows]
+    brk_scales = [unified if row["unified_memory"] else 1.0 for row in brk_rows]
+    factor = round(per_graph_factor(coef, brk_feats, brk_ys, brk_scales), DECIMALS_FACTOR)
     for i, row in enumerate(brk_rows):
-        held = breakable_factor(coef, brk_feats[:i] + brk_feats[i + 1:], brk_ys[:i] + brk_ys[i + 1:])
-        row["loo_estimate_gib"] = round(coef[0] + held * coef[1] * brk_feats[i][1], 4)
+        held = per_graph_factor(coef, brk_feats[:i] + brk_feats[i + 1:], brk_ys[:i] + brk_ys[i + 1:],
+                                brk_scales[:i] + brk_scales[i + 1:])
+        row["loo_estimate_gib"] = round(coef[0] + held * brk_scales[i] * coef[1] * brk_feats[i][1], 4)
     for row in rows:
         if "layers" in row:
             f = features(row["layers"], row["hidden_size"], (row["piecewise"]["graphs"], 0),
                          (row["full"]["graphs"], 0))
             if row["breakable"]:
                 f = [f[0], factor * f[1]]
+            if row["unified_memory"]:
+                f = [f[0], unified * f[1]]
             row["predicted_estimate_gib"] = round(predict(coef, f), 4)
             row["residual_gib"] = round(row["predicted_estimate_gib"] - row["logged_estimate_gib"], 4)
             row["within_tolerance"] = within(row["predicted_estimate_gib"], row["logged_estimate_gib"])
@@ -251,11 +291,15 @@ def main():
             "estimate": "first capture + per graph x ((N_piecewise - 1) + (N_full - 1)); 0 without graphs",
             "breakable": "per graph x breakable_per_graph_factor for breakable-CUDA-graph architectures, fitted on "
                          "those records alone after the rest",
+            "unified_memory": "per graph x unified_memory_per_graph_factor on a unified-memory device (DGX Spark), "
+                              "fitted on those records alone after the discrete GPUs' fit",
         },
         "coefficients": {"first_capture_gib": coef[0], "per_graph_bytes_per_layer_hidden": coef[1],
-                         "breakable_per_graph_factor": factor},
+                         "breakable_per_graph_factor": factor, "unified_memory_per_graph_factor": unified},
         "tolerance": {"relative": TOLERANCE_REL, "absolute_gib": TOLERANCE_ABS},
         "fitted_records": sum(1 for row in rows if row["fitted"]),
+        "unified_memory_records": len(uni_rows),
+        "unified_memory_within_tolerance": sum(1 for row in uni_rows if row["within_tolerance"]),
         "fitted_within_tolerance": sum(1 for row in rows if row["fitted"] and row["within_tolerance"]),
         "breakable_records": len(brk_rows),
         "breakable_within_tolerance": sum(1 for row in brk_rows if row["within_tolerance"]),
@@ -264,7 +308,8 @@ def main():
     Path(args.out).write_text(json.dumps(out, indent=1) + "\n")
     print(f"first capture {coef[0]} GiB, per graph {coef[1]} B x layers x hidden "
           f"({out['fitted_within_tolerance']}/{out['fitted_records']} fitted records within tolerance); "
-          f"breakable graphs x {factor} ({out['breakable_within_tolerance']}/{out['breakable_records']} within)")
+          f"unified memory x {unified} ({out['unified_memory_within_tolerance']}/{out['unified_memory_records']} "
+          f"within); breakable graphs x {factor} ({out['breakable_within_tolerance']}/{out['breakable_records']} within)")
     for row in rows:
         pred = row.get("predicted_estimate_gib")
         print(f"  {row['id']}: logged {row['logged_estimate_gib']} GiB, predicted "

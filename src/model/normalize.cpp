@@ -11,6 +11,7 @@
 #include "model/config_reader.hpp"
 #include "model/families.hpp"
 #include "model/multimodal.hpp"
+#include "model/rotary.hpp"
 #include "model/weights_gemma4.hpp"
 #include "vramcalc/core/error.hpp"
 #include "vramcalc/model/architecture.hpp"
@@ -469,6 +470,7 @@ ModelArch normalize_config(const nlohmann::json& config, std::string_view origin
   // Per-layer KV shapes: Gemma 4 reads its own (head sizes per layer kind, KV sharing); every other family leaves
   // layer_attention empty and ModelArch::attention_at derives each layer's from the global fields.
   if (family.stack == detail::Stack::Gemma4) detail::read_gemma4_text(arch, cfg);
+  detail::read_rotary_tables(arch, family, cfg);
   read_dtype_and_quantization(arch, top, cfg, origin);
 
   detail::build_language_model(arch, family, cfg);

@@ -194,7 +194,8 @@ void vllm_plan_section(std::string& out, const Report& r, const SkuPlan& sp) {
   } else {
     out += fmt::format("  requested                {:>9}   {} GiB total x {}\n", gib(v.requested_bytes),
                        gib(v.total_bytes), v.gpu_memory_utilization);
-    out += fmt::format("  - weights                {:>9}   on the busiest GPU\n", gib(v.weights_bytes));
+    out += fmt::format("  - weights                {:>9}   {}\n", gib(v.weights_bytes),
+                       printable_line(term_formula(sp.summary, "weights")));
     out += fmt::format("  - activation peak        {:>9}   {}\n", gib(v.profile.activation_bytes),
                        printable_line(v.profile.activation_formula));
     out += fmt::format("  - non-PyTorch            {:>9}   {}\n", gib(v.profile.non_torch_bytes),

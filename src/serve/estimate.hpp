@@ -4,7 +4,7 @@
 // Every `_gb` figure is GiB (2^30 bytes), per GPU of a single-GPU (TP 1) deployment, rounded to 2 decimals; `bytes`
 // holds the exact integers. With B = max_batch_size, S = max_seq_len, u = gpu_memory_utilization:
 //   model_params    the weights in GPU memory (memory/weights.hpp: the checkpoint's size, or the parameter groups at
-//                   the dtype and quantization)
+//                   the dtype and quantization) with the rotary tables vLLM loads beside them (engines/vllm/rotary.hpp)
 //   activation      vLLM's profile-run peak for B sequences and max_num_batched_tokens (engines/vllm/profile.hpp)
 //   min_kv_cache    B x one KV block (block_size tokens, 16; 64 for MLA) in every layer (engines/vllm/kv_pages.hpp)
 //   max_kv_cache    B x the KV cache of one sequence of S tokens

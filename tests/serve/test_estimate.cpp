@@ -95,14 +95,15 @@ TEST_CASE("estimate: the seed's fields from the engine, for a catalog model", "[
   CHECK(u64("min_kv_cache") == 32 * 16 * per_token);
   CHECK(u64("max_kv_cache") == 32 * 4096 * per_token);
   CHECK(out["max_kv_cache_memory_gb"] == 16.0);
-  // The weights are the memory layer's (the checkpoint's size at 2 bytes a parameter).
+  // The weights are the memory layer's (the checkpoint's size at 2 bytes a parameter) and the rotary table vLLM
+  // loads with them (131,072 positions x 128 x 2 B, engines/vllm/rotary.hpp).
   const auto catalog = vramcalc::ModelCatalog::load(vramcalc::find_data_file("models.json"));
   vramcalc::ReportSettings settings;
   settings.weights.dtype = "float16";
   settings.dtype_flag = "float16";
   const auto report =
       vramcalc::model_report(vramcalc::catalog_input(*catalog.find("meta-llama/Llama-3.1-8B")), settings);
-  CHECK(u64("model_params") == report.weights.bytes);
+  CHECK(u64("model_params") == report.weights.bytes + 131072ULL * 128 * 2);
   CHECK(u64("activation") > 0);
   CHECK(u64("non_torch") > 0);
   CHECK(out["formulas"]["activation"].get<std::string>().find("GiB") != std::string::npos);

@@ -124,6 +124,15 @@ struct LayerAttention {
   }
 };
 
+// A rotary-position table the attention builds when the model is constructed: cos and sin for every position over
+// the rotated part of a head (vLLM's RotaryEmbedding.cos_sin_cache, a buffer in the model dtype, one per distinct
+// rope configuration, on every GPU: src/model/rotary.cpp has the rules).
+struct RotaryTable {
+  std::uint64_t positions = 0;
+  std::uint64_t rotary_dim = 0;
+  std::string what;  // which layers and which rule gave the positions, for the breakdown
+};
+
 // One normalized architecture description: the language model's shape, its KV-cache layout,
 // every weight group, and what was guessed on the way.
 struct ModelArch {
@@ -160,6 +169,8 @@ struct ModelArch {
   // all have the global shape. Read it through attention_at(i), which derives a layer's shape when it is empty
   // (MLA layers: kv_heads 1, head_dim the latent, no V).
   std::vector<LayerAttention> layer_attention;
+  // The rotary-position tables (empty: ALiBi, learned or no positions).
+  std::vector<RotaryTable> rotary_tables;
 
   // Mixture of experts.
   std::uint64_t num_experts = 0;  // routed experts per MoE layer (0: dense)

@@ -26,8 +26,9 @@ namespace vramcalc {
 namespace {
 
 // Fitted by scripts/fit_vllm_cudagraph.py; must equal data/vllm_cudagraph_fit.json "coefficients" (tests check it).
-constexpr double kFirstCaptureGiB = 0.5751;             // the first capture of a mode (the larger of the two modes)
-constexpr double kPerGraphBytesPerLayerHidden = 36.93;  // each further graph: this x layers x hidden_size bytes
+// Fitted on discrete GPUs (the unified-memory logs fit their own factor below).
+constexpr double kFirstCaptureGiB = 0.4772;             // the first capture of a mode (the larger of the two modes)
+constexpr double kPerGraphBytesPerLayerHidden = 25.91;  // each further graph: this x layers x hidden_size bytes
 // Breakable CUDA graphs (vLLM's DEFAULT_BREAKABLE_CUDAGRAPH_ARCHITECTURES: DeepSeek V3.2 / V4, GLM-DSA, MiniMax-M3,
 // Kimi Linear): vLLM sets VLLM_USE_BREAKABLE_CUDAGRAPH and drops its torch.compile pipeline (compile mode NONE), and
 // BreakableCUDAGraphWrapper (vllm/compilation/breakable_cudagraph.py) captures the whole uncompiled forward as a chain
@@ -37,11 +38,18 @@ constexpr double kPerGraphBytesPerLayerHidden = 36.93;  // each further graph: t
 // eager ops' intermediates in the pool, where Inductor's fused piecewise graphs hold one graph per layer: the cost of
 // each further graph grows, the first capture (the pool's start) is no different. The factor on the fitted per-graph
 // cost is fitted by scripts/fit_vllm_cudagraph.py on the three breakable-graph logs that print their graph counts
-// (data/vllm_cudagraph_fit.json): vllm-new-006 (DeepSeek-V4-Flash, 68 graphs, 1.58 GiB logged vs 0.98 unscaled),
-// vllm-new-012 (MiniMax-M3, 54 graphs, 1.97 vs 1.23) and vllm-new-032 (a DeepSeek-V4-class model, 8 graphs, 0.55 vs
-// 0.61): 1.48, 2.03 and 0.66 GiB with it (-7%, +3%, +19%); each left out, the other two predict it at -9%, +11% and
-// +20%. A factor on the whole estimate (the 1.6x of 006 and 012) would put 032 80% over.
-constexpr double kBreakablePerGraphFactor = 2.2;
+// (data/vllm_cudagraph_fit.json): vllm-new-006 (DeepSeek-V4-Flash, 68 graphs, 1.58 GiB logged), vllm-new-012
+// (MiniMax-M3, 54 graphs, 1.97) and vllm-new-032 (a DeepSeek-V4-class model on unified memory, 8 graphs, 0.55):
+// 1.45, 2.05 and 0.65 GiB with it (-8%, +4%, +18%); each left out, the other two predict it at -12%, +13% and +18%.
+// A factor on the whole estimate (the 1.6x of 006 and 012) would put 032 80% over.
+constexpr double kBreakablePerGraphFactor = 3.4;
+// Unified memory (DGX Spark): vLLM measures a capture as the drop in cudaMemGetInfo's free memory, the system's on
+// such a device, so host memory allocated during the captures counts as well. Two boots of one model and capture
+// list (PIECEWISE 51, FULL 35) on one DGX Spark logged 1.56 and 1.94 GiB (vllm-new-013, -014) where an L40S logged
+// 1.11 (vllm-new-008). The factor on the per-graph cost is fitted on the four unified-memory logs with the standard
+// capture (vllm-new-002, -003, -013, -014): 0.48, 0.58, 1.75 and 1.75 GiB (+2%, -4%, +12%, -10%); each left out,
+// the others predict it within 25% too. Host noise is part of what it measures: two boots differ by 0.38 GiB.
+constexpr double kUnifiedMemoryPerGraphFactor = 1.92;
 // vLLM's floor for one graph ("Use at least 1 MiB per graph for driver overhead").
 constexpr std::uint64_t kMinPerGraph = 1ULL << 20;
 // The default ceiling of the capture sizes: 512, and 1024 on compute capability 10.x (B200, GB200, B300).
@@ -247,14 +255,16 @@ VllmCaptureList vllm_capture_list(const VllmCompilationSettings& c, const VllmCa
 }
 
 VllmCudagraphEstimate estimate_vllm_cudagraph(const ModelArch& a, std::uint64_t layers_on_gpu,
-                                              const VllmCaptureList& list) {
+                                              const VllmCaptureList& list, bool unified_memory) {
   VllmCudagraphEstimate e;
   if (list.graphs() == 0) {
     e.formula = fmt::format("no CUDA graphs (cudagraph_mode {}, {})", cudagraph_mode_name(list.mode), list.mode_source);
     return e;
   }
   e.breakable = vllm_breakable_cudagraph_arch(a);
-  const double factor = e.breakable ? kBreakablePerGraphFactor : 1.0;
+  e.unified_memory = unified_memory;
+  const double factor =
+      (e.breakable ? kBreakablePerGraphFactor : 1.0) * (unified_memory ? kUnifiedMemoryPerGraphFactor : 1.0);
   e.first_capture = round_bytes(kFirstCaptureGiB * static_cast<double>(kGiB), "CUDA-graph first capture");
   e.per_graph =
       std::max(kMinPerGraph, round_bytes(kPerGraphBytesPerLayerHidden * factor * static_cast<double>(layers_on_gpu) *
@@ -268,10 +278,13 @@ VllmCudagraphEstimate estimate_vllm_cudagraph(const ModelArch& a, std::uint64_t 
     modes += fmt::format("PIECEWISE={} (largest={})", list.piecewise.size(), list.piecewise.back());
   if (!list.full.empty())
     modes += fmt::format("{}FULL={} (largest={})", modes.empty() ? "" : ", ", list.full.size(), list.full.back());
-  const std::string scaled =
-      e.breakable ? fmt::format(" x {:g} for breakable CUDA graphs (uncompiled, several segments per layer)",
-                                kBreakablePerGraphFactor)
-                  : std::string();
+  std::string scaled = e.breakable
+                           ? fmt::format(" x {:g} for breakable CUDA graphs (uncompiled, several segments per layer)",
+                                         kBreakablePerGraphFactor)
+                           : std::string();
+  if (unified_memory)
+    scaled += fmt::format(" x {:g} on unified memory (the host's allocations during capture count)",
+                          kUnifiedMemoryPerGraphFactor);
   e.formula = fmt::format(
       "{}: first capture {:.2f} GiB + {} more graphs x {:.1f} MiB ({:.2f} B x {} layers x {} hidden{}) = {:.2f} GiB "
       "(fit of logged estimates, scripts/fit_vllm_cudagraph.py)",
@@ -317,7 +330,7 @@ VllmCudagraphPlan plan_vllm_cudagraphs(const ModelArch& a, const VllmCompilation
   } else if (p.capture.graphs() == 0) {
     p.formula = estimate_vllm_cudagraph(a, layers, p.capture).formula;
   } else if (vllm_profiles_cudagraphs(in.version)) {
-    const auto e = estimate_vllm_cudagraph(a, layers, p.capture);
+    const auto e = estimate_vllm_cudagraph(a, layers, p.capture, in.unified_memory);
     p.bytes = e.bytes;
     p.estimated = true;
     p.formula = e.formula;
@@ -335,7 +348,7 @@ VllmCudagraphPlan plan_vllm_cudagraphs(const ModelArch& a, const VllmCompilation
     };
     cut(shorter.piecewise);
     cut(shorter.full);
-    p.bytes_short_list = estimate_vllm_cudagraph(a, layers, shorter).bytes;
+    p.bytes_short_list = estimate_vllm_cudagraph(a, layers, shorter, in.unified_memory).bytes;
   } else {
     p.bytes = vllm_legacy_cudagraph_pool(tp);
     p.estimated = true;

@@ -44,9 +44,10 @@ bool same_compilation(const VllmCompilationSettings& x, const VllmCompilationSet
 }
 
 bool same_capture_inputs(const VllmCaptureInputs& x, const VllmCaptureInputs& y) {
-  const auto& [version, mns, mnbt, cc, q, draft_layers] = x;
+  const auto& [version, mns, mnbt, cc, q, draft_layers, unified] = x;
   return same_version(version, y.version) && mns == y.max_num_seqs && mnbt == y.max_num_batched_tokens &&
-         cc == y.compute_capability && q == y.uniform_decode_query_len && draft_layers == y.draft_layers;
+         cc == y.compute_capability && q == y.uniform_decode_query_len && draft_layers == y.draft_layers &&
+         unified == y.unified_memory;
 }
 
 bool same_kv_settings(const VllmKvSettings& x, const VllmKvSettings& y) {

@@ -11,6 +11,7 @@
 #include "vramcalc/engines/vllm/attention_workspace.hpp"
 #include "vramcalc/engines/vllm/memo.hpp"
 #include "vramcalc/engines/vllm/plan.hpp"
+#include "vramcalc/engines/vllm/rotary.hpp"
 #include "vramcalc/model/quantization.hpp"
 
 namespace vramcalc {
@@ -119,6 +120,7 @@ VllmCaptureInputs capture_inputs(const VllmSettings& s, const VllmPlan& p, const
   in.compute_capability = gpu.compute_capability;
   in.uniform_decode_query_len = p.speculative.uniform_decode_query_len;
   in.draft_layers = p.speculative.draft_layers;
+  in.unified_memory = vllm_unified_memory_gpu(gpu);
   return in;
 }
 
@@ -173,6 +175,11 @@ VllmPlan evaluate(const ModelArch& a, const WeightEstimate& w, const KvCacheSpec
       (memo != nullptr ? memo->weights_per_gpu(layout.tp, layout.pp, s.data_parallel_size, s.expert_parallel)
                        : vllm_weights_per_gpu(a, w, layout.tp, layout.pp, s.data_parallel_size, s.expert_parallel)) +
       mxfp4.extra_bytes + p.speculative.draft_weight_bytes;
+  // The rotary tables the model builds at load (rotary.hpp): "Model loading took" counts them with the parameters.
+  const auto rotary = vllm_rotary_tables(a, w.serving_dtype);
+  p.rotary_bytes = rotary.bytes;
+  p.rotary_formula = rotary.formula;
+  p.weights_bytes += rotary.bytes;
   if (s.kv_cache_memory) {
     p.kv_cache_memory_given = true;
     p.available_kv_bytes = static_cast<std::int64_t>(*s.kv_cache_memory);
@@ -438,13 +445,15 @@ PlanSummary vllm_summary(const VllmPlan& v, const VllmSettings& s) {
                                                                       : "memory";
 
   const auto kv_bytes = static_cast<std::uint64_t>(std::max<std::int64_t>(v.available_kv_bytes, 0));
+  const std::string weights_detail =
+      v.rotary_bytes > 0 ? "on the busiest GPU, with its " + v.rotary_formula : std::string("on the busiest GPU");
   sum.gpu_memory_bytes = v.total_bytes;
   if (v.kv_cache_memory_given) {
-    sum.memory = {{"weights", v.weights_bytes, "on the busiest GPU"},
+    sum.memory = {{"weights", v.weights_bytes, weights_detail},
                   {"KV cache", kv_bytes, "--kv-cache-memory (profiling skipped)"}};
   } else {
     const std::uint64_t draft = v.speculative.draft_weight_bytes;  // --speculative-config: its own term
-    sum.memory = {{"weights", v.weights_bytes - draft, "on the busiest GPU"}};
+    sum.memory = {{"weights", v.weights_bytes - draft, weights_detail}};
     if (draft > 0) sum.memory.push_back({"draft weights", draft, v.speculative.draft_weights_formula});
     sum.memory.push_back({"activation peak", v.profile.activation_bytes, v.profile.activation_formula});
     sum.memory.push_back({"non-PyTorch", v.profile.non_torch_bytes, v.profile.non_torch_formula});

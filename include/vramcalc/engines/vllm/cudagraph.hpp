@@ -60,6 +60,10 @@ struct VllmCaptureInputs {
   // drafter's layers, whose graphs vLLM captures in the same dummy runs as the model's (MTP).
   std::uint64_t uniform_decode_query_len = 1;
   std::uint64_t draft_layers = 0;
+  // A unified-memory device (activation.hpp, vllm_unified_memory_gpu): vLLM measures each capture as the drop in the
+  // free memory cudaMemGetInfo reports, which there is the system's, so the host's allocations during the captures
+  // count too: the estimate's per-graph cost takes a factor fitted on DGX Spark logs.
+  bool unified_memory = false;
 };
 
 struct VllmCaptureList {
@@ -84,12 +88,14 @@ struct VllmCudagraphEstimate {
   std::string formula;              // with its numbers, for the breakdown
   bool extrapolated = false;        // layers x hidden beyond the largest model the fit saw (a guess, warned)
   bool breakable = false;           // per_graph scaled for breakable CUDA graphs (vllm_breakable_cudagraph_arch)
+  bool unified_memory = false;      // per_graph scaled for a unified-memory device (VllmCaptureInputs)
 };
 // The estimate for `list` on a GPU holding `layers_on_gpu` decoder layers (the pipeline stage's): fitted by
 // scripts/fit_vllm_cudagraph.py (data/vllm_cudagraph_fit.json). It does not shrink with TP: every rank captures
-// the same graphs over the full hidden size. Breakable-graph architectures take a larger per-graph cost.
+// the same graphs over the full hidden size. Breakable-graph architectures and unified-memory devices take a larger
+// per-graph cost.
 VllmCudagraphEstimate estimate_vllm_cudagraph(const ModelArch& arch, std::uint64_t layers_on_gpu,
-                                              const VllmCaptureList& list);
+                                              const VllmCaptureList& list, bool unified_memory = false);
 
 // The pool vLLM captured after sizing the cache in releases before v0.20 (logged "Graph capturing finished ...
 // took X GiB", default capture sizes): 0.50 GiB + 0.15 GiB per TP doubling, a rule of thumb from v0.10 logs. It

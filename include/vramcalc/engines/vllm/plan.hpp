@@ -104,6 +104,8 @@ struct VllmPlan {
   VllmCudagraphPlan cudagraph;          // the capture list (none with --enforce-eager, -O0, mode NONE), the formula
   std::uint64_t mxfp4_extra_bytes = 0;  // MXFP4 experts without native FP4: padding / copies (in weights_bytes)
   std::string mxfp4_formula;
+  std::uint64_t rotary_bytes = 0;  // the rotary-position tables every GPU builds at load (in weights_bytes)
+  std::string rotary_formula;
   std::vector<std::string> warnings;
 };
 
