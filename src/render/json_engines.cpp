@@ -119,6 +119,8 @@ void vllm_section(JsonWriter& w, const Report& r, const SkuPlan& sp) {
   w.member("num_gpu_blocks", v.capacity.num_gpu_blocks);
   w.member("page_bytes", v.layout.page_bytes);
   w.member("requested_bytes", v.requested_bytes);
+  w.member("rotary_tables_bytes", v.rotary_bytes);
+  w.member("rotary_tables_formula", v.rotary_formula);
   w.member("sampler_bytes", v.profile.sampler_bytes);
   w.member("total_bytes", v.total_bytes);
   w.member("version", r.settings.vllm.version.str());
