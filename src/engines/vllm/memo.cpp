@@ -96,4 +96,9 @@ VllmKvLayout VllmPlanMemo::kv_layout(const VllmKvSettings& settings, std::uint64
   return kv_layout_entries_.back().layout;
 }
 
+const VllmRotaryTables& VllmPlanMemo::rotary_tables() {
+  if (!rotary_tables_) rotary_tables_ = vllm_rotary_tables(*arch_, weights_->serving_dtype);
+  return *rotary_tables_;
+}
+
 }  // namespace vramcalc

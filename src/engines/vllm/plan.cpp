@@ -176,7 +176,9 @@ VllmPlan evaluate(const ModelArch& a, const WeightEstimate& w, const KvCacheSpec
                        : vllm_weights_per_gpu(a, w, layout.tp, layout.pp, s.data_parallel_size, s.expert_parallel)) +
       mxfp4.extra_bytes + p.speculative.draft_weight_bytes;
   // The rotary tables the model builds at load (rotary.hpp): "Model loading took" counts them with the parameters.
-  const auto rotary = vllm_rotary_tables(a, w.serving_dtype);
+  std::optional<VllmRotaryTables> own_rotary;
+  const VllmRotaryTables& rotary =
+      memo != nullptr ? memo->rotary_tables() : own_rotary.emplace(vllm_rotary_tables(a, w.serving_dtype));
   p.rotary_bytes = rotary.bytes;
   p.rotary_formula = rotary.formula;
   p.weights_bytes += rotary.bytes;

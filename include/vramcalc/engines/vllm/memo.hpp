@@ -17,6 +17,7 @@
 #include "vramcalc/engines/vllm/cudagraph.hpp"
 #include "vramcalc/engines/vllm/kv_pages.hpp"
 #include "vramcalc/engines/vllm/profile.hpp"
+#include "vramcalc/engines/vllm/rotary.hpp"
 #include "vramcalc/memory/kv_cache.hpp"
 #include "vramcalc/memory/weights.hpp"
 #include "vramcalc/model/architecture.hpp"
@@ -42,6 +43,8 @@ class VllmPlanMemo {
                                std::uint64_t tp, std::uint64_t pp, std::optional<std::uint64_t> given);
   // vllm_kv_layout(arch with `draft_layers` more layers (vllm_arch_with_draft_layers) or arch itself, kv, settings).
   VllmKvLayout kv_layout(const VllmKvSettings& settings, std::uint64_t draft_layers);
+  // vllm_rotary_tables(arch, weights.serving_dtype): the same for every layout.
+  const VllmRotaryTables& rotary_tables();
 
  private:
   struct WeightsEntry {
@@ -73,6 +76,7 @@ class VllmPlanMemo {
   std::vector<ProfileEntry> profile_entries_;
   std::vector<CudagraphEntry> cudagraph_entries_;
   std::vector<KvLayoutEntry> kv_layout_entries_;
+  std::optional<VllmRotaryTables> rotary_tables_;
 };
 
 }  // namespace vramcalc
