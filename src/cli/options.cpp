@@ -51,9 +51,10 @@ The KAITO plan (--kaito-rules guide: KAITO sizing guide, measured on vLLM v0.10.
 
 Estimators (--estimator):
   vllm   (default) What vLLM itself will compute at startup (--vllm-version, the newest modelled release by
-         default), per GPU: total as CUDA reports it x utilization, minus weights on that GPU, the profiled
-         activation peak, non-PyTorch memory and (v0.21+) the CUDA-graph estimate, gives "Available KV cache
-         memory"; then blocks, "GPU KV cache size", "Maximum concurrency" and the max_model_len check. Without
+         default), per GPU: total as CUDA reports it x utilization, minus weights on that GPU (with the rotary
+         tables vLLM builds at load), the profiled activation peak, non-PyTorch memory and (v0.20+) the CUDA-graph
+         estimate, gives "Available KV cache memory"; then blocks, "GPU KV cache size", "Maximum concurrency" and
+         the max_model_len check. Without
          --max-model-len, KAITO's shape: the fewest GPUs that hold a 2048-token request, then the longest
          context they hold (rounded down to 256), up to the model's maximum. The KAITO plan is shown beside it.
   kaito  KAITO's rule of thumb above (--kaito-rules guide), or what KAITO's controller provisions today
