@@ -12,7 +12,9 @@
 # multimodal, MXFP4) every format with --sku all, each engine and estimator, the settings that bring suggestions
 # (a long context, concurrency), fp8 KV cache and weights, --gpu-memory, --gpus-per-node, sweeps. --quick: the
 # handful only.
-# Offline, with empty cache directories: nothing leaves the machine. The JSON carries the commit the binary was
+# Offline, with empty cache directories: nothing leaves the machine. Both binaries read this checkout's data/
+# (VRAM_CALC_DATA_DIR), so that a binary built elsewhere (a worktree, an install) compares on the same catalogs.
+# The JSON carries the commit the binary was
 # configured at, with "-dirty" for a tree with changes: build both from the same commit, or compare with
 # sed -E 's/"commit": "[0-9a-f]+(-dirty)?"/"commit": "X"/' applied to both.
 set -euo pipefail
@@ -21,7 +23,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 binary=$root/build/vram-calc
 out=
 quick=0
-usage() { sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --binary) binary=$2; shift 2 ;;
@@ -37,7 +39,7 @@ mkdir -p "$out"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/outputs.XXXXXX")
 trap 'rm -rf "$work"' EXIT
-export HF_HUB_OFFLINE=1 HF_HOME=$work/hf XDG_CACHE_HOME=$work/cache
+export HF_HUB_OFFLINE=1 HF_HOME=$work/hf XDG_CACHE_HOME=$work/cache VRAM_CALC_DATA_DIR=$root/data
 unset HF_TOKEN HUGGING_FACE_HUB_TOKEN
 
 n=0
