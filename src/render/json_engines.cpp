@@ -142,6 +142,7 @@ constexpr std::array<std::pair<Method, MethodSection>, 3> kMethodSections = {{
 // are the caller's ("plan" gives the feasibility's verdict).
 void summary_members(JsonWriter& w, const PlanSummary& s, bool fits, std::string_view method, bool extra) {
   if (extra) w.member("budget_bytes", s.budget_bytes);
+  w.member("data_parallel_size", s.data_parallel_size);
   w.member("fits", fits);
   if (extra) w.member("gpu_memory_bytes", s.gpu_memory_bytes);
   w.member("gpus", s.gpus);
