@@ -57,3 +57,16 @@ TEST_CASE("vLLM's weights per GPU with the rotary tables equal 'Model loading to
   CHECK(plan_at("Qwen--Qwen3-32B", 2).rotary_bytes == 40960ULL * 128 * 2);
   CHECK(plan_at("Qwen--Qwen3-32B", 1).rotary_bytes == 40960ULL * 128 * 2);
 }
+
+TEST_CASE("a rotary table over 1 GiB is said in a warning: it follows max_position_embeddings, not the length",
+          "[vllm][rotary]") {
+  const auto scout = plan_at("meta-llama--Llama-4-Scout-17B-16E-Instruct", 4);
+  CHECK(scout.rotary_bytes == 10485760ULL * 128 * 2);
+  const auto warned = [](const VllmPlan& p) {
+    for (const auto& w : vllm_summary(p, VllmSettings{}).warnings)
+      if (w.find("of rotary tables on every GPU") != std::string::npos) return true;
+    return false;
+  };
+  CHECK(warned(scout));
+  CHECK_FALSE(warned(plan_at("meta-llama--Meta-Llama-3.1-8B", 1)));
+}

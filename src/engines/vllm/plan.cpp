@@ -505,6 +505,12 @@ PlanSummary vllm_summary(const VllmPlan& v, const VllmSettings& s) {
         "logs (64 layers x 5120 hidden): pass the \"Estimated CUDA graph memory\" vLLM logs with --cudagraph-memory",
         to_gib(v.cudagraph_bytes)));
   if (v.mxfp4_extra_bytes > 0) sum.warnings.push_back("weights " + v.mxfp4_formula);
+  // A table this large surprises: it follows max_position_embeddings, not --max-model-len (Llama 4 Scout: 2.5 GiB).
+  if (v.rotary_bytes >= kGiB)
+    sum.warnings.push_back(fmt::format(
+        "vLLM builds {:.2f} GiB of rotary tables on every GPU, sized by the config's max_position_embeddings ({}) "
+        "whatever --max-model-len is: counted with the weights",
+        to_gib(v.rotary_bytes), v.model_max_len));
 
   sum.figures = {{"vllm_available_kv_cache_bytes", std::to_string(v.available_kv_bytes)},
                  {"vllm_kv_cache_tokens", std::to_string(v.capacity.kv_cache_tokens)},
