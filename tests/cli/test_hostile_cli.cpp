@@ -54,13 +54,13 @@ std::string isolated_binary(const TempDir& dir) {
 
 int exit_status(int status) { return WIFEXITED(status) ? WEXITSTATUS(status) : -1; }
 
-// Runs the binary with `args` under `timeout 10` (a run that blocks ends in exit 124), stdout sent to `stdout_to`
-// (a shell redirection such as ">/dev/full" or ">&-").
-RunResult run_redirected(const std::string& args, const std::string& stdout_to) {
+// Runs the binary with `args` under `timeout SECONDS` (a run that blocks ends in exit 124), stdout sent to
+// `stdout_to` (a shell redirection such as ">/dev/full" or ">&-").
+RunResult run_redirected(const std::string& args, const std::string& stdout_to, int seconds = 10) {
   TempDir dir;
   const fs::path err = dir.path() / "stderr";
-  const std::string cmd =
-      "timeout 10 env " + isolated_binary(dir) + " " + args + " </dev/null " + stdout_to + " 2>'" + err.string() + "'";
+  const std::string cmd = "timeout " + std::to_string(seconds) + " env " + isolated_binary(dir) + " " + args +
+                          " </dev/null " + stdout_to + " 2>'" + err.string() + "'";
   RunResult r;
   r.exit_code = exit_status(std::system(cmd.c_str()));
   r.err = read_text(err);
@@ -342,9 +342,10 @@ TEST_CASE("hostile cli: a sweep reads its profile once, not once per value", "[h
   std::string text = "model:\n  id: meta-llama/Llama-3.1-8B\nhardware:\n  sku: A100-80G\n";
   while (text.size() + 102 < limits::kMaxProfileBytes) text += "#" + std::string(100, 'x') + "\n";
   write_file(profile, text);
-  // Parsing this profile takes tens of milliseconds: 1000 times over ran for about a minute.
-  const RunResult r =
-      run_redirected("--profile '" + profile.string() + "' --sweep max-model-len=1:1000:1 --format csv", ">/dev/null");
+  // Parsing this profile takes tens of milliseconds: 1000 times over ran for about a minute, and longer under the
+  // sanitizers, where the 1000 plans alone take about 9 s (and more on a busy machine): 40 s tells the two apart.
+  const RunResult r = run_redirected("--profile '" + profile.string() + "' --sweep max-model-len=1:1000:1 --format csv",
+                                     ">/dev/null", 40);
   CHECK(r.exit_code == 0);  // 124 when `timeout` ended it
   CHECK(r.err.empty());
 }
