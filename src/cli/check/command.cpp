@@ -7,6 +7,7 @@
 
 #include "cli/check/check.hpp"
 #include "cli/output.hpp"
+#include "cli/subcommand.hpp"
 #include "vramcalc/core/error.hpp"
 #include "vramcalc/core/printable.hpp"
 #include "vramcalc/sources/hub.hpp"
@@ -118,14 +119,7 @@ int run_check(int argc, char** argv) {
     app.get_formatter()->column_width(34);
     CheckFlags f;
     define(app, f);
-    try {
-      app.parse(argc, argv);
-    } catch (const CLI::CallForHelp&) {
-      write_output(app.help());
-      return 0;
-    } catch (const CLI::ParseError& e) {
-      fail_input(fmt::format("check: {} (vram-calc check --help)", e.what()));
-    }
+    if (!parse_subcommand_flags(app, argc, argv, "check")) return 0;
     const auto* format = [&]() -> const CheckFormat* {
       for (const auto& fm : check_formats())
         if (fm.name == f.format || (f.format == "table" && fm.name == "human") ||

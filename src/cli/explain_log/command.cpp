@@ -13,6 +13,7 @@
 #include "cli/explain_log/explain.hpp"
 #include "cli/options.hpp"
 #include "cli/output.hpp"
+#include "cli/subcommand.hpp"
 #include "vramcalc/core/error.hpp"
 #include "vramcalc/core/printable.hpp"
 #include "vramcalc/core/units.hpp"
@@ -372,14 +373,7 @@ int run_explain_log(int argc, char** argv) {
                  "vram-calc explain-log");
     Flags f;
     define(app, f);
-    try {
-      app.parse(argc, argv);
-    } catch (const CLI::CallForHelp&) {
-      write_output(app.help());
-      return 0;
-    } catch (const CLI::ParseError& e) {
-      fail_input(fmt::format("explain-log: {} (vram-calc explain-log --help)", e.what()));
-    }
+    if (!parse_subcommand_flags(app, argc, argv, "explain-log")) return 0;
     if (f.format != "human" && f.format != "json" && f.format != "table")
       fail_input(fmt::format("explain-log --format: '{}' is not one of human, json", f.format));
     Explanation e;
