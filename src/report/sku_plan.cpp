@@ -164,22 +164,8 @@ Feasibility vllm_feasibility(const Report& r, const SkuPlan& sp) {
                   gib_of(f.headroom_bytes));
   f.max_concurrency_at_context = per_seq > 0 ? floor_count(left / per_seq) : 0;
   // The longest length `concurrency` sequences can each have: vLLM's own per-request bytes, searched.
-  std::uint64_t lo = 0;
-  std::uint64_t hi = r.arch.max_position_embeddings.value_or(1ULL << 24);
-  const auto fits_len = [&](std::uint64_t len) {
-    const double bytes = static_cast<double>(vllm_request_bytes(v.layout, len, v.max_num_batched_tokens)) * frag *
-                         static_cast<double>(f.concurrency);
-    return bytes <= left;
-  };
-  if (left > 0 && fits_len(hi)) {
-    lo = hi;
-  } else if (left > 0) {
-    while (lo + 1 < hi) {
-      const std::uint64_t mid = lo + (hi - lo) / 2;
-      (fits_len(mid) ? lo : hi) = mid;
-    }
-  }
-  f.max_context_at_concurrency = lo;
+  f.max_context_at_concurrency = vllm_longest_length(v.layout, v.max_num_batched_tokens, f.concurrency, left,
+                                                     r.arch.max_position_embeddings.value_or(1ULL << 24), frag);
   f.context_fills_cache = v.context_filled && !v.kv_cache_memory_given;
   if (!f.context_fills_cache)
     share_warning(f, need, static_cast<double>(v.requested_bytes), "the memory vLLM may use per GPU");

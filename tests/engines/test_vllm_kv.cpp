@@ -192,3 +192,20 @@ TEST_CASE("every logged KV budget reproduces vLLM's logged blocks, tokens and co
   }
   CHECK(checked == 7);  // 001, 002, 022, 024, 025, 026 with counts, and 034's negative budget
 }
+
+TEST_CASE("the longest length: the last one whose requests fit the budget, 0 to the ceiling", "[vllm][kv]") {
+  const auto llama = arch_of("meta-llama--Meta-Llama-3.1-8B");
+  const auto l = vllm_kv_layout(llama, kv_cache_spec(llama, "auto", DType::BFloat16), {});
+  // 128 KiB per token in 16-token blocks: 1,000 blocks hold one 16,000-token request, or two of 8,000.
+  const double budget = 1000.0 * 16 * 131072;
+  CHECK(vllm_longest_length(l, 2048, 1, budget, 131072) == 16000);
+  CHECK(vllm_longest_length(l, 2048, 2, budget, 131072) == 8000);
+  CHECK(vllm_longest_length(l, 2048, 1, budget, 131072, 2.0) == 8000);  // a fragmentation factor of 2
+  CHECK(vllm_longest_length(l, 2048, 1, budget, 4096) == 4096);         // capped by the ceiling
+  CHECK(vllm_longest_length(l, 2048, 1, 0, 131072) == 0);
+  CHECK(vllm_longest_length(l, 2048, 1, -1e9, 131072) == 0);
+  // Whatever it returns fits, and one token more does not.
+  const std::uint64_t len = vllm_longest_length(l, 2048, 3, 7.5e9, 131072);
+  CHECK(static_cast<double>(vllm_request_bytes(l, len, 2048)) * 3 <= 7.5e9);
+  CHECK(static_cast<double>(vllm_request_bytes(l, len + 1, 2048)) * 3 > 7.5e9);
+}

@@ -307,6 +307,21 @@ std::uint64_t vllm_request_bytes(const VllmKvLayout& l, std::uint64_t len, std::
   return bytes;
 }
 
+std::uint64_t vllm_longest_length(const VllmKvLayout& l, std::uint64_t mnbt, std::uint64_t concurrency, double budget,
+                                  std::uint64_t ceiling, double factor) {
+  if (budget <= 0) return 0;
+  const auto fits = [&](std::uint64_t len) {
+    return static_cast<double>(vllm_request_bytes(l, len, mnbt)) * factor * static_cast<double>(concurrency) <= budget;
+  };
+  if (fits(ceiling)) return ceiling;
+  std::uint64_t lo = 0, hi = ceiling;
+  while (lo + 1 < hi) {
+    const std::uint64_t mid = lo + (hi - lo) / 2;
+    (fits(mid) ? lo : hi) = mid;
+  }
+  return lo;
+}
+
 VllmKvCapacity vllm_kv_capacity(const VllmKvLayout& l, std::int64_t available, std::uint64_t len, std::uint64_t mnbt) {
   VllmKvCapacity c;
   c.available_bytes = available;

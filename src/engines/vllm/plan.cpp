@@ -362,21 +362,13 @@ VllmPlan fill_context(const ModelArch& a, const WeightEstimate& w, const KvCache
   const auto left = static_cast<double>(found.available_kv_bytes);
   const double margin =
       found.kv_cache_memory_given ? 0.0 : std::max(kFillMarginShare * left, kFillMarginGiB * static_cast<double>(kGiB));
-  const auto fits_len = [&](std::uint64_t len) {
-    return static_cast<double>(vllm_request_bytes(found.layout, len, found.max_num_batched_tokens)) *
-               static_cast<double>(s.concurrency) <=
-           left - margin;
-  };
+  const std::uint64_t longest =
+      vllm_longest_length(found.layout, found.max_num_batched_tokens, s.concurrency, left - margin, ceiling);
   std::uint64_t len = ceiling;
   bool within_margin = false;
-  if (!fits_len(ceiling)) {
-    std::uint64_t lo = 0, hi = ceiling;
-    while (lo + 1 < hi) {
-      const std::uint64_t mid = lo + (hi - lo) / 2;
-      (fits_len(mid) ? lo : hi) = mid;
-    }
+  if (longest < ceiling) {
     // A round length: vLLM's own check is exact, the estimate is not.
-    len = lo >= 2 * kFillRounding ? lo / kFillRounding * kFillRounding : lo;
+    len = longest >= 2 * kFillRounding ? longest / kFillRounding * kFillRounding : longest;
     if (len < searched) {
       len = searched;  // the request the GPUs were chosen for still fits, but with less than the margin to spare
       within_margin = true;

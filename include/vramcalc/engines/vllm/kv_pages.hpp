@@ -76,6 +76,13 @@ VllmKvLayout vllm_kv_layout(const ModelArch& arch, const KvCacheSpec& kv, const 
 std::uint64_t vllm_request_bytes(const VllmKvLayout& layout, std::uint64_t max_model_len,
                                  std::uint64_t max_num_batched_tokens);
 
+// The longest length, 0 to `ceiling`, at which `concurrency` requests of vllm_request_bytes each, times `factor`
+// (a fragmentation allowance; 1 for none), fit in `budget_bytes` per GPU; 0 when none does or the budget is not
+// positive. The bytes only grow with the length, so it is found by bisection.
+std::uint64_t vllm_longest_length(const VllmKvLayout& layout, std::uint64_t max_num_batched_tokens,
+                                  std::uint64_t concurrency, double budget_bytes, std::uint64_t ceiling,
+                                  double factor = 1.0);
+
 // Blocks, tokens, concurrency and the capacity check for `available_bytes` of KV cache memory per GPU.
 VllmKvCapacity vllm_kv_capacity(const VllmKvLayout& layout, std::int64_t available_bytes, std::uint64_t max_model_len,
                                 std::uint64_t max_num_batched_tokens);
