@@ -27,6 +27,16 @@ std::filesystem::path repo_data(const std::string& relative) {
   return std::filesystem::path(VRAMCALC_DATA_DIR) / relative;
 }
 
+const vramcalc::ModelCatalog& bundled_models() {
+  static const vramcalc::ModelCatalog catalog = vramcalc::ModelCatalog::load(repo_data("models.json"));
+  return catalog;
+}
+
+const vramcalc::SkuCatalog& bundled_skus() {
+  static const vramcalc::SkuCatalog catalog = vramcalc::SkuCatalog::load(repo_data("skus.json"));
+  return catalog;
+}
+
 static std::string read_all(const std::filesystem::path& file) {
   std::ifstream in(file, std::ios::binary);
   if (!in) throw std::runtime_error("cannot read " + file.string());

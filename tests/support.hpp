@@ -9,6 +9,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "vramcalc/sources/catalog.hpp"
+#include "vramcalc/sources/sku_catalog.hpp"
+
 namespace testsupport {
 
 // True in the sanitized build (scripts/test --sanitize). AddressSanitizer keeps freed memory in quarantine (256 MB)
@@ -29,6 +32,9 @@ inline constexpr bool kAddressSanitizer = false;
 std::filesystem::path test_data(const std::string& relative);
 // The repository's data/ directory (bundled catalog and SKUs).
 std::filesystem::path repo_data(const std::string& relative);
+// The bundled catalogs (data/models.json, data/skus.json), loaded once for the whole test binary.
+const vramcalc::ModelCatalog& bundled_models();
+const vramcalc::SkuCatalog& bundled_skus();
 // tests/data/configs/<dir>/config.json parsed (relaxed JSON).
 nlohmann::json load_test_config(const std::string& dir);
 

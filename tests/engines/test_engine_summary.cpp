@@ -20,17 +20,12 @@ using namespace vramcalc;
 
 namespace {
 
-const SkuCatalog& skus() {
-  static const SkuCatalog catalog = SkuCatalog::load(testsupport::repo_data("skus.json"));
-  return catalog;
-}
-
 // Llama-3.1-8B from its config on `sku_spec`, planned with `method`.
 Report plan_llama(Method method, const std::string& sku_spec) {
   ReportRequest request;
   request.settings.method = method;
   if (method == Method::Wizard) request.settings.fragmentation_factor = 1.15;  // as the CLI sets it
-  request.skus = select_skus(skus(), sku_spec);
+  request.skus = select_skus(testsupport::bundled_skus(), sku_spec);
   return build_report(load_local_model(testsupport::test_data("configs/meta-llama--Meta-Llama-3.1-8B").string()),
                       request);
 }

@@ -21,11 +21,6 @@ using render_detail::JsonWriter;
 
 namespace {
 
-const SkuCatalog& skus() {
-  static const SkuCatalog catalog = SkuCatalog::load(testsupport::repo_data("skus.json"));
-  return catalog;
-}
-
 ModelInput catalog_model(const std::string& id) {
   const ModelCatalog catalog = ModelCatalog::load_for(testsupport::repo_data("models.json"), id);
   const CatalogModel* entry = catalog.find(id);
@@ -155,7 +150,7 @@ TEST_CASE("render_json: --sku all is nlohmann's dump byte for byte, every method
 
 TEST_CASE("plan_json is the plan object render_json writes", "[render][json]") {
   ReportRequest request;
-  request.skus = select_skus(skus(), "H100-80G,TRAINIUM");
+  request.skus = select_skus(testsupport::bundled_skus(), "H100-80G,TRAINIUM");
   request.suggestions = true;
   const Report r = build_report(catalog_model("meta-llama/Llama-3.1-70B-Instruct"), request);
   const auto array = nlohmann::json::parse(render_json(r, true));
@@ -173,14 +168,14 @@ TEST_CASE("plans of one report share vLLM and KAITO plans: each SKU's is the pla
       INFO(model << " " << method_info(method).name);
       ReportRequest request;
       request.settings.method = method;
-      request.skus = select_skus(skus(), "all");
+      request.skus = select_skus(testsupport::bundled_skus(), "all");
       Report r = build_report(catalog_model(model), request);
-      REQUIRE(r.plans.size() == skus().all().size());
+      REQUIRE(r.plans.size() == testsupport::bundled_skus().all().size());
       const std::vector<SkuPlan> shared = r.plans;
       r.plans.clear();
       for (const auto& sp : shared) {
         INFO(sp.sku.name);
-        const Sku* sku = skus().find(sp.sku.name);
+        const Sku* sku = testsupport::bundled_skus().find(sp.sku.name);
         REQUIRE(sku != nullptr);
         CHECK(plan_text(r, plan_for_sku(r, *sku)) == plan_text(r, sp));
       }
@@ -195,14 +190,14 @@ TEST_CASE("SKUs planned alike share their suggestions: each SKU's are those it h
     INFO(method_info(method).name);
     ReportRequest request;
     request.settings.method = method;
-    request.skus = select_skus(skus(), "all");
+    request.skus = select_skus(testsupport::bundled_skus(), "all");
     request.suggestions = true;
     Report r = build_report(catalog_model("meta-llama/Llama-3.1-8B"), request);
     const std::vector<SkuPlan> shared = r.plans;
     r.plans.clear();
     for (const auto& sp : shared) {
       INFO(sp.sku.name);
-      SkuPlan alone = plan_for_sku(r, *skus().find(sp.sku.name));
+      SkuPlan alone = plan_for_sku(r, *testsupport::bundled_skus().find(sp.sku.name));
       add_suggestions(r, alone);
       CHECK(plan_text(r, alone) == plan_text(r, sp));
       if (!sp.suggestions.empty()) ++with_suggestions;
@@ -218,7 +213,7 @@ TEST_CASE("a GPU no server's CUDA path serves never fits, whatever the settings:
   const ModelInput input = catalog_model("Qwen/Qwen3-8B");
   for (const Method method : {Method::Vllm, Method::Kaito, Method::Wizard, Method::Tgi}) {
     for (const char* sku_name : {"TRAINIUM", "RADEON-PRO-V620", "inf2.48xlarge"}) {
-      const Sku* sku = skus().find(sku_name);
+      const Sku* sku = testsupport::bundled_skus().find(sku_name);
       REQUIRE(sku != nullptr);
       REQUIRE_FALSE(sku->gpu.cuda_served);
       for (const int change : {0, 1, 2, 3}) {

@@ -17,11 +17,6 @@ using namespace vramcalc;
 
 namespace {
 
-const SkuCatalog& skus() {
-  static const SkuCatalog catalog = SkuCatalog::load(testsupport::repo_data("skus.json"));
-  return catalog;
-}
-
 // --model as the CLI resolves it offline with empty caches: a local directory, else the bundled catalog.
 ModelInput resolve(const std::string& model) {
   if (looks_like_local_path(model)) return load_local_model(model);
@@ -47,7 +42,7 @@ const char* format_flag(Format f) {
 // only where they are shown: JSON, and the table or Markdown of one SKU.
 std::string render_in_process(const std::string& model, const std::string& sku_spec, Format format) {
   ReportRequest request;
-  request.skus = select_skus(skus(), sku_spec);
+  request.skus = select_skus(testsupport::bundled_skus(), sku_spec);
   const bool several = request.skus.size() > 1 || selects_every_sku(sku_spec);
   request.suggestions = format == Format::Json || (format != Format::Csv && !several);
   const Report r = build_report(resolve(model), request);
@@ -102,7 +97,7 @@ TEST_CASE("render in process: a comparison of several SKUs, every format, is byt
 
 TEST_CASE("render in process: render_json parses, with the documented top-level keys", "[pipeline]") {
   ReportRequest request;
-  request.skus = select_skus(skus(), "H100-80G");
+  request.skus = select_skus(testsupport::bundled_skus(), "H100-80G");
   request.suggestions = true;
   const Report one = build_report(resolve("meta-llama/Llama-3.1-8B"), request);
   const auto single = nlohmann::json::parse(render_json(one, false));
@@ -116,7 +111,7 @@ TEST_CASE("render in process: render_json parses, with the documented top-level 
   CHECK(single["suggestions"].is_array());
   CHECK(single["warnings"].is_array());
 
-  request.skus = select_skus(skus(), "T4,H100-80G,TRAINIUM");
+  request.skus = select_skus(testsupport::bundled_skus(), "T4,H100-80G,TRAINIUM");
   const Report several = build_report(resolve("meta-llama/Llama-3.1-70B-Instruct"), request);
   const auto array = nlohmann::json::parse(render_json(several, true));
   REQUIRE(array.is_array());

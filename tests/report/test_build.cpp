@@ -15,26 +15,16 @@ using namespace vramcalc;
 
 namespace {
 
-const ModelCatalog& models() {
-  static const ModelCatalog catalog = ModelCatalog::load(testsupport::repo_data("models.json"));
-  return catalog;
-}
-
-const SkuCatalog& skus() {
-  static const SkuCatalog catalog = SkuCatalog::load(testsupport::repo_data("skus.json"));
-  return catalog;
-}
-
 // A bundled-catalog model as the CLI resolves it (no cache, no network).
 ModelInput catalog_model(const std::string& id) {
-  const CatalogModel* entry = models().find(id);
+  const CatalogModel* entry = testsupport::bundled_models().find(id);
   REQUIRE(entry != nullptr);
   return catalog_input(*entry);
 }
 
 ReportRequest request_for(const std::string& sku_spec, bool suggestions = false) {
   ReportRequest request;
-  request.skus = select_skus(skus(), sku_spec);
+  request.skus = select_skus(testsupport::bundled_skus(), sku_spec);
   request.suggestions = suggestions;
   return request;
 }
@@ -178,23 +168,23 @@ TEST_CASE("pipeline: the model-level half alone, and an unreadable config", "[pi
 }
 
 TEST_CASE("pipeline: SKU selection by name, alias and case; an unknown SKU names close matches", "[pipeline]") {
-  CHECK(select_skus(skus(), "all").size() == skus().all().size());
-  CHECK(select_skus(skus(), "ALL").size() == skus().all().size());
+  CHECK(select_skus(testsupport::bundled_skus(), "all").size() == testsupport::bundled_skus().all().size());
+  CHECK(select_skus(testsupport::bundled_skus(), "ALL").size() == testsupport::bundled_skus().all().size());
   CHECK(selects_every_sku("all"));
   CHECK_FALSE(selects_every_sku("All"));  // as the CLI always took it: a SKU called "All" would be looked up
   CHECK(sku_names(" H100-80G , ,t4,") == std::vector<std::string>{"H100-80G", "t4"});
 
-  const auto two = select_skus(skus(), "h100-80g, T4");
+  const auto two = select_skus(testsupport::bundled_skus(), "h100-80g, T4");
   REQUIRE(two.size() == 2);
   CHECK(two[0]->name == "H100-80G");
   CHECK(two[1]->name == "T4");
 
-  const auto [code, message] = error_of([] { (void)select_skus(skus(), "T4,H100-80"); });
+  const auto [code, message] = error_of([] { (void)select_skus(testsupport::bundled_skus(), "T4,H100-80"); });
   CHECK(code == ExitCode::BadInput);
   CHECK_THAT(message, Catch::StartsWith("--sku H100-80: unknown SKU. Did you mean H100-80G"));
   CHECK_THAT(message, Catch::EndsWith("? (vram-calc skus lists them all)"));
 
-  const auto [empty_code, empty_message] = error_of([] { (void)select_skus(skus(), " , "); });
+  const auto [empty_code, empty_message] = error_of([] { (void)select_skus(testsupport::bundled_skus(), " , "); });
   CHECK(empty_code == ExitCode::BadInput);
   CHECK(empty_message == "--sku: no SKU named");
 }

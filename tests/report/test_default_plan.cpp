@@ -17,24 +17,14 @@ using nlohmann::json;
 
 namespace {
 
-const ModelCatalog& models() {
-  static const ModelCatalog catalog = ModelCatalog::load(testsupport::repo_data("models.json"));
-  return catalog;
-}
-
-const SkuCatalog& skus() {
-  static const SkuCatalog catalog = SkuCatalog::load(testsupport::repo_data("skus.json"));
-  return catalog;
-}
-
 // One catalog model on one catalog SKU through the one pipeline, with `settings` as the CLI would fill them.
 Report plan_of(const std::string& model, const std::string& sku, const ReportSettings& settings = {},
                bool suggestions = false) {
-  const CatalogModel* entry = models().find(model);
+  const CatalogModel* entry = testsupport::bundled_models().find(model);
   REQUIRE(entry != nullptr);
   ReportRequest request;
   request.settings = settings;
-  request.skus = select_skus(skus(), sku);
+  request.skus = select_skus(testsupport::bundled_skus(), sku);
   request.suggestions = suggestions;
   return build_report(catalog_input(*entry), request);
 }

@@ -20,16 +20,6 @@ using namespace vramcalc;
 
 namespace {
 
-const ModelCatalog& models() {
-  static const ModelCatalog catalog = ModelCatalog::load(testsupport::repo_data("models.json"));
-  return catalog;
-}
-
-const SkuCatalog& skus() {
-  static const SkuCatalog catalog = SkuCatalog::load(testsupport::repo_data("skus.json"));
-  return catalog;
-}
-
 std::string plan_text(const Report& r, const SkuPlan& plan) {
   Report one = r;
   one.plans = {plan};
@@ -39,11 +29,11 @@ std::string plan_text(const Report& r, const SkuPlan& plan) {
 // Plans every SKU of the catalog through add_plans and each on its own; compares them. Returns how many plans
 // quote their SKU's name in a warning (where a copied plan must hold its own name).
 int check_all_skus(const std::string& model, const ReportSettings& settings) {
-  const CatalogModel* entry = models().find(model);
+  const CatalogModel* entry = testsupport::bundled_models().find(model);
   REQUIRE(entry != nullptr);
   const Report base = model_report(catalog_input(*entry), settings);
   Report all = base;
-  const auto every = select_skus(skus(), "all");
+  const auto every = select_skus(testsupport::bundled_skus(), "all");
   add_plans(all, every, false);
   REQUIRE(all.plans.size() == every.size());
   // The array as render_json writes it, plans alike copied from the first of them, is the array written plan by plan.
@@ -93,10 +83,10 @@ TEST_CASE("plan cache: mixture-of-experts and MLA models share plans as they pla
 }
 
 TEST_CASE("render_json_to: the pieces make render_json's text", "[plan-cache][render]") {
-  const CatalogModel* entry = models().find("meta-llama/Llama-3.1-8B");
+  const CatalogModel* entry = testsupport::bundled_models().find("meta-llama/Llama-3.1-8B");
   REQUIRE(entry != nullptr);
   Report r = model_report(catalog_input(*entry), ReportSettings{});
-  add_plans(r, select_skus(skus(), "all"), false);
+  add_plans(r, select_skus(testsupport::bundled_skus(), "all"), false);
   CHECK(std::count_if(r.plans.begin(), r.plans.end(), [](const SkuPlan& p) { return p.alike != nullptr; }) > 20);
   for (const bool as_array : {true, false}) {
     std::string joined;

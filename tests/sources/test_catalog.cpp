@@ -28,11 +28,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const ModelCatalog& catalog() {
-  static const ModelCatalog c = ModelCatalog::load(testsupport::repo_data("models.json"));
-  return c;
-}
-
 std::string read_text(const fs::path& file) {
   std::ifstream in(file, std::ios::binary);
   std::ostringstream ss;
@@ -94,10 +89,10 @@ class ScopedEnv {
 TEST_CASE("catalog: one entry per reference config, holding that config verbatim", "[catalog]") {
   const auto dirs = config_dirs();
   REQUIRE(dirs.size() == 68);  // INDEX.json lists 68 model directories of tests/data/configs
-  CHECK(catalog().models().size() == dirs.size());
+  CHECK(testsupport::bundled_models().models().size() == dirs.size());
   for (const auto& dir : dirs) {
     INFO(dir);
-    const CatalogModel* m = catalog().find(dir_to_id(dir));
+    const CatalogModel* m = testsupport::bundled_models().find(dir_to_id(dir));
     REQUIRE(m != nullptr);
     CHECK(m->config == testsupport::load_test_config(dir));
   }
@@ -106,26 +101,26 @@ TEST_CASE("catalog: one entry per reference config, holding that config verbatim
 TEST_CASE("catalog: ids are unique (ignoring case), sorted, and never shadowed by an alias", "[catalog]") {
   std::set<std::string> seen;
   std::string previous;
-  for (const auto& m : catalog().models()) {
+  for (const auto& m : testsupport::bundled_models().models()) {
     INFO(m.id);
     std::string lower = m.id;
     std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
     CHECK(lower >= previous);
     previous = lower;
     CHECK(seen.insert(lower).second);
-    CHECK(catalog().find(m.id) == &m);
-    for (const auto& alias : m.aliases) CHECK(catalog().find(alias) == &m);
+    CHECK(testsupport::bundled_models().find(m.id) == &m);
+    for (const auto& alias : m.aliases) CHECK(testsupport::bundled_models().find(alias) == &m);
   }
-  CHECK_THAT(catalog().generated(), Catch::Matches(R"(\d{4}-\d{2}-\d{2})"));
+  CHECK_THAT(testsupport::bundled_models().generated(), Catch::Matches(R"(\d{4}-\d{2}-\d{2})"));
 }
 
 TEST_CASE("catalog: lookups ignore case", "[catalog]") {
-  const CatalogModel* m = catalog().find("meta-llama/Llama-3.1-8B");
+  const CatalogModel* m = testsupport::bundled_models().find("meta-llama/Llama-3.1-8B");
   REQUIRE(m != nullptr);
-  CHECK(catalog().find("META-LLAMA/llama-3.1-8b") == m);
-  CHECK(catalog().find("qwen/qwen3-8b") == catalog().find("Qwen/Qwen3-8B"));
-  CHECK(catalog().find("qwen/qwen3-8b") != nullptr);
-  CHECK(catalog().find("meta-llama/meta-llama-3.1-8b") == m);  // alias, any case
+  CHECK(testsupport::bundled_models().find("META-LLAMA/llama-3.1-8b") == m);
+  CHECK(testsupport::bundled_models().find("qwen/qwen3-8b") == testsupport::bundled_models().find("Qwen/Qwen3-8B"));
+  CHECK(testsupport::bundled_models().find("qwen/qwen3-8b") != nullptr);
+  CHECK(testsupport::bundled_models().find("meta-llama/meta-llama-3.1-8b") == m);  // alias, any case
 }
 
 TEST_CASE("catalog: renamed repositories are listed under their current id, the old one an alias", "[catalog]") {
@@ -138,20 +133,20 @@ TEST_CASE("catalog: renamed repositories are listed under their current id, the 
                         Rename{"meta-llama/Meta-Llama-3.1-405B", "meta-llama/Llama-3.1-405B"},
                         Rename{"CohereForAI/c4ai-command-r-v01", "CohereLabs/c4ai-command-r-v01"}}) {
     INFO(r.old_id);
-    const CatalogModel* m = catalog().find(r.old_id);
+    const CatalogModel* m = testsupport::bundled_models().find(r.old_id);
     REQUIRE(m != nullptr);
     CHECK(m->id == r.current);
     CHECK(m->aliases == std::vector<std::string>{r.old_id});
   }
   // Meta-Llama-3-70B was never renamed: it keeps its id and has no alias.
-  const CatalogModel* llama3 = catalog().find("meta-llama/Meta-Llama-3-70B");
+  const CatalogModel* llama3 = testsupport::bundled_models().find("meta-llama/Meta-Llama-3-70B");
   REQUIRE(llama3 != nullptr);
   CHECK(llama3->id == "meta-llama/Meta-Llama-3-70B");
   CHECK(llama3->aliases.empty());
 }
 
 TEST_CASE("catalog: Llama-3.1-8B carries its known checkpoint size and exact parameter count", "[catalog]") {
-  const CatalogModel* m = catalog().find("meta-llama/Llama-3.1-8B");
+  const CatalogModel* m = testsupport::bundled_models().find("meta-llama/Llama-3.1-8B");
   REQUIRE(m != nullptr);
   CHECK(m->safetensors_total_bytes == std::optional<std::uint64_t>(16060522496ULL));
   CHECK(m->num_params == std::optional<std::uint64_t>(8030261248ULL));
@@ -178,7 +173,7 @@ TEST_CASE("catalog: sizes, counts and provenance match INDEX.json and param_coun
   for (const auto& row : index) {
     const std::string dir = row.at("dir").get<std::string>();
     INFO(dir);
-    const CatalogModel* m = catalog().find(dir_to_id(dir));
+    const CatalogModel* m = testsupport::bundled_models().find(dir_to_id(dir));
     REQUIRE(m != nullptr);
     // The 2026 rows carry no size or count (data/published_params.json cites those): null, as the catalog reads them.
     const json size = row.value("safetensors_total_size_bytes", json());
@@ -194,17 +189,17 @@ TEST_CASE("catalog: sizes, counts and provenance match INDEX.json and param_coun
     reconstructed += m->reconstructed ? 1 : 0;
   }
   CHECK(reconstructed == 4);
-  REQUIRE(catalog().find("Qwen/Qwen3-14B") != nullptr);
-  CHECK(catalog().find("Qwen/Qwen3-14B")->reconstructed);
+  REQUIRE(testsupport::bundled_models().find("Qwen/Qwen3-14B") != nullptr);
+  CHECK(testsupport::bundled_models().find("Qwen/Qwen3-14B")->reconstructed);
   // No measured count and none in INDEX.json: unknown, not zero.
-  REQUIRE(catalog().find("tiiuae/falcon-40b") != nullptr);
-  CHECK_FALSE(catalog().find("tiiuae/falcon-40b")->num_params.has_value());
+  REQUIRE(testsupport::bundled_models().find("tiiuae/falcon-40b") != nullptr);
+  CHECK_FALSE(testsupport::bundled_models().find("tiiuae/falcon-40b")->num_params.has_value());
 }
 
 TEST_CASE("catalog: Nemotron-H's bare Infinity survives the generator and the loader", "[catalog]") {
   // The generator writes it as the bare token (Python's allow_nan); the relaxed parser reads it back as +inf.
   CHECK(read_text(testsupport::repo_data("models.json")).find("Infinity") != std::string::npos);
-  const CatalogModel* m = catalog().find("nvidia/Nemotron-H-56B-Base-8K");
+  const CatalogModel* m = testsupport::bundled_models().find("nvidia/Nemotron-H-56B-Base-8K");
   REQUIRE(m != nullptr);
   const json& limit = m->config.at("time_step_limit");
   REQUIRE(limit.size() == 2);
@@ -215,31 +210,33 @@ TEST_CASE("catalog: Nemotron-H's bare Infinity survives the generator and the lo
 }
 
 TEST_CASE("catalog: an unknown id is absent, and suggest() proposes close ids", "[catalog]") {
-  CHECK(catalog().find("meta-llama/Llama-3.1-8") == nullptr);
-  CHECK(catalog().find("") == nullptr);
+  CHECK(testsupport::bundled_models().find("meta-llama/Llama-3.1-8") == nullptr);
+  CHECK(testsupport::bundled_models().find("") == nullptr);
 
   SECTION("a typo in the full id") {
-    const auto s = catalog().suggest("meta-llama/Llama-3.1-8");
+    const auto s = testsupport::bundled_models().suggest("meta-llama/Llama-3.1-8");
     REQUIRE_FALSE(s.empty());
     CHECK(s.front() == "meta-llama/Llama-3.1-8B");
   }
   SECTION("the repository name without its organisation") {
-    const auto s = catalog().suggest("qwen3-8b");
+    const auto s = testsupport::bundled_models().suggest("qwen3-8b");
     REQUIRE_FALSE(s.empty());
     CHECK(s.front() == "Qwen/Qwen3-8B");
   }
   SECTION("an old (renamed) id that is misspelt suggests the current id") {
-    const auto s = catalog().suggest("meta-llama/Meta-Llama-3.1-8b-x");
+    const auto s = testsupport::bundled_models().suggest("meta-llama/Meta-Llama-3.1-8b-x");
     REQUIRE_FALSE(s.empty());
     CHECK(s.front() == "meta-llama/Llama-3.1-8B");
   }
   SECTION("at most n suggestions, each once") {
-    const auto s = catalog().suggest("Qwen3", 2);
+    const auto s = testsupport::bundled_models().suggest("Qwen3", 2);
     CHECK(s.size() == 2);
     CHECK(std::set<std::string>(s.begin(), s.end()).size() == s.size());
-    CHECK(catalog().suggest("Qwen3", 5).size() == 5);
+    CHECK(testsupport::bundled_models().suggest("Qwen3", 5).size() == 5);
   }
-  SECTION("nothing close: no suggestion") { CHECK(catalog().suggest("zzzz/xxxxxxxxxxxxxxxx").empty()); }
+  SECTION("nothing close: no suggestion") {
+    CHECK(testsupport::bundled_models().suggest("zzzz/xxxxxxxxxxxxxxxx").empty());
+  }
 }
 
 TEST_CASE("catalog: a missing or malformed file is bad input naming the file", "[catalog]") {
@@ -282,7 +279,7 @@ TEST_CASE("catalog: a missing or malformed file is bad input naming the file", "
 TEST_CASE("catalog: load_for finds what load finds, parsing only the entries that can match", "[catalog]") {
   const fs::path file = testsupport::repo_data("models.json");
   SECTION("every id and alias, in any case, gives the same entry, from a catalog of just that entry") {
-    for (const auto& m : catalog().models()) {
+    for (const auto& m : testsupport::bundled_models().models()) {
       std::vector<std::string> names{m.id};
       names.insert(names.end(), m.aliases.begin(), m.aliases.end());
       for (const auto& name : names) {
@@ -294,10 +291,10 @@ TEST_CASE("catalog: load_for finds what load finds, parsing only the entries tha
           const CatalogModel* found = one.find(query);
           REQUIRE(found != nullptr);
           CHECK(found == &one.models().front());
-          CHECK(found->id == catalog().find(query)->id);
-          CHECK(found->config == catalog().find(query)->config);
-          CHECK(found->num_params == catalog().find(query)->num_params);
-          CHECK(one.models().size() < catalog().models().size());
+          CHECK(found->id == testsupport::bundled_models().find(query)->id);
+          CHECK(found->config == testsupport::bundled_models().find(query)->config);
+          CHECK(found->num_params == testsupport::bundled_models().find(query)->num_params);
+          CHECK(one.models().size() < testsupport::bundled_models().models().size());
         }
       }
     }
@@ -305,8 +302,8 @@ TEST_CASE("catalog: load_for finds what load finds, parsing only the entries tha
   SECTION("a miss is the whole catalog, so suggestions are the same") {
     const ModelCatalog all = ModelCatalog::load_for(file, "meta-llama/Llama-3.1-8x");
     CHECK(all.find("meta-llama/Llama-3.1-8x") == nullptr);
-    CHECK(all.models().size() == catalog().models().size());
-    CHECK(all.suggest("meta-llama/Llama-3.1-8x") == catalog().suggest("meta-llama/Llama-3.1-8x"));
+    CHECK(all.models().size() == testsupport::bundled_models().models().size());
+    CHECK(all.suggest("meta-llama/Llama-3.1-8x") == testsupport::bundled_models().suggest("meta-llama/Llama-3.1-8x"));
   }
   auto load_for = [](const std::string& contents, const std::string& id) {
     testsupport::TempDir dir;

@@ -25,11 +25,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const SkuCatalog& skus() {
-  static const SkuCatalog c = SkuCatalog::load(testsupport::repo_data("skus.json"));
-  return c;
-}
-
 json skus_json() {
   std::ifstream in(testsupport::repo_data("skus.json"), std::ios::binary);
   std::ostringstream ss;
@@ -38,7 +33,7 @@ json skus_json() {
 }
 
 const Sku& sku(const std::string& name) {
-  const Sku* s = skus().find(name);
+  const Sku* s = testsupport::bundled_skus().find(name);
   INFO("SKU " << name);
   REQUIRE(s != nullptr);
   return *s;
@@ -106,14 +101,15 @@ TEST_CASE("skus: names and aliases match ignoring case, GPUs and instances alike
   CHECK(nc24.gpus_per_node == 1);
   CHECK(nc24.gpu.name == "A100-80G-PCIE");
   CHECK(nc24.kaito_supported);
-  CHECK(skus().find("P4D.24XLARGE") == skus().find("p4d.24xlarge"));
+  CHECK(testsupport::bundled_skus().find("P4D.24XLARGE") == testsupport::bundled_skus().find("p4d.24xlarge"));
 }
 
 TEST_CASE("skus: a family name whose GPUs differ in memory is ambiguous, though the catalog aliases it", "[sku]") {
   // The catalog's source maps "A100" to the 40 GB part (SkyPilot's) and "H100" to the SXM part; either silently
   // sizes some plans on the wrong memory. test_sku_names.cpp covers loose and ambiguous names.
-  CHECK_THROWS_WITH(skus().find("A100"), Catch::Contains("A100-40G, A100-80G or A100-80G-PCIE"));
-  CHECK_THROWS_WITH(skus().find("H100"), Catch::Contains("H100-80G, H100-80G-PCIE or H100-NVL-94G"));
+  CHECK_THROWS_WITH(testsupport::bundled_skus().find("A100"), Catch::Contains("A100-40G, A100-80G or A100-80G-PCIE"));
+  CHECK_THROWS_WITH(testsupport::bundled_skus().find("H100"),
+                    Catch::Contains("H100-80G, H100-80G-PCIE or H100-NVL-94G"));
   CHECK(sku("nvidia-tesla-a100").name == "A100-40G");  // GCP's accelerator name is the 40 GB part
   CHECK(sku("H100-SXM").name == "H100-80G");
 }
@@ -163,32 +159,32 @@ TEST_CASE("skus: Trainium, Inferentia2 and Radeon instances exist and are not se
 
   // Exactly those four accelerators are flagged; every other GPU is served by vLLM's CUDA path.
   std::set<std::string> not_cuda;
-  for (const auto& s : skus().all())
+  for (const auto& s : testsupport::bundled_skus().all())
     if (!s.is_instance && !s.gpu.cuda_served) not_cuda.insert(s.name);
   CHECK(not_cuda == std::set<std::string>{"INFERENTIA2", "RADEON-PRO-V520", "RADEON-PRO-V620", "TRAINIUM"});
 }
 
 TEST_CASE("skus: an unknown SKU is absent, and suggest() proposes the closest names", "[sku]") {
-  CHECK(skus().find("A100-80") == nullptr);
-  CHECK(skus().find("") == nullptr);
-  const auto s = skus().suggest("A100-80");
+  CHECK(testsupport::bundled_skus().find("A100-80") == nullptr);
+  CHECK(testsupport::bundled_skus().find("") == nullptr);
+  const auto s = testsupport::bundled_skus().suggest("A100-80");
   REQUIRE_FALSE(s.empty());
   CHECK(s.front() == "A100-80G");
   CHECK(s.size() <= 3);
 
   // An alias that is close suggests its SKU's canonical name, once.
-  const auto nd = skus().suggest("Standard_ND96asr_A100_v5");
+  const auto nd = testsupport::bundled_skus().suggest("Standard_ND96asr_A100_v5");
   REQUIRE_FALSE(nd.empty());
   CHECK(nd.front() == "Standard_ND96asr_v4");
   CHECK(std::set<std::string>(nd.begin(), nd.end()).size() == nd.size());
 
-  CHECK(skus().suggest("h100", 10).size() == 10);
-  CHECK(skus().suggest("zzzzzzzzzzzz").empty());
+  CHECK(testsupport::bundled_skus().suggest("h100", 10).size() == 10);
+  CHECK(testsupport::bundled_skus().suggest("zzzzzzzzzzzz").empty());
 }
 
 TEST_CASE("skus: bare GPUs come first, then every instance, each naming a known GPU", "[sku]") {
   const json doc = skus_json();
-  const auto& all = skus().all();
+  const auto& all = testsupport::bundled_skus().all();
   REQUIRE(all.size() == doc.at("gpus").size() + doc.at("instances").size());
   const std::size_t gpus = doc.at("gpus").size();
   for (std::size_t i = 0; i < all.size(); ++i) {
@@ -197,7 +193,7 @@ TEST_CASE("skus: bare GPUs come first, then every instance, each naming a known 
     if (!all[i].is_instance) continue;
     CHECK(all[i].gpus_per_node >= 1);
     CHECK_FALSE(all[i].cloud.empty());
-    const Sku* bare = skus().find(all[i].gpu.name);
+    const Sku* bare = testsupport::bundled_skus().find(all[i].gpu.name);
     REQUIRE(bare != nullptr);
     CHECK_FALSE(bare->is_instance);
     CHECK(bare->gpu.memory_gib_marketed == all[i].gpu.memory_gib_marketed);
@@ -213,7 +209,7 @@ TEST_CASE("skus: every KAITO current row is findable by its KAITO name, with KAI
   for (const auto& row : current) {
     const std::string name = row.at("sku").get<std::string>();
     INFO(name);
-    const Sku* s = skus().find(name);
+    const Sku* s = testsupport::bundled_skus().find(name);
     REQUIRE(s != nullptr);
     CHECK(s->is_instance);
     CHECK(s->kaito_supported);
@@ -229,10 +225,10 @@ TEST_CASE("skus: every KAITO current row is findable by its KAITO name, with KAI
   }
   // Instances flagged kaito_supported are exactly KAITO's current rows.
   std::size_t flagged = 0;
-  for (const auto& s : skus().all()) flagged += (s.is_instance && s.kaito_supported) ? 1 : 0;
+  for (const auto& s : testsupport::bundled_skus().all()) flagged += (s.is_instance && s.kaito_supported) ? 1 : 0;
   CHECK(flagged == current.size());
   // A bare GPU is KAITO-supported when one of those rows uses it.
-  for (const auto& s : skus().all()) {
+  for (const auto& s : testsupport::bundled_skus().all()) {
     if (s.is_instance) continue;
     INFO(s.name);
     CHECK(s.kaito_supported == (kaito_gpus.count(s.name) > 0));
@@ -250,7 +246,7 @@ TEST_CASE("skus: no name or alias is shared by two SKUs", "[sku]") {
   const std::vector<std::string> deliberate_collisions = {};
   std::map<std::string, std::string> owner;
   std::vector<std::string> collisions;
-  for (const auto& s : skus().all()) {
+  for (const auto& s : testsupport::bundled_skus().all()) {
     std::vector<std::string> names = s.aliases;
     names.push_back(s.name);
     for (const auto& n : names) {
@@ -338,15 +334,16 @@ TEST_CASE("skus: load() reads the rows it needs and gives what a parse of the wh
   testsupport::TempDir dir;
   testsupport::write_file(dir.path() / "skus.json", text);
   const SkuCatalog whole = SkuCatalog::load(dir.path() / "skus.json");
-  REQUIRE(whole.all().size() == skus().all().size());
-  for (std::size_t i = 0; i < whole.all().size(); ++i) CHECK(describe(whole.all()[i]) == describe(skus().all()[i]));
+  REQUIRE(whole.all().size() == testsupport::bundled_skus().all().size());
+  for (std::size_t i = 0; i < whole.all().size(); ++i)
+    CHECK(describe(whole.all()[i]) == describe(testsupport::bundled_skus().all()[i]));
   CHECK(std::count_if(whole.all().begin(), whole.all().end(), [](const Sku& s) { return s.kaito_supported; }) > 10);
 }
 
 TEST_CASE("skus: load_for finds what load finds, parsing only the rows that can match", "[sku]") {
   const fs::path file = testsupport::repo_data("skus.json");
   SECTION("every name and alias, in any case, gives the same SKU with every field, KAITO support included") {
-    for (const auto& s : skus().all()) {
+    for (const auto& s : testsupport::bundled_skus().all()) {
       std::vector<std::string> names{s.name};
       names.insert(names.end(), s.aliases.begin(), s.aliases.end());
       for (const auto& name : names) {
@@ -356,7 +353,7 @@ TEST_CASE("skus: load_for finds what load finds, parsing only the rows that can 
           const SkuCatalog one = SkuCatalog::load_for(file, {query});
           REQUIRE(one.all().size() == 1);
           REQUIRE(one.find(query) != nullptr);
-          CHECK(describe(*one.find(query)) == describe(*skus().find(query)));
+          CHECK(describe(*one.find(query)) == describe(*testsupport::bundled_skus().find(query)));
         }
       }
     }
@@ -366,20 +363,20 @@ TEST_CASE("skus: load_for finds what load finds, parsing only the rows that can 
     REQUIRE(c.all().size() == 3);
     CHECK(c.all()[0].name == "H100-80G");
     CHECK(c.all()[1].name == "Standard_NC24ads_A100_v4");
-    CHECK(c.all()[1].gpu.name == skus().find("Standard_NC24ads_A100_v4")->gpu.name);
+    CHECK(c.all()[1].gpu.name == testsupport::bundled_skus().find("Standard_NC24ads_A100_v4")->gpu.name);
     CHECK(c.all()[2].name == "T4");
   }
   SECTION("a miss is the whole catalog, so suggestions are the same") {
     const SkuCatalog all = SkuCatalog::load_for(file, {"A100-80G", "A100-80X"});
-    CHECK(all.all().size() == skus().all().size());
-    CHECK(all.suggest("A100-80X") == skus().suggest("A100-80X"));
+    CHECK(all.all().size() == testsupport::bundled_skus().all().size());
+    CHECK(all.suggest("A100-80X") == testsupport::bundled_skus().suggest("A100-80X"));
   }
   SECTION("an ambiguous family alias is the whole catalog, so find() names every candidate") {
     for (const std::string name : {"A100", "h100", "V100"}) {
       INFO(name);
       const SkuCatalog all = SkuCatalog::load_for(file, {name});
-      CHECK(all.all().size() == skus().all().size());
-      CHECK(all.match(name).candidates.size() == skus().match(name).candidates.size());
+      CHECK(all.all().size() == testsupport::bundled_skus().all().size());
+      CHECK(all.match(name).candidates.size() == testsupport::bundled_skus().match(name).candidates.size());
       CHECK(all.match(name).candidates.size() >= 2);
     }
   }

@@ -20,20 +20,15 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const SkuCatalog& skus() {
-  static const SkuCatalog c = SkuCatalog::load(testsupport::repo_data("skus.json"));
-  return c;
-}
-
 // The SKU's name that find() resolves `name` to, "" when none.
 std::string resolved(const std::string& name) {
-  const Sku* s = skus().find(name);
+  const Sku* s = testsupport::bundled_skus().find(name);
   return s == nullptr ? std::string() : s->name;
 }
 
 std::vector<std::string> candidate_names(const std::string& name) {
   std::vector<std::string> out;
-  for (const Sku* s : skus().match(name).candidates) out.push_back(s->name);
+  for (const Sku* s : testsupport::bundled_skus().match(name).candidates) out.push_back(s->name);
   return out;
 }
 
@@ -44,7 +39,7 @@ const Sku* exact(const std::string& name) {
              return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
            });
   };
-  for (const auto& s : skus().all())
+  for (const auto& s : testsupport::bundled_skus().all())
     if (same(s.name) || std::any_of(s.aliases.begin(), s.aliases.end(), same)) return &s;
   return nullptr;
 }
@@ -106,7 +101,7 @@ TEST_CASE("sku names: GPU feature discovery product labels resolve", "[sku]") {
 
 TEST_CASE("sku names: every NVIDIA GPU of the catalog resolves from its GPU feature discovery labels", "[sku]") {
   std::size_t labelled = 0;
-  for (const auto& s : skus().all()) {
+  for (const auto& s : testsupport::bundled_skus().all()) {
     if (s.is_instance || s.gpu.vendor != "NVIDIA") continue;
     const auto names = device_names(s);
     INFO(s.name);
@@ -184,7 +179,7 @@ TEST_CASE("sku names: a 40 GB and an 80 GB spelling never resolve to the same GP
       for (const std::string unit : {"GB", "G", "GiB", "gb"}) {
         std::set<double> memories;
         for (const std::string size : {"16", "32", "40", "80", "94"}) {
-          const Sku* s = skus().find(family + sep + size + unit);
+          const Sku* s = testsupport::bundled_skus().find(family + sep + size + unit);
           if (s == nullptr) continue;
           INFO(family + sep + size + unit << " -> " << s->name);
           CHECK(s->gpu.memory_gib_marketed == std::stod(size));
@@ -207,10 +202,11 @@ TEST_CASE("sku names: an ambiguous name is an error that names every candidate",
   CHECK(candidate_names("A100 PCIe") == V{"A100-40G", "A100-80G-PCIE"});
   CHECK(candidate_names("NVIDIA H100") == V{"H100-80G", "H100-80G-PCIE", "H100-NVL-94G"});
   CHECK(candidate_names("NVIDIA-A100") == V{"A100-40G", "A100-80G", "A100-80G-PCIE"});
-  for (const std::string name : {"A100", "H100", "V100", "RTX 6000"}) CHECK(skus().match(name).sku == nullptr);
+  for (const std::string name : {"A100", "H100", "V100", "RTX 6000"})
+    CHECK(testsupport::bundled_skus().match(name).sku == nullptr);
 
   try {
-    (void)skus().find("A100");
+    (void)testsupport::bundled_skus().find("A100");
     FAIL("no error");
   } catch (const Error& e) {
     CHECK(e.code() == ExitCode::BadInput);
@@ -218,7 +214,8 @@ TEST_CASE("sku names: an ambiguous name is an error that names every candidate",
           "--sku A100: ambiguous, it could be A100-40G, A100-80G or A100-80G-PCIE; name one (vram-calc skus lists "
           "them all)");
   }
-  CHECK_THROWS_WITH(skus().find("RTX 6000"), Catch::Contains("RTX-A6000, RTX-6000-ADA or RTX-PRO-6000"));
+  CHECK_THROWS_WITH(testsupport::bundled_skus().find("RTX 6000"),
+                    Catch::Contains("RTX-A6000, RTX-6000-ADA or RTX-PRO-6000"));
   // A family whose GPUs share their memory is not ambiguous: the alias stands.
   CHECK(resolved("H200") == "H200-141G");
   CHECK(resolved("nvidia-h100-80gb") == "H100-80G");
@@ -260,14 +257,14 @@ TEST_CASE("sku names: an ambiguous --sku exits 2 with one line naming the candid
 
 TEST_CASE("sku names: every name and alias resolves as before, in any case and with any separator", "[sku]") {
   std::set<std::string> ambiguous;
-  for (const auto& s : skus().all()) {
+  for (const auto& s : testsupport::bundled_skus().all()) {
     std::vector<std::string> names{s.name};
     names.insert(names.end(), s.aliases.begin(), s.aliases.end());
     for (const auto& name : names) {
       INFO(name);
       const Sku* before = exact(name);
       REQUIRE(before == &s);  // no name or alias is shared (test_sku.cpp)
-      const SkuMatch m = skus().match(name);
+      const SkuMatch m = testsupport::bundled_skus().match(name);
       if (m.sku == nullptr) {
         ambiguous.insert(name);
         continue;
@@ -278,8 +275,8 @@ TEST_CASE("sku names: every name and alias resolves as before, in any case and w
       for (char& c : swapped) c = c == ' ' ? '_' : c == '-' ? ' ' : c == '_' ? '-' : c;
       std::string upper = name;
       for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-      CHECK(skus().match(swapped).sku == before);
-      CHECK(skus().match(upper).sku == before);
+      CHECK(testsupport::bundled_skus().match(swapped).sku == before);
+      CHECK(testsupport::bundled_skus().match(upper).sku == before);
     }
   }
   CHECK(ambiguous == kFamilyAliases);
@@ -292,14 +289,14 @@ TEST_CASE("sku names: load_for reads a few rows for exact names and the whole ca
     const SkuCatalog c = SkuCatalog::load_for(file, {name});
     CHECK(c.all().size() == 1);
     REQUIRE(c.find(name) != nullptr);
-    CHECK(c.find(name)->name == skus().find(name)->name);
+    CHECK(c.find(name)->name == testsupport::bundled_skus().find(name)->name);
   }
   for (const std::string name : {"NVIDIA-A100-SXM4-80GB", "h100_80gb", "H100 SXM", "A100", "RTX 6000"}) {
     INFO(name);
     const SkuCatalog c = SkuCatalog::load_for(file, {name});
-    CHECK(c.all().size() == skus().all().size());
+    CHECK(c.all().size() == testsupport::bundled_skus().all().size());
     const SkuMatch m = c.match(name);
-    const SkuMatch whole = skus().match(name);
+    const SkuMatch whole = testsupport::bundled_skus().match(name);
     CHECK((m.sku == nullptr) == (whole.sku == nullptr));
     if (m.sku != nullptr) CHECK(m.sku->name == whole.sku->name);
     CHECK(m.candidates.size() == whole.candidates.size());
