@@ -253,12 +253,21 @@ std::optional<double> gib_at(std::string_view text, std::size_t pos) {
   return std::nullopt;
 }
 
+namespace {
+
+// Past up to four of the separators a log puts between a label and its figure (" ", ":", "=", "(").
+std::size_t skip_separators(std::string_view text, std::size_t i) {
+  for (int k = 0; k < 4 && i < text.size() && (text[i] == ' ' || text[i] == ':' || text[i] == '=' || text[i] == '(');
+       ++k)
+    ++i;
+  return i;
+}
+
+}  // namespace
+
 std::optional<double> number_after(std::string_view text, std::string_view anchor, bool unit_needed) {
   for (std::size_t at = text.find(anchor); at != std::string_view::npos; at = text.find(anchor, at + 1)) {
-    std::size_t i = at + anchor.size();
-    for (int k = 0; k < 4 && i < text.size() && (text[i] == ' ' || text[i] == ':' || text[i] == '=' || text[i] == '(');
-         ++k)
-      ++i;
+    std::size_t i = skip_separators(text, at + anchor.size());
     if (const auto gib = gib_at(text, i)) return gib;
     if (unit_needed) continue;
     if (const auto value = read_number(text, i)) return value;
@@ -268,10 +277,7 @@ std::optional<double> number_after(std::string_view text, std::string_view ancho
 
 std::optional<std::uint64_t> count_after(std::string_view text, std::string_view anchor) {
   for (std::size_t at = text.find(anchor); at != std::string_view::npos; at = text.find(anchor, at + 1)) {
-    std::size_t i = at + anchor.size();
-    for (int k = 0; k < 4 && i < text.size() && (text[i] == ' ' || text[i] == ':' || text[i] == '=' || text[i] == '(');
-         ++k)
-      ++i;
+    std::size_t i = skip_separators(text, at + anchor.size());
     if (const auto value = read_count(text, i)) return value;
   }
   return std::nullopt;
