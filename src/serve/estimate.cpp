@@ -114,26 +114,12 @@ Terms vllm_terms(const EstimateRequest& r, const Report& report, VllmPlan& plan)
 
 nlohmann::json architecture_used(const Report& report, const EstimateModel& m) {
   const ModelArch& a = report.arch;
-  nlohmann::json j = {
-      {"num_layers", a.num_hidden_layers},
-      {"hidden_size", a.hidden_size},
-      {"num_heads", a.num_attention_heads},
-      {"head_dim", a.head_dim},
-      {"intermediate_size", a.intermediate_size},
-      {"num_kv_heads", a.num_key_value_heads},
-      {"vocab_size", a.vocab_size},
-      {"model_type", a.model_type},
-      {"architecture", a.architecture},
-      {"params_billions", std::round(static_cast<double>(report.weights.num_params) / 1e7) / 100.0},
-      {"max_position_embeddings", a.max_position_embeddings && !m.estimated ? nlohmann::json(*a.max_position_embeddings)
-                                                                            : nlohmann::json(nullptr)},
-      {"estimated", m.estimated},
-      {"source", m.input.origin},
-  };
-  if (a.num_experts > 0) {
-    j["num_experts"] = a.num_experts;
-    j["experts_per_token"] = a.experts_per_token;
-  }
+  nlohmann::json j = model_shape_json(a, report.weights.num_params);
+  j["architecture"] = a.architecture;
+  j["max_position_embeddings"] =
+      a.max_position_embeddings && !m.estimated ? nlohmann::json(*a.max_position_embeddings) : nlohmann::json(nullptr);
+  j["estimated"] = m.estimated;
+  j["source"] = m.input.origin;
   if (a.mla) j["kv_lora_rank"] = a.kv_lora_rank;
   return j;
 }

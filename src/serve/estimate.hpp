@@ -22,6 +22,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "vramcalc/model/architecture.hpp"
 #include "vramcalc/sources/local.hpp"
 
 namespace vramcalc::serve {
@@ -34,6 +35,10 @@ struct EstimateContext {
 // POST /estimate-gpu-memory: the request body (already parsed JSON) to the response object. Throws ApiError: 400
 // naming the field for invalid input, 502 for a remote failure.
 nlohmann::json estimate_gpu_memory(const nlohmann::json& request, const EstimateContext& context);
+
+// The shape fields both answers give a model (layers, widths, heads, vocabulary, model_type, params_billions from
+// `num_params`, and num_experts / experts_per_token for a MoE model); each adds its own.
+nlohmann::json model_shape_json(const ModelArch& arch, std::uint64_t num_params);
 
 // GET /known-architectures: the catalog's architectures and families.
 nlohmann::json known_architectures();

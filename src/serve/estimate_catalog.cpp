@@ -15,6 +15,25 @@
 
 namespace vramcalc::serve {
 
+nlohmann::json model_shape_json(const ModelArch& a, std::uint64_t num_params) {
+  nlohmann::json j = {
+      {"num_layers", a.num_hidden_layers},
+      {"hidden_size", a.hidden_size},
+      {"num_heads", a.num_attention_heads},
+      {"head_dim", a.head_dim},
+      {"intermediate_size", a.intermediate_size},
+      {"num_kv_heads", a.num_key_value_heads},
+      {"vocab_size", a.vocab_size},
+      {"model_type", a.model_type},
+      {"params_billions", std::round(static_cast<double>(num_params) / 1e7) / 100.0},
+  };
+  if (a.num_experts > 0) {
+    j["num_experts"] = a.num_experts;
+    j["experts_per_token"] = a.experts_per_token;
+  }
+  return j;
+}
+
 namespace {
 
 nlohmann::json catalog_architectures() {
@@ -26,26 +45,12 @@ nlohmann::json catalog_architectures() {
     const ModelArch a = normalize_config(m.config, m.id);
     const std::string architecture = a.architecture.empty() ? a.model_type : a.architecture;
     const std::string family = a.text_model_type.empty() ? a.model_type : a.text_model_type;
-    nlohmann::json entry = {
-        {"num_layers", a.num_hidden_layers},
-        {"hidden_size", a.hidden_size},
-        {"num_heads", a.num_attention_heads},
-        {"head_dim", a.head_dim},
-        {"intermediate_size", a.intermediate_size},
-        {"num_kv_heads", a.num_key_value_heads},
-        {"vocab_size", a.vocab_size},
-        {"architecture", architecture},
-        {"model_type", a.model_type},
-        {"family", family},
-        {"params_billions", std::round(static_cast<double>(m.num_params.value_or(a.num_params())) / 1e7) / 100.0},
-        {"max_position_embeddings",
-         a.max_position_embeddings ? nlohmann::json(*a.max_position_embeddings) : nlohmann::json(nullptr)},
-        {"aliases", m.aliases},
-    };
-    if (a.num_experts > 0) {
-      entry["num_experts"] = a.num_experts;
-      entry["experts_per_token"] = a.experts_per_token;
-    }
+    nlohmann::json entry = model_shape_json(a, m.num_params.value_or(a.num_params()));
+    entry["architecture"] = architecture;
+    entry["family"] = family;
+    entry["max_position_embeddings"] =
+        a.max_position_embeddings ? nlohmann::json(*a.max_position_embeddings) : nlohmann::json(nullptr);
+    entry["aliases"] = m.aliases;
     models[m.id] = std::move(entry);
     by_architecture[architecture].push_back(m.id);
     by_family[family].push_back(m.id);
