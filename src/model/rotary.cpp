@@ -37,8 +37,9 @@ std::string text_in(const nlohmann::json* object, const char* key) {
   return it != object->end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
-// The table of one rope configuration (`scaling`: a rope_scaling / rope_parameters object, or null) over a head of
-// `head_dim` with `rotary_dim` of it rotated.
+// The table of one rope configuration (`scaling`: a rope_scaling / rope_parameters object, or null) rotating
+// `rotary_dim` of each head; `original_fallback` is the config's own original_max_position_embeddings (Phi-3 keeps
+// it beside rope_scaling), `what` names the layers in the breakdown.
 RotaryTable table_for(const nlohmann::json* scaling, std::uint64_t max_positions, std::uint64_t rotary_dim,
                       std::optional<double> original_fallback, const std::string& what) {
   std::string type = text_in(scaling, "rope_type");
